@@ -1,0 +1,49 @@
+# The two commands: `make run` and `make test`. `make check` is exactly what CI runs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install run test lint format typecheck migrations-check compose-check check clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@if command -v uv >/dev/null 2>&1; then \
+	  uv pip install --quiet --python $(BIN)/python -e '.[dev]'; \
+	else \
+	  $(BIN)/python -m pip install --quiet --upgrade pip && $(BIN)/python -m pip install --quiet -e '.[dev]'; \
+	fi
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	@HOST=$(HOST) PORT=$(PORT) bash bin/run-local
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install
+	$(BIN)/mypy .
+
+migrations-check: install
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python bin/check-migrations-reversible
+
+compose-check: install
+	bash bin/check-compose
+
+check: test lint typecheck migrations-check compose-check
+
+clean:
+	rm -rf $(VENV) var test-results .mypy_cache .ruff_cache

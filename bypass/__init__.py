@@ -1,0 +1,1 @@
+"""Gates registry, process-bypass requests, policies, approvals and the hash-chained ledger."""

@@ -1,0 +1,1 @@
+"""Change requests, the standard-change catalogue, change authorities and the schedule."""

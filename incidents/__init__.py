@@ -1,0 +1,1 @@
+"""Incidents, problems, queues, SLA clocks, routing and escalation rules."""

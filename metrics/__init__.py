@@ -1,0 +1,1 @@
+"""Read-only customer outcomes and SLA figures: rollups, dashboards, exports."""

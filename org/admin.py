@@ -1,0 +1,106 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from .models import (
+    ApiToken,
+    BusinessCalendar,
+    BusinessService,
+    Department,
+    Holiday,
+    Team,
+    TeamMembership,
+    User,
+    WorkingHours,
+)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "display_name", "email", "department", "seniority_band", "is_vip"]
+    list_filter = ["seniority_band", "is_vip", "department", "is_staff", "is_superuser"]
+    list_select_related = ["department"]
+    search_fields = ["username", "display_name", "email"]
+    autocomplete_fields = ["manager", "department"]
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,  # type: ignore[misc]
+        (
+            "Organisation",
+            {
+                "fields": (
+                    "display_name",
+                    "department",
+                    "job_title",
+                    "seniority_band",
+                    "is_vip",
+                    "manager",
+                    "time_zone",
+                )
+            },
+        ),
+    )
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "head"]
+    search_fields = ["name", "code"]
+    prepopulated_fields = {"code": ["name"]}
+    autocomplete_fields = ["head"]
+
+
+class TeamMembershipInline(admin.TabularInline):
+    model = TeamMembership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "lead", "calendar", "is_active"]
+    list_select_related = ["lead", "calendar"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["lead"]
+    inlines = [TeamMembershipInline]
+
+
+@admin.register(BusinessService)
+class BusinessServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner_team", "tier", "calendar", "is_active"]
+    list_filter = ["tier", "is_active"]
+    list_select_related = ["owner_team", "calendar"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone"]
+    search_fields = ["name"]
+    inlines = [WorkingHoursInline, HolidayInline]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens can be inspected and revoked (deleted) here, never created: only the owner can."""
+
+    list_display = ["name", "token_key", "user", "created", "expiry"]
+    list_select_related = ["user"]
+    search_fields = ["name", "token_key", "user__username"]
+    readonly_fields = ["digest", "token_key", "user", "created", "expiry", "name", "last_used_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,53 @@
+import django_filters
+from django.db.models import Q, QuerySet
+
+from .choices import SeniorityBand, ServiceTier
+from .models import BusinessService, Department, Team, User
+
+
+class UserFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search name, username, e-mail")
+    department_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="department", queryset=Department.objects.all()
+    )
+    team_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="teams", queryset=Team.objects.all()
+    )
+    seniority_band = django_filters.MultipleChoiceFilter(choices=SeniorityBand.choices)
+
+    class Meta:
+        model = User
+        fields: list[str] = []
+
+    def search(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
+        return queryset.filter(
+            Q(username__icontains=value)
+            | Q(display_name__icontains=value)
+            | Q(email__icontains=value)
+        )
+
+
+class TeamFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+    member_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="members", queryset=User.objects.all()
+    )
+    lead_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="lead", queryset=User.objects.all()
+    )
+
+    class Meta:
+        model = Team
+        fields: list[str] = []
+
+
+class BusinessServiceFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+    owner_team_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="owner_team", queryset=Team.objects.all()
+    )
+    tier = django_filters.MultipleChoiceFilter(choices=ServiceTier.choices)
+
+    class Meta:
+        model = BusinessService
+        fields: list[str] = []

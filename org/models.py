@@ -1,0 +1,215 @@
+"""The organisation the processes run in: people, departments, teams, services, calendars."""
+
+import zoneinfo
+from datetime import datetime, time
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from knox.models import AbstractAuthToken
+
+from .choices import Role, SeniorityBand, ServiceTier, Weekday
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"Unknown time zone {value!r}.")
+
+
+class Department(models.Model):
+    """An organisational unit people belong to (used for SoD and metrics, snapshotted later)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    code = models.SlugField(max_length=40, unique=True)
+    head = models.ForeignKey(
+        "User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):  # type: ignore[django-manager-missing]
+    """A person. Everyone signed in is a requester; other roles are derived in ``org.roles``."""
+
+    display_name = models.CharField(max_length=150, blank=True)
+    email = models.EmailField("email address", blank=True, db_index=True)
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
+    )
+    job_title = models.CharField(max_length=120, blank=True)
+    seniority_band = models.CharField(
+        max_length=20, choices=SeniorityBand.choices, default=SeniorityBand.STAFF
+    )
+    is_vip = models.BooleanField("VIP", default=False)
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
+        ordering = ["display_name", "username"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(manager=F("pk")), name="org_user_not_own_manager"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+    @cached_property
+    def roles(self) -> frozenset[Role]:
+        from .roles import roles_for
+
+        return roles_for(self)
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles
+
+
+class ApiToken(AbstractAuthToken):
+    """A personal API token (knox: only a SHA-512 digest is stored), named by its owner."""
+
+    name: "models.CharField[str, str]" = models.CharField(max_length=80)
+    last_used_at: "models.DateTimeField[datetime | None, datetime | None]" = models.DateTimeField(
+        null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token_key}…)"
+
+
+class Team(models.Model):
+    """An assignment group. Members are analysts; the lead is a manager."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    description = models.TextField(blank=True)
+    email = models.EmailField(blank=True)
+    lead = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="teams_led"
+    )
+    members: "models.ManyToManyField[User, TeamMembership]" = models.ManyToManyField(
+        User, through="TeamMembership", related_name="teams"
+    )
+    calendar = models.ForeignKey(
+        "BusinessCalendar", null=True, blank=True, on_delete=models.SET_NULL, related_name="teams"
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMembership(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="org_membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team}"
+
+
+class BusinessService(models.Model):
+    """A service the business consumes (e-mail, payroll, VPN), owned by a team."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    description = models.TextField(blank=True)
+    owner_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="services")
+    tier = models.PositiveSmallIntegerField(choices=ServiceTier.choices, default=ServiceTier.TIER_3)
+    calendar = models.ForeignKey(
+        "BusinessCalendar",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="services",
+        help_text="Hours in which this service's SLA clocks run (default: the owner team's).",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BusinessCalendar(models.Model):
+    """Working hours per weekday in a time zone, minus holidays."""
+
+    name = models.CharField(max_length=120, unique=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_working_time(self, moment: datetime) -> bool:
+        """Whether an aware datetime falls inside working hours (used by SLA clocks)."""
+        local = moment.astimezone(zoneinfo.ZoneInfo(self.time_zone))
+        if self.holidays.filter(date=local.date()).exists():
+            return False
+        return self.hours.filter(
+            weekday=local.weekday(), start__lte=local.time(), end__gt=local.time()
+        ).exists()
+
+
+class WorkingHours(models.Model):
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start = models.TimeField(default=time(9, 0))
+    end = models.TimeField(default=time(17, 0))
+
+    class Meta:
+        ordering = ["calendar", "weekday", "start"]
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")), name="org_hours_end_after_start"
+            ),
+            models.UniqueConstraint(
+                fields=["calendar", "weekday", "start"], name="org_hours_unique_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class Holiday(models.Model):
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="holidays"
+    )
+    date = models.DateField()
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["calendar", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="org_holiday_unique_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.date:%Y-%m-%d})"

@@ -1,0 +1,31 @@
+"""Reads of organisation data, scoped by who asks."""
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from .models import ApiToken, BusinessService, Team, User
+
+
+def user_directory(*, user: User) -> QuerySet[User]:
+    """Active people; every signed-in person may look colleagues up (name, team, title)."""
+    return User.objects.filter(is_active=True).select_related("department", "manager")
+
+
+def team_list(*, user: User) -> QuerySet[Team]:
+    return (
+        Team.objects.filter(is_active=True)
+        .select_related("lead")
+        .prefetch_related(Prefetch("members", queryset=User.objects.order_by("username")))
+    )
+
+
+def service_list(*, user: User) -> QuerySet[BusinessService]:
+    return BusinessService.objects.filter(is_active=True).select_related("owner_team")
+
+
+def api_tokens_for(*, user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created")
+
+
+def live_api_token_count(*, user: User) -> int:
+    return api_tokens_for(user=user).exclude(expiry__lt=timezone.now()).count()

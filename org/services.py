@@ -1,0 +1,57 @@
+"""The only writers of organisation state."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from servicedesk.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+
+from .models import ApiToken, Team, TeamMembership, User
+
+MAX_TOKENS_PER_USER = 20
+
+
+@transaction.atomic
+def team_add_member(*, team: Team, user: User, actor: User) -> TeamMembership:
+    if not (actor.is_superuser or team.lead_id == actor.pk):
+        raise PermissionDenied("Only the team lead or an admin can add members.")
+    membership, _ = TeamMembership.objects.get_or_create(team=team, user=user)
+    return membership
+
+
+@transaction.atomic
+def team_remove_member(*, team: Team, user: User, actor: User) -> None:
+    if not (actor.is_superuser or team.lead_id == actor.pk):
+        raise PermissionDenied("Only the team lead or an admin can remove members.")
+    TeamMembership.objects.filter(team=team, user=user).delete()
+
+
+def api_token_create(
+    *, user: User, name: str, expires_in_days: int | None = 90
+) -> tuple[ApiToken, str]:
+    """Create a named token; the plaintext is returned once and never stored."""
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("Give the token a name, e.g. the tool that will use it.")
+    if len(name) > 80:
+        raise ValidationFailed("A token name has at most 80 characters.")
+    if expires_in_days is not None and not 1 <= expires_in_days <= 366:
+        raise ValidationFailed("A token expires after 1 to 366 days.")
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()  # serialise per user
+        live = ApiToken.objects.filter(user=user).exclude(expiry__lt=timezone.now())
+        if live.count() >= MAX_TOKENS_PER_USER:
+            raise Conflict(
+                f"You already have {MAX_TOKENS_PER_USER} tokens; revoke one first.",
+                code="token_limit",
+            )
+        expiry = timedelta(days=expires_in_days) if expires_in_days else None
+        token, plaintext = ApiToken.objects.create(user=user, expiry=expiry, name=name)
+    return token, plaintext
+
+
+def api_token_revoke(*, user: User, token_key: str) -> None:
+    deleted, _ = ApiToken.objects.filter(user=user, token_key=token_key).delete()
+    if not deleted:
+        raise NotFound("No such token.")

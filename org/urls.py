@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("account/tokens/", views.api_tokens, name="api-tokens"),
+    path("account/tokens/<str:token_key>/revoke/", views.api_token_revoke, name="api-token-revoke"),
+]

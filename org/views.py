@@ -1,0 +1,68 @@
+"""Browser pages of the organisation app: home and the API-token page."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from servicedesk.errors import DomainError
+
+from . import selectors, services
+from .forms import ApiTokenForm
+from .roles import request_user
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "org/home.html", {"links": _home_links(request)})
+
+
+def _home_links(request: HttpRequest) -> list[dict[str, str]]:
+    links = [
+        {
+            "title": "API documentation",
+            "url": "/api/docs/",
+            "text": "Integrate other tools through the REST API.",
+        },
+        {
+            "title": "API tokens",
+            "url": "/account/tokens/",
+            "text": "Create and revoke personal tokens for scripts and integrations.",
+        },
+    ]
+    return links
+
+
+@login_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
+    form = ApiTokenForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, new_token = services.api_token_create(
+                user=user,
+                name=form.cleaned_data["name"],
+                expires_in_days=form.cleaned_data["expires_in_days"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Token “{token.name}” created. Copy it now.")
+            form = ApiTokenForm()
+    status = 400 if request.method == "POST" and form.errors else 200
+    context = {
+        "form": form,
+        "new_token": new_token,
+        "tokens": selectors.api_tokens_for(user=user),
+    }
+    return render(request, "org/api_tokens.html", context, status=status)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, token_key: str) -> HttpResponse:
+    services.api_token_revoke(user=request_user(request), token_key=token_key)
+    messages.success(request, "Token revoked; anything using it is now refused.")
+    return redirect("api-tokens")

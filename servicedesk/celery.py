@@ -1,0 +1,49 @@
+"""The Celery app: JSON only, queues per concern, time limits, and the whole beat schedule."""
+
+import os
+from datetime import timedelta
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
+
+app = Celery("servicedesk")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+QUEUES = ("default", "routing", "escalation", "notifications", "metrics")
+
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_default_queue="default",
+    task_queues=[Queue(name) for name in QUEUES],
+    # Tasks are named <entity>_<verb>_task and routed by the concern they serve.
+    task_routes=[
+        {
+            "*_route_task": {"queue": "routing"},
+            "*_escalate_task": {"queue": "escalation"},
+            "*_notify_task": {"queue": "notifications"},
+            "metrics.tasks.*": {"queue": "metrics"},
+        }
+    ],
+    task_time_limit=120,
+    task_soft_time_limit=90,
+    task_acks_late=False,  # opted into per task, only where the task is idempotent
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    worker_hijack_root_logger=False,
+    result_expires=timedelta(hours=6),
+    broker_connection_retry_on_startup=True,
+    timezone="UTC",
+    # The beat schedule lives here and nowhere else.
+    beat_schedule={
+        "worker-heartbeat": {
+            "task": "servicedesk.tasks.worker_heartbeat_task",
+            "schedule": timedelta(seconds=20),
+            "options": {"expires": 19},
+        },
+    },
+)
+app.autodiscover_tasks()

@@ -1,0 +1,159 @@
+"""Shared fixtures. Tests needing PostgreSQL, Redis, a worker or the browser skip locally when
+those are absent, and fail in CI (CI=true) instead of skipping."""
+
+import os
+import shutil
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from org.choices import ROLE_GROUPS, Role
+
+from .org.factories import TeamFactory, UserFactory
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright tests share the thread
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-results"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def require(condition: bool, what: str) -> None:
+    """Skip when a real dependency is missing; in CI that is a failure, never a skip."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI but is not available")
+    pytest.skip(f"{what} not available here")
+
+
+def tcp_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def require_postgres(db: Any) -> None:
+    from django.db import connection
+
+    require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL=postgres://…)")
+
+
+@pytest.fixture
+def require_redis_broker() -> None:
+    require(settings.CELERY_BROKER_URL.startswith("redis"), "Redis broker (CELERY_BROKER_URL)")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- Playwright with Debian's Chromium ----------------------------------------------------
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    require(Path(CHROMIUM).exists() or bool(shutil.which("chromium")), "Debian's chromium")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture
+def screenshot(page: Any, request: pytest.FixtureRequest) -> Callable[[str], Path]:
+    def take(name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{request.node.name}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+# --- People in every role -----------------------------------------------------------------
+@pytest.fixture
+def requester(db: Any) -> Any:
+    return UserFactory(username="requester")
+
+
+@pytest.fixture
+def other_requester(db: Any) -> Any:
+    return UserFactory(username="other")
+
+
+@pytest.fixture
+def team(db: Any) -> Any:
+    return TeamFactory(slug="desk", name="Desk")
+
+
+@pytest.fixture
+def other_team(db: Any) -> Any:
+    return TeamFactory(slug="network", name="Network")
+
+
+@pytest.fixture
+def analyst(team: Any) -> Any:
+    user = UserFactory(username="analyst")
+    team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def other_analyst(other_team: Any) -> Any:
+    user = UserFactory(username="otheranalyst")
+    other_team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def manager(team: Any) -> Any:
+    user = UserFactory(username="manager")
+    team.lead = user
+    team.save(update_fields=["lead"])
+    return user
+
+
+@pytest.fixture
+def admin_user(db: Any) -> Any:
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def in_group() -> Callable[[Any, Role], Any]:
+    from django.contrib.auth.models import Group
+
+    def add(user: Any, role: Role) -> Any:
+        user.groups.add(Group.objects.get_or_create(name=ROLE_GROUPS[role])[0])
+        user.__dict__.pop("roles", None)
+        return user
+
+    return add
+
+
+@pytest.fixture
+def api() -> Callable[[Any], APIClient]:
+    def client_for(user: Any = None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return client_for

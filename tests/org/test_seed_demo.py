@@ -1,0 +1,25 @@
+from io import StringIO
+from typing import Any
+
+from django.core.management import call_command
+
+from org.choices import Role, SeniorityBand
+from org.models import BusinessCalendar, BusinessService, Team, User
+
+
+def test_seed_demo_is_idempotent_and_covers_every_role(db: Any) -> None:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    counts = [User.objects.count(), Team.objects.count(), BusinessService.objects.count()]
+    call_command("seed_demo", "--quiet-logins", stdout=StringIO())
+    assert [User.objects.count(), Team.objects.count(), BusinessService.objects.count()] == counts
+    assert counts[0] >= 12
+    roles: set[Role] = set()
+    for user in User.objects.all():
+        roles |= user.roles
+    assert roles == set(Role)
+    assert User.objects.filter(seniority_band=SeniorityBand.EXECUTIVE, is_vip=True).exists()
+    assert BusinessCalendar.objects.get(name="London office hours").hours.count() == 5
+    printed = out.getvalue()
+    assert "alice" in printed and "demo-pass-2026" in printed
+    assert User.objects.get(username="alice").check_password("demo-pass-2026")
