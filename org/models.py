@@ -74,6 +74,16 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]
     def has_role(self, role: Role) -> bool:
         return role in self.roles
 
+    @cached_property
+    def team_ids(self) -> frozenset[int]:
+        """Teams this person is a member of (analyst)."""
+        return frozenset(self.memberships.values_list("team_id", flat=True))
+
+    @cached_property
+    def led_team_ids(self) -> frozenset[int]:
+        """Teams this person leads (manager)."""
+        return frozenset(self.teams_led.values_list("id", flat=True))
+
 
 class ApiToken(AbstractAuthToken):
     """A personal API token (knox: only a SHA-512 digest is stored), named by its owner."""

@@ -23,9 +23,9 @@ def roles_for(user: Any) -> frozenset[Role]:
         roles.add(Role.ADMIN)
     groups = set(user.groups.values_list("name", flat=True))
     roles.update(role for role, group in ROLE_GROUPS.items() if group in groups)
-    if user.memberships.exists():
+    if user.team_ids:
         roles.add(Role.ANALYST)
-    if user.teams_led.exists():
+    if user.led_team_ids:
         roles.add(Role.MANAGER)
     return frozenset(roles)
 

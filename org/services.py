@@ -55,3 +55,18 @@ def api_token_revoke(*, user: User, token_key: str) -> None:
     deleted, _ = ApiToken.objects.filter(user=user, token_key=token_key).delete()
     if not deleted:
         raise NotFound("No such token.")
+
+
+SYSTEM_USERNAME = "servicedesk-bot"
+
+
+def system_actor() -> User:
+    """The actor recorded for automatic actions (auto-close, sweeps). It cannot sign in."""
+    user, created = User.objects.get_or_create(
+        username=SYSTEM_USERNAME,
+        defaults={"display_name": "Service desk (automatic)", "is_active": False},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user

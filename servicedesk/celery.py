@@ -44,6 +44,11 @@ app.conf.update(
             "schedule": timedelta(seconds=20),
             "options": {"expires": 19},
         },
+        "incident-autoclose": {
+            "task": "incidents.tasks.incident_autoclose_task",
+            "schedule": timedelta(minutes=15),
+            "options": {"expires": 14 * 60},
+        },
     },
 )
 app.autodiscover_tasks()

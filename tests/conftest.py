@@ -57,6 +57,41 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+_SQLITE_TRIGGERS: list[tuple[str, str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _append_only_triggers_survive_flush(request: pytest.FixtureRequest) -> Any:
+    """SQLite's flush (between transactional tests) deletes rows, which the append-only
+    triggers refuse. Drop them just before the flush and restore them before the next test.
+    PostgreSQL's flush uses TRUNCATE, which row triggers do not see."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    uses_db = transactional or marker is not None or "db" in request.fixturenames
+    if not uses_db:
+        yield
+        return
+    from django.db import connection
+
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        if not _SQLITE_TRIGGERS:
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            _SQLITE_TRIGGERS.extend(cursor.fetchall())
+        for _name, sql in _SQLITE_TRIGGERS:
+            cursor.execute(sql.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1))
+    yield
+    if transactional:
+        with connection.cursor() as cursor:
+            for name, _sql in _SQLITE_TRIGGERS:
+                cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+
+
 # --- Playwright with Debian's Chromium ----------------------------------------------------
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
@@ -142,7 +177,8 @@ def in_group() -> Callable[[Any, Role], Any]:
 
     def add(user: Any, role: Role) -> Any:
         user.groups.add(Group.objects.get_or_create(name=ROLE_GROUPS[role])[0])
-        user.__dict__.pop("roles", None)
+        for cached in ("roles", "team_ids", "led_team_ids"):
+            user.__dict__.pop(cached, None)
         return user
 
     return add

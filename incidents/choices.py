@@ -1,0 +1,72 @@
+from django.db import models
+
+
+class IncidentStatus(models.TextChoices):
+    NEW = "new", "New"
+    ASSIGNED = "assigned", "Assigned"
+    IN_PROGRESS = "in_progress", "In progress"
+    PENDING = "pending", "Pending"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_STATUSES = (
+    IncidentStatus.NEW,
+    IncidentStatus.ASSIGNED,
+    IncidentStatus.IN_PROGRESS,
+    IncidentStatus.PENDING,
+)
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", "Portal"
+    API = "api", "API"
+    EMAIL = "email", "E-mail"
+    PHONE = "phone", "Phone"
+
+
+class Level(models.IntegerChoices):
+    """Impact and urgency: 1 is the most severe."""
+
+    CRITICAL = 1, "1 - Critical"
+    HIGH = 2, "2 - High"
+    MEDIUM = 3, "3 - Medium"
+    LOW = 4, "4 - Low"
+
+
+class Priority(models.IntegerChoices):
+    P1 = 1, "P1 - Critical"
+    P2 = 2, "P2 - High"
+    P3 = 3, "P3 - Moderate"
+    P4 = 4, "P4 - Low"
+
+
+class PendingReason(models.TextChoices):
+    REQUESTER = "requester", "Waiting on requester"
+    VENDOR = "vendor", "Waiting on vendor"
+    CHANGE = "change", "Waiting on a change"
+
+
+class ResolutionCode(models.TextChoices):
+    FIXED = "fixed", "Fixed"
+    WORKAROUND = "workaround", "Workaround applied"
+    NO_FAULT = "no_fault", "No fault found"
+    DUPLICATE = "duplicate", "Duplicate"
+    USER_ERROR = "user_error", "User guidance given"
+    VENDOR_FIX = "vendor_fix", "Fixed by vendor"
+
+
+class ProblemStatus(models.TextChoices):
+    NEW = "new", "New"
+    INVESTIGATING = "investigating", "Investigating"
+    KNOWN_ERROR = "known_error", "Known error"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+OPEN_PROBLEM_STATUSES = (
+    ProblemStatus.NEW,
+    ProblemStatus.INVESTIGATING,
+    ProblemStatus.KNOWN_ERROR,
+)

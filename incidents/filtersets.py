@@ -1,0 +1,108 @@
+"""One FilterSet per model, shared by the API and the queue pages."""
+
+from datetime import timedelta
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from org.models import BusinessService, Team, User
+
+from .choices import IncidentStatus, Priority, ProblemStatus
+from .models import Category, Incident, Problem
+
+ORDERING = (
+    ("created_at", "created"),
+    ("updated_at", "updated"),
+    ("priority", "priority"),
+    ("due_at", "due"),
+    ("status", "status"),
+)
+
+
+class IncidentFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search (reference, title, text)")
+    status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices)
+    open = django_filters.BooleanFilter(method="filter_open", label="Open only")
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    team_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="team", queryset=Team.objects.all()
+    )
+    assignee_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="assignee", queryset=User.objects.all()
+    )
+    unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
+    service_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="service", queryset=BusinessService.objects.all()
+    )
+    category_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="category", queryset=Category.objects.all()
+    )
+    requester_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="requester", queryset=User.objects.all()
+    )
+    problem_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="problem", queryset=Problem.objects.all()
+    )
+    is_major = django_filters.BooleanFilter()
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    older_than_days = django_filters.NumberFilter(method="filter_age", label="Older than (days)")
+    ordering = django_filters.OrderingFilter(fields=ORDERING)
+
+    class Meta:
+        model = Incident
+        fields: list[str] = []
+
+    def search(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
+        value = value.strip()
+        if not value:
+            return queryset
+        pk = Incident.id_from_ref(value)
+        if pk is not None:
+            return queryset.filter(pk=pk)
+        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+
+    def filter_open(self, queryset: QuerySet[Incident], name: str, value: bool | None):
+        if value is None:
+            return queryset
+        open_statuses = [
+            IncidentStatus.NEW,
+            IncidentStatus.ASSIGNED,
+            IncidentStatus.IN_PROGRESS,
+            IncidentStatus.PENDING,
+        ]
+        if value:
+            return queryset.filter(status__in=open_statuses)
+        return queryset.exclude(status__in=open_statuses)
+
+    def filter_age(self, queryset: QuerySet[Incident], name: str, value: float):
+        if value is None:
+            return queryset
+        if value < 0:
+            return queryset.none()
+        return queryset.filter(created_at__lte=timezone.now() - timedelta(days=float(value)))
+
+
+class ProblemFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+    status = django_filters.MultipleChoiceFilter(choices=ProblemStatus.choices)
+    owner_team_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="owner_team", queryset=Team.objects.all()
+    )
+    service_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="services", queryset=BusinessService.objects.all()
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(("created_at", "created"), ("status", "status"))
+    )
+
+    class Meta:
+        model = Problem
+        fields: list[str] = []
+
+    def search(self, queryset: QuerySet[Problem], name: str, value: str) -> QuerySet[Problem]:
+        value = value.strip()
+        if value.upper().startswith("PRB-") and value[4:].isdigit():
+            return queryset.filter(pk=int(value[4:]))
+        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))

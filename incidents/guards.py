@@ -1,0 +1,158 @@
+"""Named guards on incident and problem transitions. Each id names a process step, so a future
+bypass request can say exactly which one it waives. Guards read; they never write."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+
+from servicedesk.errors import Conflict, GuardFailed, PermissionDenied
+
+from . import access
+from .choices import PendingReason, ResolutionCode
+
+
+@dataclass
+class Ctx:
+    """What a guard may look at: the locked row, the actor, the action's input and the time."""
+
+    obj: Any
+    actor: Any
+    now: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+    automatic: bool = False
+
+
+# --- permission guards (403) ---------------------------------------------------------------
+def may_work(ctx: Ctx) -> None:
+    """incident.permission.work"""
+    if ctx.automatic or access.works_on(ctx.actor, ctx.obj):
+        return
+    raise PermissionDenied(
+        "Only the assignee, the incident's team, its lead or an admin may do this.",
+        code="incident.permission.work",
+    )
+
+
+def may_act_as_party_or_worker(ctx: Ctx) -> None:
+    """incident.permission.party_or_work"""
+    if access.is_party(ctx.actor, ctx.obj) or access.works_on(ctx.actor, ctx.obj):
+        return
+    raise PermissionDenied(
+        "Only the requester or someone working the incident may do this.",
+        code="incident.permission.party_or_work",
+    )
+
+
+def may_act_as_party_or_agent(ctx: Ctx) -> None:
+    """incident.permission.party_or_agent"""
+    if access.is_party(ctx.actor, ctx.obj) or access.is_agent(ctx.actor):
+        return
+    raise PermissionDenied(
+        "Only the requester or an analyst may do this.", code="incident.permission.party_or_agent"
+    )
+
+
+def closure_confirmed_by_requester(ctx: Ctx) -> None:
+    """incident.closure.customer_confirmation — the requester confirms, or the automatic sweep
+    closes after the confirmation period."""
+    if ctx.automatic or access.is_party(ctx.actor, ctx.obj):
+        return
+    raise PermissionDenied(
+        "An incident is closed when its requester confirms the fix (or automatically after "
+        f"{settings.INCIDENT_AUTO_CLOSE_DAYS} days).",
+        code="incident.closure.customer_confirmation",
+    )
+
+
+# --- state guards (409 / 400) --------------------------------------------------------------
+def unassigned_when_taking(ctx: Ctx) -> None:
+    """incident.assign.unassigned — taking is first come, first served."""
+    incident = ctx.obj
+    if ctx.data.get("only_if_unassigned") and incident.assignee_id is not None:
+        raise Conflict(
+            f"{incident.ref} was just taken by {incident.assignee.name}.",
+            code="incident.assign.already_taken",
+        )
+
+
+def assignee_in_team(ctx: Ctx) -> None:
+    """incident.assign.assignee_in_team"""
+    assignee, team = ctx.data.get("assignee"), ctx.data.get("team")
+    if assignee is None or team is None:
+        return
+    if team.pk not in assignee.team_ids and team.lead_id != assignee.pk:
+        raise GuardFailed(
+            f"{assignee.name} is not a member of {team.name}.", guard="assignee_in_team"
+        )
+
+
+def assignment_given(ctx: Ctx) -> None:
+    """incident.assign.target_required"""
+    if ctx.data.get("assignee") is None and ctx.data.get("team") is None:
+        raise GuardFailed("Choose a team, an assignee, or both.", guard="assign_target_required")
+
+
+def pending_reason_given(ctx: Ctx) -> None:
+    """incident.pend.reason_required"""
+    if ctx.data.get("reason") not in PendingReason.values:
+        raise GuardFailed(
+            "Say what the incident is waiting on: "
+            + ", ".join(f"{v} ({label})" for v, label in PendingReason.choices)
+            + ".",
+            guard="pend_reason_required",
+        )
+
+
+def resolution_given(ctx: Ctx) -> None:
+    """incident.resolution.code_and_notes_required"""
+    if ctx.data.get("code") not in ResolutionCode.values or not ctx.data.get("notes", "").strip():
+        raise GuardFailed(
+            "A resolution needs a resolution code and notes the requester can read.",
+            guard="resolution_required",
+        )
+
+
+def within_reopen_window(ctx: Ctx) -> None:
+    """incident.reopen.window"""
+    resolved_at = ctx.obj.resolved_at
+    window = settings.INCIDENT_REOPEN_WINDOW
+    if resolved_at is not None and ctx.now - resolved_at > window:
+        raise GuardFailed(
+            f"{ctx.obj.ref} was resolved more than {window.days} days ago; report a new "
+            "incident instead.",
+            guard="reopen_window",
+        )
+
+
+def reason_given(ctx: Ctx) -> None:
+    """incident.reason_required (reopen, cancel)"""
+    if not ctx.data.get("reason", "").strip():
+        raise GuardFailed("Give a reason.", guard="reason_required")
+
+
+# --- problems -------------------------------------------------------------------------------
+def may_manage_problem(ctx: Ctx) -> None:
+    """problem.permission.manage — analysts, managers and admins run problem management."""
+    if not access.is_agent(ctx.actor):
+        raise PermissionDenied(
+            "Only analysts and managers manage problems.", code="problem.permission.manage"
+        )
+
+
+def root_cause_or_workaround(ctx: Ctx) -> None:
+    """problem.known_error.root_cause_required"""
+    problem = ctx.obj
+    if not (ctx.data.get("root_cause") or problem.root_cause).strip():
+        raise GuardFailed(
+            "A known error needs its root cause recorded.", guard="known_error_root_cause"
+        )
+
+
+def permanent_fix_given(ctx: Ctx) -> None:
+    """problem.resolve.permanent_fix_required"""
+    if not (ctx.data.get("permanent_fix") or ctx.obj.permanent_fix).strip():
+        raise GuardFailed(
+            "Describe the permanent fix before resolving the problem.", guard="permanent_fix"
+        )

@@ -1,0 +1,24 @@
+"""Incident and problem models (a package: see incidents.py, problems.py, config.py)."""
+
+from .config import Category, PriorityRule, ResolutionTarget
+from .incidents import (
+    Incident,
+    IncidentAttachment,
+    IncidentComment,
+    IncidentEvent,
+    Satisfaction,
+)
+from .problems import Problem, ProblemEvent
+
+__all__ = [
+    "Category",
+    "Incident",
+    "IncidentAttachment",
+    "IncidentComment",
+    "IncidentEvent",
+    "PriorityRule",
+    "Problem",
+    "ProblemEvent",
+    "ResolutionTarget",
+    "Satisfaction",
+]

@@ -1,0 +1,220 @@
+"""Incidents, their conversation, attachments, satisfaction and the append-only event table."""
+
+import re
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from incidents.choices import (
+    Channel,
+    IncidentStatus,
+    Level,
+    PendingReason,
+    Priority,
+    ResolutionCode,
+)
+
+REF_PREFIX = "INC-"
+REF_RE = re.compile(r"^\s*INC-?0*(\d+)\s*$", re.IGNORECASE)
+
+
+class Incident(models.Model):
+    """Something is broken for someone. ``status`` changes only through ``incidents.services``."""
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incidents_requested"
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incidents_reported"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PORTAL)
+    service = models.ForeignKey(
+        "org.BusinessService",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+    )
+    category = models.ForeignKey(
+        "incidents.Category",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+    )
+    impact = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
+    urgency = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, db_index=True)
+    team = models.ForeignKey(
+        "org.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents_assigned",
+    )
+    status = models.CharField(
+        max_length=12, choices=IncidentStatus.choices, default=IncidentStatus.NEW
+    )
+    pending_reason = models.CharField(max_length=10, choices=PendingReason.choices, blank=True)
+    affected_users = models.PositiveIntegerField(default=1)
+    is_major = models.BooleanField("major incident", default=False)
+    workaround = models.TextField(blank=True)
+    resolution_code = models.CharField(max_length=12, choices=ResolutionCode.choices, blank=True)
+    resolution_notes = models.TextField(blank=True)
+    problem = models.ForeignKey(
+        "incidents.Problem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents",
+    )
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="incidents_watched"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reopened_count = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "team", "priority"], name="inc_queue_idx"),
+            models.Index(fields=["assignee", "status"], name="inc_assignee_idx"),
+            models.Index(fields=["requester", "-created_at"], name="inc_requester_idx"),
+            models.Index(fields=["status", "due_at"], name="inc_due_idx"),
+            models.Index(fields=["status", "resolved_at"], name="inc_resolved_idx"),
+            models.Index(fields=["-created_at"], name="inc_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(impact__gte=1, impact__lte=4, urgency__gte=1, urgency__lte=4),
+                name="inc_levels_in_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="pending") | ~Q(pending_reason=""),
+                name="inc_pending_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.title}"
+
+    @property
+    def ref(self) -> str:
+        return f"{REF_PREFIX}{self.pk:06d}" if self.pk else f"{REF_PREFIX}(new)"
+
+    @staticmethod
+    def id_from_ref(text: str) -> int | None:
+        match = REF_RE.match(text or "")
+        return int(match.group(1)) if match else None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in {
+            IncidentStatus.NEW,
+            IncidentStatus.ASSIGNED,
+            IncidentStatus.IN_PROGRESS,
+            IncidentStatus.PENDING,
+        }
+
+
+class IncidentEvent(models.Model):
+    """Append-only: UPDATE and DELETE are refused by a database trigger (migration 0002)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="events")
+    type = models.CharField(max_length=60, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor_name = models.CharField(max_length=150)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12, blank=True)
+    reason = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    is_internal = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["incident", "created_at"], name="inc_event_timeline_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.type} by {self.actor_name}"
+
+
+class IncidentComment(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    is_internal = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["incident", "created_at"], name="inc_comment_idx")]
+
+    def __str__(self) -> str:
+        return f"{'note' if self.is_internal else 'comment'} on {self.incident_id}"
+
+
+def attachment_path(instance: "IncidentAttachment", filename: str) -> str:
+    """A random name: the original name never reaches the file system."""
+    suffix = PurePath(filename).suffix.lower()[:10]
+    return f"incidents/{instance.incident_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class IncidentAttachment(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    is_internal = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class Satisfaction(models.Model):
+    """The requester's rating of one resolution (a reopened-and-resolved incident asks again)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="ratings")
+    resolution_number = models.PositiveSmallIntegerField()
+    rating = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "resolution_number"], name="inc_one_rating_per_resolution"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__gte=1, rating__lte=5), name="inc_rating_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating}/5 for {self.incident_id}"

@@ -1,0 +1,165 @@
+"""Reads, scoped by who asks. A requester sees only incidents they are a party to or watch;
+analysts, managers and admins see all. Internal notes and events never reach requesters."""
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from org.models import User
+from servicedesk.errors import ValidationFailed
+
+from . import access
+from .choices import OPEN_STATUSES
+from .filtersets import IncidentFilterSet, ProblemFilterSet
+from .models import (
+    Incident,
+    IncidentAttachment,
+    IncidentComment,
+    IncidentEvent,
+    PriorityRule,
+    Problem,
+    ResolutionTarget,
+)
+
+LIST_RELATED = ("requester", "assignee", "team", "service", "category")
+
+QUEUES = {
+    "mine": "My work",
+    "unassigned": "My teams' unassigned",
+    "team": "All open for my teams",
+    "breaching": "Breaching soon",
+}
+BREACHING_WITHIN = timedelta(hours=4)
+
+
+def priority_matrix() -> dict[tuple[int, int], int]:
+    return {(r.impact, r.urgency): r.priority for r in PriorityRule.objects.all()}
+
+
+def resolution_targets() -> dict[int, timedelta]:
+    return {t.priority: t.resolve_within for t in ResolutionTarget.objects.all()}
+
+
+def incident_scope(*, user: User) -> QuerySet[Incident]:
+    qs = Incident.objects.all()
+    if access.is_agent(user):
+        return qs
+    watched = Incident.watchers.through.objects.filter(incident_id=OuterRef("pk"), user_id=user.pk)
+    return qs.filter(Q(requester=user) | Q(reported_by=user) | Exists(watched))
+
+
+def incident_list(*, user: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Incident]:
+    qs = incident_scope(user=user).select_related(*LIST_RELATED)
+    filterset = IncidentFilterSet(filters or {}, queryset=qs)
+    if not filterset.is_valid():
+        raise ValidationFailed("Some filters are not valid.", details=filterset.errors)
+    qs = filterset.qs
+    if not (filters or {}).get("ordering"):
+        qs = qs.order_by("-created_at", "-pk")
+    return qs
+
+
+def incident_queue(
+    *, user: User, queue: str, filters: Mapping[str, Any] | None = None
+) -> QuerySet[Incident]:
+    """The analyst's queue views."""
+    teams = user.team_ids | user.led_team_ids
+    qs = incident_list(user=user, filters=filters).filter(status__in=OPEN_STATUSES)
+    if queue == "mine":
+        qs = qs.filter(assignee=user)
+    elif queue == "unassigned":
+        qs = qs.filter(team_id__in=teams, assignee__isnull=True)
+    elif queue == "team":
+        qs = qs.filter(team_id__in=teams)
+    elif queue == "breaching":
+        qs = qs.filter(
+            Q(team_id__in=teams) | Q(assignee=user),
+            due_at__lte=timezone.now() + BREACHING_WITHIN,
+        )
+    else:
+        raise Http404("No such queue.")
+    if not (filters or {}).get("ordering"):
+        qs = qs.order_by("priority", "due_at", "pk")
+    return qs
+
+
+def incident_get(*, user: User, pk: Any, for_update: bool = False) -> Incident:
+    """The incident if the user may see it, else 404 (never reveal that it exists)."""
+    try:
+        return (
+            incident_scope(user=user)
+            .select_related(*LIST_RELATED, "reported_by", "problem")
+            .get(pk=int(pk))
+        )
+    except (Incident.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such incident, or it is not visible to you.") from None
+
+
+def incident_events(*, user: User, incident: Incident) -> QuerySet[IncidentEvent]:
+    qs = IncidentEvent.objects.filter(incident=incident).select_related("actor")
+    if not access.is_agent(user):
+        qs = qs.filter(is_internal=False)
+    return qs.order_by("created_at", "pk")
+
+
+def incident_comments(*, user: User, incident: Incident) -> QuerySet[IncidentComment]:
+    qs = IncidentComment.objects.filter(incident=incident).select_related("author")
+    if not access.is_agent(user):
+        qs = qs.filter(is_internal=False)
+    return qs.order_by("created_at", "pk")
+
+
+def incident_attachments(*, user: User, incident: Incident) -> QuerySet[IncidentAttachment]:
+    qs = IncidentAttachment.objects.filter(incident=incident).select_related("uploaded_by")
+    if not access.is_agent(user):
+        qs = qs.filter(is_internal=False)
+    return qs
+
+
+def attachment_get(*, user: User, incident_pk: Any, pk: Any) -> IncidentAttachment:
+    incident = incident_get(user=user, pk=incident_pk)
+    try:
+        return incident_attachments(user=user, incident=incident).get(pk=int(pk))
+    except (IncidentAttachment.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such attachment.") from None
+
+
+def current_rating(incident: Incident) -> Any:
+    return incident.ratings.filter(resolution_number=incident.reopened_count + 1).first()
+
+
+def problem_list(*, user: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Problem]:
+    if not access.is_agent(user):
+        return Problem.objects.none()
+    qs = (
+        Problem.objects.select_related("owner_team", "created_by")
+        .prefetch_related("services")
+        .annotate(
+            incident_count=Count("incidents", distinct=True),
+            open_incident_count=Count(
+                "incidents", filter=Q(incidents__status__in=OPEN_STATUSES), distinct=True
+            ),
+        )
+    )
+    filterset = ProblemFilterSet(filters or {}, queryset=qs)
+    if not filterset.is_valid():
+        raise ValidationFailed("Some filters are not valid.", details=filterset.errors)
+    qs = filterset.qs
+    if not (filters or {}).get("ordering"):
+        qs = qs.order_by("-created_at", "-pk")
+    return qs
+
+
+def problem_get(*, user: User, pk: Any) -> Problem:
+    try:
+        return problem_list(user=user).get(pk=int(pk))
+    except (Problem.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such problem.") from None
+
+
+def problem_incidents(*, problem: Problem) -> QuerySet[Incident]:
+    return problem.incidents.select_related(*LIST_RELATED).order_by("-created_at")

@@ -1,0 +1,61 @@
+"""The only writers of incident and problem state. Each state-changing service opens a
+transaction, locks the row, checks the transition table and the guards, saves the changed
+fields, appends its event in the same transaction and schedules side effects on commit."""
+
+from .conversation import (
+    incident_attach,
+    incident_comment,
+    incident_rate,
+    incident_watch,
+)
+from .lifecycle import (
+    incident_assign,
+    incident_autoclose_due,
+    incident_bulk_assign,
+    incident_cancel,
+    incident_close,
+    incident_create,
+    incident_pend,
+    incident_reopen,
+    incident_resolve,
+    incident_resume,
+    incident_start,
+    incident_triage,
+)
+from .problems import (
+    problem_close,
+    problem_create,
+    problem_investigate,
+    problem_link_incidents,
+    problem_mark_known_error,
+    problem_publish_workaround,
+    problem_resolve,
+    problem_update,
+)
+
+__all__ = [
+    "incident_assign",
+    "incident_attach",
+    "incident_autoclose_due",
+    "incident_bulk_assign",
+    "incident_cancel",
+    "incident_close",
+    "incident_comment",
+    "incident_create",
+    "incident_pend",
+    "incident_rate",
+    "incident_reopen",
+    "incident_resolve",
+    "incident_resume",
+    "incident_start",
+    "incident_triage",
+    "incident_watch",
+    "problem_close",
+    "problem_create",
+    "problem_investigate",
+    "problem_link_incidents",
+    "problem_mark_known_error",
+    "problem_publish_workaround",
+    "problem_resolve",
+    "problem_update",
+]

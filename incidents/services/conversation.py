@@ -1,0 +1,207 @@
+"""Comments and internal notes, attachments, watchers and satisfaction ratings."""
+
+import hashlib
+import mimetypes
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from incidents import access
+from incidents.choices import IncidentStatus
+from incidents.models import Incident, IncidentAttachment, IncidentComment, Satisfaction
+from org.models import User
+from servicedesk.errors import Conflict, PermissionDenied, TransitionNotAllowed, ValidationFailed
+
+from .events import incident_event
+from .lifecycle import _lock
+
+FINAL = {IncidentStatus.CLOSED, IncidentStatus.CANCELLED}
+
+
+def _require_participant(actor: User, incident: Incident) -> None:
+    if not (
+        access.is_agent(actor)
+        or access.is_party(actor, incident)
+        or incident.watchers.filter(pk=actor.pk).exists()
+    ):
+        raise PermissionDenied("You are not a party to this incident.")
+
+
+def incident_comment(
+    *, incident: Incident, actor: User, body: str, internal: bool = False
+) -> IncidentComment:
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed("Write something first.", details={"body": ["required"]})
+    if len(body) > 20000:
+        raise ValidationFailed("A comment has at most 20,000 characters.")
+    if internal and not access.is_agent(actor):
+        raise PermissionDenied("Only analysts write internal notes.")
+    with transaction.atomic():
+        locked = _lock(incident)
+        _require_participant(actor, locked)
+        if locked.status in FINAL:
+            raise TransitionNotAllowed(
+                f"{locked.ref} is {locked.get_status_display().lower()}; "
+                "report a new incident instead."
+            )
+        comment = IncidentComment.objects.create(
+            incident=locked, author=actor, body=body, is_internal=internal
+        )
+        first_response = (
+            not internal
+            and access.is_agent(actor)
+            and not access.is_party(actor, locked)
+            and locked.first_response_at is None
+        )
+        if first_response:
+            locked.first_response_at = timezone.now()
+            locked.save(update_fields=["first_response_at", "updated_at"])
+        incident_event(
+            locked,
+            "incident.noted" if internal else "incident.commented",
+            actor=actor,
+            internal=internal,
+            payload={"comment_id": comment.pk, "first_response": first_response},
+            notify=not internal and not access.is_party(actor, locked),
+        )
+    return comment
+
+
+def _sniffed_type(upload: UploadedFile) -> str:
+    guessed, _ = mimetypes.guess_type(upload.name or "")
+    declared = (upload.content_type or "").split(";")[0].strip().lower()
+    allowed = settings.ATTACHMENT_TYPES
+    if guessed is None or guessed not in allowed:
+        raise ValidationFailed(
+            f"Files of this type ({guessed or 'unknown'}) cannot be attached. Allowed: "
+            + ", ".join(sorted({t.split("/")[-1] for t in allowed}))
+            + ".",
+            code="attachment_type",
+        )
+    if declared and declared != "application/octet-stream" and declared != guessed:
+        raise ValidationFailed(
+            f"The file's name says {guessed} but its type says {declared}.",
+            code="attachment_type",
+        )
+    return guessed
+
+
+def incident_attach(
+    *, incident: Incident, actor: User, upload: UploadedFile, internal: bool = False
+) -> IncidentAttachment:
+    if upload is None:
+        raise ValidationFailed("Choose a file.", details={"file": ["required"]})
+    size = upload.size or 0
+    if size == 0:
+        raise ValidationFailed("The file is empty.")
+    if size > settings.ATTACHMENT_MAX_BYTES:
+        raise ValidationFailed(
+            f"Files are limited to {settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB.",
+            code="attachment_too_large",
+        )
+    if internal and not access.is_agent(actor):
+        raise PermissionDenied("Only analysts add internal attachments.")
+    content_type = _sniffed_type(upload)
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    name = (upload.name or "file").replace("/", "_").replace("\\", "_")[-200:]
+    with transaction.atomic():
+        locked = _lock(incident)
+        _require_participant(actor, locked)
+        if locked.status in FINAL:
+            raise TransitionNotAllowed(f"{locked.ref} is closed; it takes no more files.")
+        attachment = IncidentAttachment(
+            incident=locked,
+            filename=name,
+            content_type=content_type,
+            size=size,
+            sha256=digest.hexdigest(),
+            uploaded_by=actor,
+            is_internal=internal,
+        )
+        attachment.file.save(name, upload, save=False)
+        try:
+            attachment.save()
+            incident_event(
+                locked,
+                "incident.attachment_added",
+                actor=actor,
+                internal=internal,
+                payload={
+                    "attachment_id": attachment.pk,
+                    "filename": name,
+                    "size": size,
+                    "sha256": attachment.sha256,
+                },
+            )
+        except Exception:
+            attachment.file.delete(save=False)
+            raise
+    return attachment
+
+
+def incident_watch(*, incident: Incident, actor: User, user: User | None = None) -> None:
+    user = user or actor
+    if user.pk != actor.pk and not access.is_agent(actor):
+        raise PermissionDenied("Only analysts add other people as watchers.")
+    with transaction.atomic():
+        locked = _lock(incident)
+        if not (access.is_agent(actor) or access.is_party(actor, locked)):
+            raise PermissionDenied("You are not a party to this incident.")
+        if locked.watchers.filter(pk=user.pk).exists():
+            return
+        locked.watchers.add(user)
+        incident_event(
+            locked,
+            "incident.watcher_added",
+            actor=actor,
+            internal=True,
+            payload={"user_id": user.pk, "user": user.name},
+        )
+
+
+def incident_rate(
+    *, incident: Incident, actor: User, rating: Any, comment: str = ""
+) -> Satisfaction:
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        rating = 0
+    if not 1 <= rating <= 5:
+        raise ValidationFailed(
+            "Rate from 1 (poor) to 5 (excellent).", details={"rating": ["1 to 5"]}
+        )
+    comment = (comment or "").strip()[:4000]
+    with transaction.atomic():
+        locked = _lock(incident)
+        if actor.pk != locked.requester_id:
+            raise PermissionDenied("Only the requester rates the resolution.")
+        if locked.status not in {IncidentStatus.RESOLVED, IncidentStatus.CLOSED}:
+            raise TransitionNotAllowed(f"{locked.ref} is not resolved yet; rate it once it is.")
+        number = locked.reopened_count + 1
+        if Satisfaction.objects.filter(incident=locked, resolution_number=number).exists():
+            raise Conflict("You already rated this resolution. Thank you!", code="already_rated")
+        try:
+            with transaction.atomic():
+                rated = Satisfaction.objects.create(
+                    incident=locked,
+                    resolution_number=number,
+                    rating=rating,
+                    comment=comment,
+                    rated_by=actor,
+                )
+        except IntegrityError:
+            raise Conflict("You already rated this resolution.", code="already_rated") from None
+        incident_event(
+            locked,
+            "incident.rated",
+            actor=actor,
+            payload={"rating": rating, "resolution_number": number},
+        )
+    return rated

@@ -1,0 +1,436 @@
+"""Incident creation, triage and every lifecycle transition."""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from incidents import access, selectors
+from incidents.choices import OPEN_STATUSES, Channel, IncidentStatus
+from incidents.guards import Ctx, may_work
+from incidents.models import Incident
+from incidents.priority import compute_priority, expected_resolution
+from incidents.transitions import INCIDENT
+from org.models import BusinessService, Team, User
+from org.services import system_actor
+from servicedesk.errors import PermissionDenied, TransitionNotAllowed, ValidationFailed
+from servicedesk.transitions import Transition
+
+from .events import incident_event
+
+TITLE_MAX = 200
+
+
+def _lock(incident: Incident | int) -> Incident:
+    pk = incident.pk if isinstance(incident, Incident) else incident
+    return Incident.objects.select_for_update(of=("self",)).get(pk=pk)
+
+
+def _begin(
+    incident: Incident | int,
+    action: str,
+    actor: User,
+    *,
+    data: dict[str, Any] | None = None,
+    automatic: bool = False,
+    now: datetime | None = None,
+) -> tuple[Incident, Transition, str, datetime]:
+    """Lock the row, check the transition table, run the guards. Call inside a transaction."""
+    locked = _lock(incident)
+    transition = INCIDENT.check(locked.status, action)
+    now = now or timezone.now()
+    ctx = Ctx(obj=locked, actor=actor, now=now, data=data or {}, automatic=automatic)
+    INCIDENT.run_guards(transition, ctx)
+    return locked, transition, locked.status, now
+
+
+def _clean_text(value: str, *, field: str, required: bool, max_length: int = 20000) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationFailed(f"{field} is required.", details={field.lower(): ["required"]})
+    if len(value) > max_length:
+        raise ValidationFailed(f"{field} is longer than {max_length} characters.")
+    return value
+
+
+def incident_create(
+    *,
+    actor: User,
+    title: str,
+    description: str = "",
+    requester: User | None = None,
+    channel: str = Channel.PORTAL,
+    service: BusinessService | None = None,
+    category: Any = None,
+    impact: int = 3,
+    urgency: int = 3,
+    affected_users: int = 1,
+    team: Team | None = None,
+    is_major: bool = False,
+) -> Incident:
+    title = _clean_text(title, field="Title", required=True, max_length=TITLE_MAX)
+    description = _clean_text(description, field="Description", required=False)
+    requester = requester or actor
+    agent = access.is_agent(actor)
+    if requester.pk != actor.pk and not agent:
+        raise PermissionDenied("Only analysts can log an incident on behalf of someone else.")
+    if (team is not None or is_major) and not agent:
+        raise PermissionDenied("Only analysts set the team or declare a major incident.")
+    if channel not in Channel.values:
+        raise ValidationFailed(f"Unknown channel {channel!r}.")
+    if affected_users < 1:
+        raise ValidationFailed("At least one user is affected: the requester.")
+    priority = compute_priority(impact=impact, urgency=urgency, matrix=selectors.priority_matrix())
+    now = timezone.now()
+    if team is None and service is not None:
+        team = service.owner_team
+    with transaction.atomic():
+        incident = Incident.objects.create(
+            title=title,
+            description=description,
+            requester=requester,
+            reported_by=actor,
+            channel=channel,
+            service=service,
+            category=category,
+            impact=impact,
+            urgency=urgency,
+            priority=priority,
+            team=team,
+            affected_users=affected_users,
+            is_major=is_major,
+            due_at=expected_resolution(
+                opened_at=now, priority=priority, targets=selectors.resolution_targets()
+            ),
+        )
+        incident_event(
+            incident,
+            "incident.created",
+            actor=actor,
+            to_status=IncidentStatus.NEW,
+            payload={
+                "priority": priority,
+                "impact": impact,
+                "urgency": urgency,
+                "team_id": team.pk if team else None,
+                "service_id": service.pk if service else None,
+                "channel": channel,
+                "requester_id": requester.pk,
+            },
+        )
+    return incident
+
+
+def incident_triage(
+    *,
+    incident: Incident,
+    actor: User,
+    impact: int | None = None,
+    urgency: int | None = None,
+    category: Any = None,
+    service: BusinessService | None = None,
+    is_major: bool | None = None,
+    affected_users: int | None = None,
+) -> Incident:
+    """Change what the priority is computed from (and the other triage facts)."""
+    with transaction.atomic():
+        locked = _lock(incident)
+        if locked.status not in OPEN_STATUSES:
+            raise TransitionNotAllowed(f"{locked.ref} is no longer open; it cannot be triaged.")
+        may_work(Ctx(obj=locked, actor=actor, now=timezone.now()))
+        changes: dict[str, list[Any]] = {}
+
+        def change(field: str, value: Any, stored: Any = None) -> None:
+            old = getattr(locked, field)
+            if value is not None and old != value:
+                changes[field] = [
+                    stored(old) if stored else old,
+                    stored(value) if stored else value,
+                ]
+                setattr(locked, field, value)
+
+        change("impact", impact)
+        change("urgency", urgency)
+        change("category", category, lambda c: c.pk if c else None)
+        change("service", service, lambda s: s.pk if s else None)
+        change("is_major", is_major)
+        if affected_users is not None and affected_users < 1:
+            raise ValidationFailed("At least one user is affected.")
+        change("affected_users", affected_users)
+        priority = compute_priority(
+            impact=locked.impact, urgency=locked.urgency, matrix=selectors.priority_matrix()
+        )
+        if priority != locked.priority:
+            changes["priority"] = [locked.priority, priority]
+            locked.priority = priority
+            locked.due_at = expected_resolution(
+                opened_at=locked.created_at,
+                priority=priority,
+                targets=selectors.resolution_targets(),
+            )
+        if not changes:
+            return locked
+        fields = [f for f in changes if f != "priority"] + (
+            ["priority", "due_at"] if "priority" in changes else []
+        )
+        locked.save(update_fields=[*fields, "updated_at"])
+        incident_event(locked, "incident.triaged", actor=actor, payload={"changes": changes})
+    return locked
+
+
+def incident_assign(
+    *,
+    incident: Incident | int,
+    actor: User,
+    team: Team | None = None,
+    assignee: User | None = None,
+    only_if_unassigned: bool = False,
+) -> Incident:
+    """Assign to a team and/or a person. ``only_if_unassigned`` is "take": first one wins,
+    everyone after gets a 409."""
+    with transaction.atomic():
+        current = _lock(incident)
+        if team is None:
+            team = current.team
+            if assignee is not None and (team is None or team.pk not in assignee.team_ids):
+                team = (
+                    Team.objects.filter(memberships__user=assignee).order_by("pk").first() or team
+                )
+        data = {"team": team, "assignee": assignee, "only_if_unassigned": only_if_unassigned}
+        locked, _t, from_status, _now = _begin(current, "assign", actor, data=data)
+        previous = {"team_id": locked.team_id, "assignee_id": locked.assignee_id}
+        locked.team = team
+        locked.assignee = assignee
+        locked.status = IncidentStatus.ASSIGNED
+        locked.save(update_fields=["team", "assignee", "status", "updated_at"])
+        incident_event(
+            locked,
+            "incident.assigned",
+            actor=actor,
+            from_status=from_status,
+            to_status=locked.status,
+            payload={
+                "team_id": team.pk if team else None,
+                "team": team.name if team else "",
+                "assignee_id": assignee.pk if assignee else None,
+                "assignee": assignee.name if assignee else "",
+                "taken": only_if_unassigned,
+                "previous": previous,
+            },
+        )
+    return locked
+
+
+def incident_bulk_assign(
+    *,
+    incident_ids: Iterable[int],
+    actor: User,
+    team: Team | None = None,
+    assignee: User | None = None,
+) -> list[Incident]:
+    """All or nothing: one refusal rolls back every assignment in the batch."""
+    ids = sorted(set(incident_ids))
+    if not ids:
+        raise ValidationFailed("Select at least one incident.")
+    if len(ids) > 200:
+        raise ValidationFailed("Assign at most 200 incidents at once.")
+    done = []
+    with transaction.atomic():
+        found = set(Incident.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise ValidationFailed(f"No incidents with ids {missing}.")
+        for pk in ids:  # ascending ids: concurrent batches lock in the same order
+            try:
+                done.append(incident_assign(incident=pk, actor=actor, team=team, assignee=assignee))
+            except (TransitionNotAllowed, PermissionDenied, ValidationFailed) as exc:
+                exc.message = f"INC-{pk:06d}: {exc.message} Nothing was assigned."
+                raise
+    return done
+
+
+def incident_start(*, incident: Incident, actor: User) -> Incident:
+    with transaction.atomic():
+        locked, _t, from_status, _now = _begin(incident, "start", actor)
+        if locked.assignee_id is None:
+            locked.assignee = actor
+        locked.status = IncidentStatus.IN_PROGRESS
+        locked.save(update_fields=["status", "assignee", "updated_at"])
+        incident_event(
+            locked,
+            "incident.started",
+            actor=actor,
+            from_status=from_status,
+            to_status=locked.status,
+            notify=True,
+        )
+    return locked
+
+
+def incident_pend(*, incident: Incident, actor: User, reason: str, note: str = "") -> Incident:
+    note = _clean_text(note, field="Note", required=False, max_length=2000)
+    with transaction.atomic():
+        locked, _t, from_status, _now = _begin(incident, "pend", actor, data={"reason": reason})
+        locked.status = IncidentStatus.PENDING
+        locked.pending_reason = reason
+        locked.save(update_fields=["status", "pending_reason", "updated_at"])
+        incident_event(
+            locked,
+            "incident.pended",
+            actor=actor,
+            from_status=from_status,
+            to_status=locked.status,
+            reason=note,
+            payload={"pending_reason": reason},
+            notify=True,
+        )
+    return locked
+
+
+def incident_resume(*, incident: Incident, actor: User) -> Incident:
+    with transaction.atomic():
+        locked, _t, from_status, _now = _begin(incident, "resume", actor)
+        previous = locked.pending_reason
+        locked.status = IncidentStatus.IN_PROGRESS
+        locked.pending_reason = ""
+        locked.save(update_fields=["status", "pending_reason", "updated_at"])
+        incident_event(
+            locked,
+            "incident.resumed",
+            actor=actor,
+            from_status=from_status,
+            to_status=locked.status,
+            payload={"pending_reason": previous},
+        )
+    return locked
+
+
+def incident_resolve(*, incident: Incident, actor: User, code: str, notes: str) -> Incident:
+    notes = (notes or "").strip()
+    with transaction.atomic():
+        locked, _t, from_status, now = _begin(
+            incident, "resolve", actor, data={"code": code, "notes": notes}
+        )
+        locked.status = IncidentStatus.RESOLVED
+        locked.resolution_code = code
+        locked.resolution_notes = notes
+        locked.pending_reason = ""
+        locked.resolved_at = now
+        if locked.assignee_id is None:
+            locked.assignee = actor
+        if locked.first_response_at is None:
+            locked.first_response_at = now
+        locked.save(
+            update_fields=[
+                "status",
+                "resolution_code",
+                "resolution_notes",
+                "pending_reason",
+                "resolved_at",
+                "assignee",
+                "first_response_at",
+                "updated_at",
+            ]
+        )
+        incident_event(
+            locked,
+            "incident.resolved",
+            actor=actor,
+            from_status=from_status,
+            to_status=locked.status,
+            reason=notes,
+            payload={"resolution_code": code, "resolution_number": locked.reopened_count + 1},
+            notify=True,
+        )
+    return locked
+
+
+def incident_close(
+    *, incident: Incident | int, actor: User, automatic: bool = False, now: datetime | None = None
+) -> Incident:
+    with transaction.atomic():
+        locked, _t, from_status, now = _begin(
+            incident, "close", actor, automatic=automatic, now=now
+        )
+        locked.status = IncidentStatus.CLOSED
+        locked.closed_at = now
+        locked.save(update_fields=["status", "closed_at", "updated_at"])
+        incident_event(
+            locked,
+            "incident.closed",
+            actor=actor,
+            from_status=from_status,
+            to_status=locked.status,
+            payload={"automatic": automatic},
+        )
+    return locked
+
+
+def incident_reopen(*, incident: Incident, actor: User, reason: str) -> Incident:
+    with transaction.atomic():
+        locked, _t, from_status, _now = _begin(incident, "reopen", actor, data={"reason": reason})
+        locked.status = IncidentStatus.ASSIGNED
+        locked.reopened_count += 1
+        locked.resolved_at = None
+        locked.resolution_code = ""
+        locked.save(
+            update_fields=[
+                "status",
+                "reopened_count",
+                "resolved_at",
+                "resolution_code",
+                "updated_at",
+            ]
+        )
+        incident_event(
+            locked,
+            "incident.reopened",
+            actor=actor,
+            from_status=from_status,
+            to_status=locked.status,
+            reason=reason.strip(),
+            payload={"reopened_count": locked.reopened_count},
+            notify=True,
+        )
+    return locked
+
+
+def incident_cancel(*, incident: Incident, actor: User, reason: str) -> Incident:
+    with transaction.atomic():
+        locked, _t, from_status, now = _begin(incident, "cancel", actor, data={"reason": reason})
+        locked.status = IncidentStatus.CANCELLED
+        locked.closed_at = now
+        locked.save(update_fields=["status", "closed_at", "updated_at"])
+        incident_event(
+            locked,
+            "incident.cancelled",
+            actor=actor,
+            from_status=from_status,
+            to_status=locked.status,
+            reason=reason.strip(),
+            notify=True,
+        )
+    return locked
+
+
+def incident_autoclose_due(*, now: datetime | None = None, batch: int = 200) -> int:
+    """Close resolved incidents whose requester did not confirm within the period. One bounded
+    batch; rows another worker holds are skipped, not waited for."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.INCIDENT_AUTO_CLOSE_DAYS)
+    bot = system_actor()
+    closed = 0
+    with transaction.atomic():
+        ids = list(
+            Incident.objects.select_for_update(skip_locked=True)
+            .filter(status=IncidentStatus.RESOLVED, resolved_at__lte=cutoff)
+            .order_by("resolved_at")
+            .values_list("pk", flat=True)[:batch]
+        )
+        for pk in ids:
+            incident_close(incident=pk, actor=bot, automatic=True, now=now)
+            closed += 1
+    return closed

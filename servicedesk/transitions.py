@@ -1,0 +1,65 @@
+"""State graphs as data. An app declares its transitions; services ask this helper whether an
+action is allowed from a status, then run the transition's named guards in order.
+
+A guard is a plain function ``guard(ctx) -> None`` that raises ``GuardFailed`` (or
+``PermissionDenied``) with its own id, so a later bypass can name exactly what it waives.
+"""
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import TransitionNotAllowed
+
+Guard = Callable[[Any], None]
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[str]
+    target: str
+    guards: tuple[Guard, ...] = field(default=())
+    label: str = ""
+
+
+class StateMachine:
+    def __init__(self, name: str, transitions: Iterable[Transition], labels: Mapping[str, str]):
+        self.name = name
+        self.transitions: dict[str, Transition] = {}
+        for transition in transitions:
+            if transition.action in self.transitions:
+                raise ValueError(f"duplicate action {transition.action!r} in {name}")
+            self.transitions[transition.action] = transition
+        self.labels = dict(labels)
+
+    def get(self, action: str) -> Transition:
+        return self.transitions[action]
+
+    def allows(self, status: str, action: str) -> bool:
+        transition = self.transitions.get(action)
+        return transition is not None and status in transition.sources
+
+    def check(self, status: str, action: str) -> Transition:
+        """The transition for ``action`` from ``status``, or ``TransitionNotAllowed`` (409)."""
+        transition = self.transitions.get(action)
+        if transition is None:
+            raise TransitionNotAllowed(f"Unknown {self.name} action {action!r}.")
+        if status not in transition.sources:
+            raise TransitionNotAllowed(
+                f"Cannot {transition.label or action} a {self.name} that is "
+                f"{self.labels.get(status, status).lower()}.",
+                details={"status": status, "action": action},
+            )
+        return transition
+
+    def actions_from(self, status: str) -> list[Transition]:
+        return [t for t in self.transitions.values() if status in t.sources]
+
+    def pairs(self) -> set[tuple[str, str]]:
+        """Every allowed (from, to) status pair."""
+        return {(s, t.target) for t in self.transitions.values() for s in t.sources}
+
+    def run_guards(self, transition: Transition, ctx: Any) -> None:
+        for guard in transition.guards:
+            guard(ctx)
