@@ -1,8 +1,8 @@
 """Database-level guarantees shared by apps: append-only event tables.
 
-PostgreSQL gets a trigger function that raises on UPDATE and DELETE (TRUNCATE, which needs
-the table owner's privilege, is left to operators and to the test runner's flush); SQLite (the embedded
-default) gets ``RAISE(ABORT, …)`` triggers. Both are created and dropped by migrations through
+PostgreSQL gets a trigger function that raises on UPDATE and DELETE (TRUNCATE needs the table
+owner's privilege and is left to operators and the test runner's flush). SQLite, the embedded
+default, gets ``RAISE(ABORT, ...)`` triggers. Migrations create and drop both through
 ``append_only(table)``.
 """
 
