@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from incidents.choices import ProblemStatus
+from servicedesk import clock
 
 REF_PREFIX = "PRB-"
 
@@ -31,7 +32,7 @@ class Problem(models.Model):
         blank=True,
         help_text="Reference of the change that delivers the permanent fix (e.g. CHG-000042).",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -58,7 +59,7 @@ class ProblemEvent(models.Model):
     to_status = models.CharField(max_length=14, blank=True)
     reason = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]

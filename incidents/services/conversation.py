@@ -7,12 +7,12 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from incidents import access
 from incidents.choices import IncidentStatus
 from incidents.models import Incident, IncidentAttachment, IncidentComment, Satisfaction
 from org.models import User
+from servicedesk import clock
 from servicedesk.errors import Conflict, PermissionDenied, TransitionNotAllowed, ValidationFailed
 
 from .events import incident_event
@@ -58,7 +58,7 @@ def incident_comment(
             and locked.first_response_at is None
         )
         if first_response:
-            locked.first_response_at = timezone.now()
+            locked.first_response_at = clock.now()
             locked.save(update_fields=["first_response_at", "updated_at"])
         incident_event(
             locked,

@@ -5,6 +5,7 @@ from typing import Any
 from django.db import transaction
 
 from incidents.models import Incident, IncidentEvent, Problem, ProblemEvent
+from servicedesk import clock
 
 
 def incident_event(
@@ -30,7 +31,7 @@ def incident_event(
         payload=payload or {},
         is_internal=internal,
     )
-    if notify and not internal:
+    if notify and not internal and not clock.is_pinned():
         from incidents.tasks import incident_notify_task
 
         transaction.on_commit(lambda: incident_notify_task.delay(event.pk))

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from incidents import access, selectors
 from incidents.choices import OPEN_STATUSES, Channel, IncidentStatus
@@ -16,6 +15,7 @@ from incidents.priority import compute_priority, expected_resolution
 from incidents.transitions import INCIDENT
 from org.models import BusinessService, Team, User
 from org.services import system_actor
+from servicedesk import clock
 from servicedesk.errors import PermissionDenied, TransitionNotAllowed, ValidationFailed
 from servicedesk.transitions import Transition
 
@@ -41,7 +41,7 @@ def _begin(
     """Lock the row, check the transition table, run the guards. Call inside a transaction."""
     locked = _lock(incident)
     transition = INCIDENT.check(locked.status, action)
-    now = now or timezone.now()
+    now = now or clock.now()
     ctx = Ctx(obj=locked, actor=actor, now=now, data=data or {}, automatic=automatic)
     INCIDENT.run_guards(transition, ctx)
     return locked, transition, locked.status, now
@@ -84,7 +84,7 @@ def incident_create(
     if affected_users < 1:
         raise ValidationFailed("At least one user is affected: the requester.")
     priority = compute_priority(impact=impact, urgency=urgency, matrix=selectors.priority_matrix())
-    now = timezone.now()
+    now = clock.now()
     if team is None and service is not None:
         team = service.owner_team
     with transaction.atomic():
@@ -102,6 +102,7 @@ def incident_create(
             team=team,
             affected_users=affected_users,
             is_major=is_major,
+            created_at=now,
             due_at=expected_resolution(
                 opened_at=now, priority=priority, targets=selectors.resolution_targets()
             ),
@@ -140,7 +141,7 @@ def incident_triage(
         locked = _lock(incident)
         if locked.status not in OPEN_STATUSES:
             raise TransitionNotAllowed(f"{locked.ref} is no longer open; it cannot be triaged.")
-        may_work(Ctx(obj=locked, actor=actor, now=timezone.now()))
+        may_work(Ctx(obj=locked, actor=actor, now=clock.now()))
         changes: dict[str, list[Any]] = {}
 
         def change(field: str, value: Any, stored: Any = None) -> None:
@@ -419,7 +420,7 @@ def incident_cancel(*, incident: Incident, actor: User, reason: str) -> Incident
 def incident_autoclose_due(*, now: datetime | None = None, batch: int = 200) -> int:
     """Close resolved incidents whose requester did not confirm within the period. One bounded
     batch; rows another worker holds are skipped, not waited for."""
-    now = now or timezone.now()
+    now = now or clock.now()
     cutoff = now - timedelta(days=settings.INCIDENT_AUTO_CLOSE_DAYS)
     bot = system_actor()
     closed = 0

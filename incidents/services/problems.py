@@ -4,13 +4,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from incidents.choices import OPEN_STATUSES, ProblemStatus
 from incidents.guards import Ctx, may_manage_problem
 from incidents.models import Incident, Problem
 from incidents.transitions import PROBLEM
 from org.models import BusinessService, Team, User
+from servicedesk import clock
 from servicedesk.errors import TransitionNotAllowed, ValidationFailed
 
 from .events import incident_event, problem_event
@@ -34,7 +34,7 @@ def problem_create(
     title = (title or "").strip()
     if not title:
         raise ValidationFailed("Title is required.", details={"title": ["required"]})
-    may_manage_problem(Ctx(obj=None, actor=actor, now=timezone.now()))
+    may_manage_problem(Ctx(obj=None, actor=actor, now=clock.now()))
     with transaction.atomic():
         problem = Problem.objects.create(
             title=title[:200],
@@ -65,7 +65,7 @@ def problem_update(
 ) -> Problem:
     with transaction.atomic():
         locked = _lock(problem)
-        may_manage_problem(Ctx(obj=locked, actor=actor, now=timezone.now()))
+        may_manage_problem(Ctx(obj=locked, actor=actor, now=clock.now()))
         if locked.status == ProblemStatus.CLOSED:
             raise TransitionNotAllowed(f"{locked.ref} is closed.")
         changed = []
@@ -92,7 +92,7 @@ def problem_update(
 def _transition(problem: Problem, action: str, actor: User, **data: Any) -> tuple[Problem, str]:
     locked = _lock(problem)
     transition = PROBLEM.check(locked.status, action)
-    PROBLEM.run_guards(transition, Ctx(obj=locked, actor=actor, now=timezone.now(), data=data))
+    PROBLEM.run_guards(transition, Ctx(obj=locked, actor=actor, now=clock.now(), data=data))
     from_status = locked.status
     locked.status = transition.target
     return locked, from_status
@@ -140,7 +140,7 @@ def problem_resolve(
             locked.permanent_fix = permanent_fix
         if fix_change_ref:
             locked.fix_change_ref = fix_change_ref.strip()[:20]
-        locked.resolved_at = timezone.now()
+        locked.resolved_at = clock.now()
         locked.save(
             update_fields=["status", "permanent_fix", "fix_change_ref", "resolved_at", "updated_at"]
         )
@@ -161,7 +161,7 @@ def problem_resolve(
 def problem_close(*, problem: Problem, actor: User) -> Problem:
     with transaction.atomic():
         locked, from_status = _transition(problem, "close", actor)
-        locked.closed_at = timezone.now()
+        locked.closed_at = clock.now()
         locked.save(update_fields=["status", "closed_at", "updated_at"])
         problem_event(
             locked, "problem.closed", actor=actor, from_status=from_status, to_status=locked.status
@@ -194,7 +194,7 @@ def problem_link_incidents(
         raise ValidationFailed("Link at most 500 incidents at once.")
     with transaction.atomic():
         locked = _lock(problem)
-        may_manage_problem(Ctx(obj=locked, actor=actor, now=timezone.now()))
+        may_manage_problem(Ctx(obj=locked, actor=actor, now=clock.now()))
         if locked.status not in LINKABLE:
             raise TransitionNotAllowed(
                 f"{locked.ref} is {locked.get_status_display().lower()}; link incidents to an "
@@ -245,14 +245,14 @@ def problem_publish_workaround(*, problem: Problem, actor: User, workaround: str
         raise ValidationFailed("Describe the workaround.", details={"workaround": ["required"]})
     with transaction.atomic():
         locked = _lock(problem)
-        may_manage_problem(Ctx(obj=locked, actor=actor, now=timezone.now()))
+        may_manage_problem(Ctx(obj=locked, actor=actor, now=clock.now()))
         if locked.status not in LINKABLE:
             raise TransitionNotAllowed(
                 f"{locked.ref} is {locked.get_status_display().lower()}; there is nothing to "
                 "work around."
             )
         locked.workaround = workaround
-        locked.workaround_published_at = timezone.now()
+        locked.workaround_published_at = clock.now()
         locked.save(update_fields=["workaround", "workaround_published_at", "updated_at"])
         incidents = list(
             Incident.objects.select_for_update(of=("self",))

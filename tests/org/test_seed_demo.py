@@ -20,6 +20,16 @@ def test_seed_demo_is_idempotent_and_covers_every_role(db: Any) -> None:
     assert roles == set(Role)
     assert User.objects.filter(seniority_band=SeniorityBand.EXECUTIVE, is_vip=True).exists()
     assert BusinessCalendar.objects.get(name="London office hours").hours.count() == 5
+    from incidents.models import Incident, IncidentEvent, Problem
+
+    assert Incident.objects.count() >= 300
+    assert Problem.objects.count() == 2
+    assert set(Incident.objects.values_list("status", flat=True)) >= {
+        "new", "assigned", "in_progress", "resolved", "closed",
+    }
+    created = IncidentEvent.objects.filter(type="incident.created").count()
+    assert created == Incident.objects.count()  # every incident has its full timeline
+    assert Incident.objects.exclude(workaround="").exists()
     printed = out.getvalue()
     assert "alice" in printed and "demo-pass-2026" in printed
     assert User.objects.get(username="alice").check_password("demo-pass-2026")

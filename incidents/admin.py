@@ -1,0 +1,91 @@
+"""Admin: the process configuration is editable here; incidents, problems and their events are
+read-only (they change only through services, so that every change has its event)."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from .models import (
+    Category,
+    Incident,
+    IncidentEvent,
+    PriorityRule,
+    Problem,
+    ProblemEvent,
+    ResolutionTarget,
+)
+
+
+@admin.register(PriorityRule)
+class PriorityRuleAdmin(admin.ModelAdmin):
+    list_display = ["impact", "urgency", "priority"]
+    list_editable = ["priority"]
+    list_filter = ["impact", "urgency"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the matrix must stay complete
+
+
+@admin.register(ResolutionTarget)
+class ResolutionTargetAdmin(admin.ModelAdmin):
+    list_display = ["priority", "resolve_within"]
+    list_editable = ["resolve_within"]
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "is_active"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class IncidentEventInline(admin.TabularInline):
+    model = IncidentEvent
+    fields = ("created_at", "type", "actor_name", "from_status", "to_status", "reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Incident)
+class IncidentAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "status", "priority", "team", "assignee", "requester", "created_at"]
+    list_filter = ["status", "priority", "team", "channel", "is_major"]
+    list_select_related = ["team", "assignee", "requester"]
+    search_fields = ["title", "description"]
+    date_hierarchy = "created_at"
+    inlines = [IncidentEventInline]
+
+
+@admin.register(IncidentEvent)
+class IncidentEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "incident", "type", "actor_name", "from_status", "to_status"]
+    list_filter = ["type"]
+    list_select_related = ["incident"]
+
+
+@admin.register(Problem)
+class ProblemAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "status", "owner_team", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["owner_team"]
+
+
+@admin.register(ProblemEvent)
+class ProblemEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "problem", "type", "actor_name"]
+    list_select_related = ["problem"]

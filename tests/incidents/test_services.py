@@ -1,0 +1,232 @@
+"""Happy paths of the incident services, and what each one writes."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from incidents import services
+from incidents.models import IncidentEvent, PriorityRule, ResolutionTarget, Satisfaction
+from incidents.tasks import incident_notify_task
+from servicedesk.errors import (
+    Conflict,
+    PermissionDenied,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
+
+from ..org.factories import BusinessServiceFactory, UserFactory
+from .factories import incident_in, make_incident
+
+
+def types(incident: Any) -> list[str]:
+    return list(IncidentEvent.objects.filter(incident=incident).values_list("type", flat=True))
+
+
+def test_create_computes_priority_from_the_editable_matrix(requester: Any) -> None:
+    incident = make_incident(requester, impact=1, urgency=1)
+    assert incident.priority == 1
+    assert incident.ref == f"INC-{incident.pk:06d}"
+    assert incident.due_at is not None
+    assert (
+        incident.due_at - incident.created_at
+        == ResolutionTarget.objects.get(priority=1).resolve_within
+    )
+    PriorityRule.objects.filter(impact=4, urgency=4).update(priority=2)
+    assert make_incident(requester, impact=4, urgency=4).priority == 2
+    assert types(incident) == ["incident.created"]
+
+
+def test_create_defaults_team_from_the_service_owner(requester: Any, team: Any) -> None:
+    service = BusinessServiceFactory(slug="vpn", owner_team=team)
+    incident = make_incident(requester, service=service)
+    assert incident.team == team and incident.status == "new"
+
+
+def test_create_validates_input(requester: Any, other_requester: Any, team: Any) -> None:
+    with pytest.raises(ValidationFailed):
+        make_incident(requester, title="   ")
+    with pytest.raises(ValidationFailed):
+        make_incident(requester, impact=7)
+    with pytest.raises(PermissionDenied):
+        make_incident(other_requester, actor=requester)  # on behalf: analysts only
+    with pytest.raises(PermissionDenied):
+        make_incident(requester, team=team)
+    assert not IncidentEvent.objects.exists()
+
+
+def test_analyst_logs_on_behalf(requester: Any, analyst: Any) -> None:
+    incident = make_incident(requester, actor=analyst, channel="phone")
+    assert (incident.requester, incident.reported_by, incident.channel) == (
+        requester,
+        analyst,
+        "phone",
+    )
+
+
+def test_triage_recomputes_priority_and_due_date(requester: Any, analyst: Any, team: Any) -> None:
+    incident = incident_in("assigned", requester=requester, analyst=analyst, team=team)
+    assert incident.priority == 3
+    triaged = services.incident_triage(
+        incident=incident, actor=analyst, impact=1, urgency=2, is_major=True
+    )
+    assert (triaged.priority, triaged.is_major) == (1, True)
+    assert triaged.due_at == triaged.created_at + timedelta(hours=4)
+    event = IncidentEvent.objects.filter(incident=incident, type="incident.triaged").get()
+    assert event.payload["changes"]["priority"] == [3, 1]
+    with pytest.raises(PermissionDenied):
+        services.incident_triage(incident=incident, actor=requester, impact=4)
+
+
+def test_take_assigns_to_self_in_the_incident_team(requester: Any, analyst: Any, team: Any) -> None:
+    incident = make_incident(requester, actor=analyst, team=team)
+    taken = services.incident_assign(
+        incident=incident, actor=analyst, assignee=analyst, only_if_unassigned=True
+    )
+    assert (taken.status, taken.assignee, taken.team) == ("assigned", analyst, team)
+    event = IncidentEvent.objects.get(incident=incident, type="incident.assigned")
+    assert event.payload["taken"] is True
+
+
+def test_bulk_assign_is_all_or_nothing(requester: Any, analyst: Any, team: Any) -> None:
+    a = make_incident(requester)
+    b = make_incident(requester)
+    closed = incident_in("closed", requester=requester, analyst=analyst, team=team)
+    with pytest.raises(TransitionNotAllowed) as refused:
+        services.incident_bulk_assign(
+            incident_ids=[a.pk, b.pk, closed.pk], actor=analyst, team=team, assignee=analyst
+        )
+    assert closed.ref in refused.value.message
+    a.refresh_from_db()
+    assert a.assignee is None and a.status == "new"
+    done = services.incident_bulk_assign(
+        incident_ids=[a.pk, b.pk], actor=analyst, team=team, assignee=analyst
+    )
+    assert {i.status for i in done} == {"assigned"}
+
+
+def test_public_reply_sets_first_response_and_notifies(
+    requester: Any, analyst: Any, team: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    incident = incident_in("assigned", requester=requester, analyst=analyst, team=team)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.incident_comment(
+            incident=incident, actor=analyst, body="Internal only", internal=True
+        )
+    assert callbacks == []  # internal notes notify nobody
+    incident.refresh_from_db()
+    assert incident.first_response_at is None
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.incident_comment(incident=incident, actor=analyst, body="Looking at it now")
+    incident.refresh_from_db()
+    assert incident.first_response_at is not None
+    assert len(callbacks) == 1
+    event = IncidentEvent.objects.get(incident=incident, type="incident.commented")
+    incident_notify_task.apply(args=[event.pk])
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [requester.email]
+    assert "Looking at it now" in mail.outbox[0].body
+
+
+def test_requester_reply_is_not_a_first_response(requester: Any) -> None:
+    incident = make_incident(requester)
+    services.incident_comment(incident=incident, actor=requester, body="Any news?")
+    incident.refresh_from_db()
+    assert incident.first_response_at is None
+
+
+def test_comment_rules(requester: Any, other_requester: Any, analyst: Any, team: Any) -> None:
+    incident = make_incident(requester)
+    with pytest.raises(PermissionDenied):
+        services.incident_comment(incident=incident, actor=requester, body="x", internal=True)
+    with pytest.raises(PermissionDenied):
+        services.incident_comment(incident=incident, actor=other_requester, body="me too")
+    with pytest.raises(ValidationFailed):
+        services.incident_comment(incident=incident, actor=requester, body="  ")
+    closed = incident_in("closed", requester=requester, analyst=analyst, team=team)
+    with pytest.raises(TransitionNotAllowed):
+        services.incident_comment(incident=closed, actor=requester, body="hello?")
+    assert not incident.comments.exists()
+
+
+def test_watcher_may_comment(requester: Any, other_requester: Any, analyst: Any) -> None:
+    incident = make_incident(requester)
+    services.incident_watch(incident=incident, actor=analyst, user=other_requester)
+    services.incident_watch(incident=incident, actor=analyst, user=other_requester)  # no-op
+    assert list(incident.watchers.all()) == [other_requester]
+    services.incident_comment(incident=incident, actor=other_requester, body="Same for me")
+    with pytest.raises(PermissionDenied):
+        services.incident_watch(incident=incident, actor=requester, user=analyst)
+
+
+def test_rating_once_per_resolution(requester: Any, analyst: Any, team: Any) -> None:
+    incident = incident_in("resolved", requester=requester, analyst=analyst, team=team)
+    with pytest.raises(PermissionDenied):
+        services.incident_rate(incident=incident, actor=analyst, rating=5)
+    with pytest.raises(ValidationFailed):
+        services.incident_rate(incident=incident, actor=requester, rating=6)
+    services.incident_rate(incident=incident, actor=requester, rating=2, comment="Slow")
+    with pytest.raises(Conflict):
+        services.incident_rate(incident=incident, actor=requester, rating=4)
+    services.incident_reopen(incident=incident, actor=requester, reason="Back again")
+    with pytest.raises(TransitionNotAllowed):
+        services.incident_rate(incident=incident, actor=requester, rating=4)
+    services.incident_start(incident=incident, actor=analyst)
+    services.incident_resolve(incident=incident, actor=analyst, code="fixed", notes="Really")
+    services.incident_rate(incident=incident, actor=requester, rating=5)
+    assert list(
+        Satisfaction.objects.filter(incident=incident)
+        .order_by("resolution_number")
+        .values_list("resolution_number", "rating")
+    ) == [(1, 2), (2, 5)]
+
+
+def test_attachment_limits_and_hash(requester: Any, settings: Any, tmp_path: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    incident = make_incident(requester)
+    upload = SimpleUploadedFile("screen.png", b"\x89PNG fake image", content_type="image/png")
+    attachment = services.incident_attach(incident=incident, actor=requester, upload=upload)
+    assert attachment.size == len(b"\x89PNG fake image") and len(attachment.sha256) == 64
+    assert "screen" not in attachment.file.name  # stored under a random name
+    with pytest.raises(ValidationFailed) as refused:
+        services.incident_attach(
+            incident=incident,
+            actor=requester,
+            upload=SimpleUploadedFile("run.exe", b"MZ", content_type="application/octet-stream"),
+        )
+    assert refused.value.code == "attachment_type"
+    settings.ATTACHMENT_MAX_BYTES = 10
+    with pytest.raises(ValidationFailed) as refused:
+        services.incident_attach(
+            incident=incident,
+            actor=requester,
+            upload=SimpleUploadedFile("big.txt", b"x" * 11, content_type="text/plain"),
+        )
+    assert refused.value.code == "attachment_too_large"
+    assert incident.attachments.count() == 1
+
+
+def test_due_soon_incident_shows_in_breaching_queue(
+    requester: Any, analyst: Any, team: Any
+) -> None:
+    from incidents.selectors import incident_queue
+
+    urgent = make_incident(requester, actor=analyst, team=team, impact=1, urgency=1)
+    relaxed = make_incident(requester, actor=analyst, team=team, impact=4, urgency=4)
+    ids = set(incident_queue(user=analyst, queue="breaching").values_list("pk", flat=True))
+    assert urgent.pk in ids and relaxed.pk not in ids
+    assert relaxed.due_at > timezone.now() + timedelta(days=4)
+
+
+def test_requester_sees_only_their_own(requester: Any, other_requester: Any) -> None:
+    from incidents.selectors import incident_list
+
+    mine = make_incident(requester)
+    make_incident(other_requester)
+    assert list(incident_list(user=requester)) == [mine]
+    watcher = UserFactory(username="watcher")
+    services.incident_watch(incident=mine, actor=requester, user=requester)
+    assert list(incident_list(user=watcher)) == []
