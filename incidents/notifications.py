@@ -10,17 +10,19 @@ SUBJECTS = {
     "incident.started": "{ref} is being worked on",
     "incident.pended": "{ref} is on hold",
     "incident.resolved": "{ref} is resolved: please confirm and rate",
-    "incident.reopened": "{ref} was reopened",
+    "incident.reopened": "{ref} was reopened by the requester",
     "incident.cancelled": "{ref} was cancelled",
     "incident.workaround_published": "A workaround for {ref}",
 }
 
 
 def recipients(event: IncidentEvent) -> list[str]:
+    """The requester and watchers hear from the desk; the assignee hears from the requester."""
     incident = event.incident
-    people = [incident.requester, *incident.watchers.all()]
-    if event.type == "incident.reopened" and incident.assignee:
-        people = [incident.assignee]
+    if event.actor_id in (incident.requester_id, incident.reported_by_id):
+        people = [incident.assignee] if incident.assignee else []
+    else:
+        people = [incident.requester, *incident.watchers.all()]
     return sorted({p.email for p in people if p.email and p.is_active and p.pk != event.actor_id})
 
 

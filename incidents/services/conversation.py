@@ -9,8 +9,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
 from incidents import access
-from incidents.choices import IncidentStatus
+from incidents.choices import IncidentStatus, PendingReason
 from incidents.models import Incident, IncidentAttachment, IncidentComment, Satisfaction
+from incidents.transitions import INCIDENT
 from org.models import User
 from servicedesk import clock
 from servicedesk.errors import Conflict, PermissionDenied, TransitionNotAllowed, ValidationFailed
@@ -66,9 +67,32 @@ def incident_comment(
             actor=actor,
             internal=internal,
             payload={"comment_id": comment.pk, "first_response": first_response},
-            notify=not internal and not access.is_party(actor, locked),
+            notify=not internal,
         )
+        if (
+            not internal
+            and access.is_party(actor, locked)
+            and locked.status == IncidentStatus.PENDING
+            and locked.pending_reason == PendingReason.REQUESTER
+        ):
+            _resume_on_reply(locked, actor)
     return comment
+
+
+def _resume_on_reply(incident: Incident, actor: User) -> None:
+    """The requester answered what the incident was waiting for: it goes back to the analyst."""
+    INCIDENT.check(incident.status, "resume")
+    incident.status = IncidentStatus.IN_PROGRESS
+    incident.pending_reason = ""
+    incident.save(update_fields=["status", "pending_reason", "updated_at"])
+    incident_event(
+        incident,
+        "incident.resumed",
+        actor=actor,
+        from_status=IncidentStatus.PENDING,
+        to_status=incident.status,
+        payload={"pending_reason": PendingReason.REQUESTER, "by_requester_reply": True},
+    )
 
 
 def _sniffed_type(upload: UploadedFile) -> str:

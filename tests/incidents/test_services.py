@@ -230,3 +230,29 @@ def test_requester_sees_only_their_own(requester: Any, other_requester: Any) -> 
     watcher = UserFactory(username="watcher")
     services.incident_watch(incident=mine, actor=requester, user=requester)
     assert list(incident_list(user=watcher)) == []
+
+
+def test_requester_reply_resumes_an_incident_waiting_on_them(
+    requester: Any, analyst: Any, team: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    incident = incident_in("in_progress", requester=requester, analyst=analyst, team=team)
+    services.incident_pend(incident=incident, actor=analyst, reason="requester",
+                           note="Which floor?")
+    with django_capture_on_commit_callbacks(execute=False):
+        services.incident_comment(incident=incident, actor=requester, body="Floor 2")
+    incident.refresh_from_db()
+    assert (incident.status, incident.pending_reason) == ("in_progress", "")
+    resumed = IncidentEvent.objects.get(incident=incident, type="incident.resumed")
+    assert resumed.payload["by_requester_reply"] is True
+    reply = IncidentEvent.objects.get(incident=incident, type="incident.commented")
+    incident_notify_task.apply(args=[reply.pk])
+    assert mail.outbox[-1].to == [analyst.email]  # the analyst hears the answer
+
+
+def test_requester_reply_does_not_resume_a_vendor_wait(
+    requester: Any, analyst: Any, team: Any
+) -> None:
+    incident = incident_in("pending", requester=requester, analyst=analyst, team=team)
+    services.incident_comment(incident=incident, actor=requester, body="Any news?")
+    incident.refresh_from_db()
+    assert incident.status == "pending"
