@@ -168,8 +168,10 @@ def _one(org: DemoOrg, rng: random.Random, opened: datetime, now: datetime) -> I
             services.incident_comment(incident=incident, actor=requester, body=rng.choice(REPLIES))
         if age < timedelta(days=2):
             return incident
-        with clock.at(later(1)):
-            services.incident_resume(incident=incident, actor=analyst)
+        incident.refresh_from_db()
+        if incident.status == "pending":  # a requester's reply already resumed it
+            with clock.at(later(1)):
+                services.incident_resume(incident=incident, actor=analyst)
     if age < timedelta(days=2) and rng.random() < 0.6:
         return incident
     code = rng.choice(list(RESOLUTIONS))

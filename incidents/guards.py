@@ -90,7 +90,7 @@ def assignee_in_team(ctx: Ctx) -> None:
 
 def assignment_given(ctx: Ctx) -> None:
     """incident.assign.target_required"""
-    if ctx.data.get("assignee") is None and ctx.data.get("team") is None:
+    if not ctx.data.get("requested"):
         raise GuardFailed("Choose a team, an assignee, or both.", guard="assign_target_required")
 
 

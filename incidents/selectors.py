@@ -25,7 +25,7 @@ from .models import (
     ResolutionTarget,
 )
 
-LIST_RELATED = ("requester", "assignee", "team", "service", "category")
+LIST_RELATED = ("requester", "reported_by", "assignee", "team", "service", "category", "problem")
 
 QUEUES = {
     "mine": "My work",

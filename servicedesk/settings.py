@@ -194,6 +194,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.choices.IncidentStatus",
+        "ProblemStatusEnum": "incidents.choices.ProblemStatus",
+        "LevelEnum": "incidents.choices.Level",
+        "PendingReasonEnum": "incidents.choices.PendingReason",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------

@@ -47,7 +47,9 @@ class StateMachine:
             raise TransitionNotAllowed(f"Unknown {self.name} action {action!r}.")
         if status not in transition.sources:
             raise TransitionNotAllowed(
-                f"Cannot {transition.label or action} a {self.name} that is "
+                f"Cannot {transition.label or action} an {self.name} that is "
+                if self.name[0] in "aeiou"
+                else f"Cannot {transition.label or action} a {self.name} that is "
                 f"{self.labels.get(status, status).lower()}.",
                 details={"status": status, "action": action},
             )

@@ -95,6 +95,10 @@ def _resume_on_reply(incident: Incident, actor: User) -> None:
     )
 
 
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):g} MB" if n >= 1024 * 1024 else f"{n / 1024:g} KB"
+
+
 def _sniffed_type(upload: UploadedFile) -> str:
     guessed, _ = mimetypes.guess_type(upload.name or "")
     declared = (upload.content_type or "").split(";")[0].strip().lower()
@@ -124,7 +128,7 @@ def incident_attach(
         raise ValidationFailed("The file is empty.")
     if size > settings.ATTACHMENT_MAX_BYTES:
         raise ValidationFailed(
-            f"Files are limited to {settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB.",
+            f"Files are limited to {_size(settings.ATTACHMENT_MAX_BYTES)}.",
             code="attachment_too_large",
         )
     if internal and not access.is_agent(actor):

@@ -194,13 +194,19 @@ def incident_assign(
     everyone after gets a 409."""
     with transaction.atomic():
         current = _lock(incident)
+        requested = team is not None or assignee is not None
         if team is None:
             team = current.team
             if assignee is not None and (team is None or team.pk not in assignee.team_ids):
                 team = (
                     Team.objects.filter(memberships__user=assignee).order_by("pk").first() or team
                 )
-        data = {"team": team, "assignee": assignee, "only_if_unassigned": only_if_unassigned}
+        data = {
+            "team": team,
+            "assignee": assignee,
+            "only_if_unassigned": only_if_unassigned,
+            "requested": requested,
+        }
         locked, _t, from_status, _now = _begin(current, "assign", actor, data=data)
         previous = {"team_id": locked.team_id, "assignee_id": locked.assignee_id}
         locked.team = team

@@ -1,0 +1,1 @@
+"""REST API for incidents and problems: viewsets over selectors, one action per transition."""

@@ -1,0 +1,368 @@
+"""Input serializers describe the shape of a request (ids resolve to objects, unknown ids are a
+400); the rules are the services'. Output serializers list their fields explicitly, nest brief
+objects and never carry internal data to a requester. ``status`` is read-only everywhere."""
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from incidents import access
+from incidents.choices import Level, PendingReason, ResolutionCode
+from incidents.models import (
+    Category,
+    Incident,
+    IncidentAttachment,
+    IncidentComment,
+    IncidentEvent,
+    Problem,
+    Satisfaction,
+)
+from incidents.transitions import INCIDENT, PROBLEM
+from org.api.serializers import TeamBriefSerializer, UserBriefSerializer
+from org.models import BusinessService, Team, User
+
+
+def _viewer_is_agent(context: dict[str, Any]) -> bool:
+    """Whether the person the response is for works tickets. No request: assume not."""
+    request = context.get("request")
+    return request is not None and access.is_agent(request.user)
+
+
+def _users() -> Any:
+    return User.objects.filter(is_active=True)
+
+
+def _teams() -> Any:
+    return Team.objects.filter(is_active=True)
+
+
+def _services() -> Any:
+    return BusinessService.objects.filter(is_active=True)
+
+
+def _categories() -> Any:
+    return Category.objects.filter(is_active=True)
+
+
+# --- brief nested objects --------------------------------------------------------------------
+class ServiceBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BusinessService
+        fields = ["id", "slug", "name"]
+
+
+class CategoryBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "slug", "name"]
+
+
+class ProblemBriefSerializer(serializers.ModelSerializer):
+    ref = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Problem
+        fields = ["id", "ref", "title", "status"]
+
+
+# --- incidents: output -----------------------------------------------------------------------
+class IncidentSerializer(serializers.ModelSerializer):
+    ref = serializers.CharField(read_only=True, help_text="INC-000123")
+    requester = UserBriefSerializer(read_only=True)
+    reported_by = UserBriefSerializer(read_only=True)
+    service = ServiceBriefSerializer(read_only=True, allow_null=True)
+    category = CategoryBriefSerializer(read_only=True, allow_null=True)
+    team = TeamBriefSerializer(read_only=True, allow_null=True)
+    assignee = UserBriefSerializer(read_only=True, allow_null=True)
+    problem = serializers.SerializerMethodField(
+        help_text="The linked problem; always null for requesters (problem management is internal)."
+    )
+    allowed_actions = serializers.SerializerMethodField(
+        help_text="Transitions the lifecycle allows from the current status (the services "
+        "still check who may perform them)."
+    )
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "ref",
+            "title",
+            "description",
+            "status",
+            "priority",
+            "impact",
+            "urgency",
+            "channel",
+            "requester",
+            "reported_by",
+            "service",
+            "category",
+            "team",
+            "assignee",
+            "pending_reason",
+            "affected_users",
+            "is_major",
+            "workaround",
+            "resolution_code",
+            "resolution_notes",
+            "problem",
+            "reopened_count",
+            "created_at",
+            "updated_at",
+            "due_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+            "allowed_actions",
+        ]
+        read_only_fields = fields
+
+    def get_allowed_actions(self, obj: Incident) -> list[str]:
+        return [t.action for t in INCIDENT.actions_from(obj.status)]
+
+    @extend_schema_field(ProblemBriefSerializer(allow_null=True))
+    def get_problem(self, obj: Incident) -> dict[str, Any] | None:
+        if obj.problem_id is None or not _viewer_is_agent(self.context):
+            return None
+        return ProblemBriefSerializer(obj.problem).data
+
+
+class IncidentEventSerializer(serializers.ModelSerializer):
+    actor = UserBriefSerializer(read_only=True)
+    internal = serializers.BooleanField(source="is_internal", read_only=True)
+    payload = serializers.SerializerMethodField(
+        help_text="Machine-readable detail; always empty for requesters."
+    )
+
+    class Meta:
+        model = IncidentEvent
+        fields = [
+            "id",
+            "type",
+            "actor",
+            "actor_name",
+            "from_status",
+            "to_status",
+            "reason",
+            "payload",
+            "internal",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_payload(self, obj: IncidentEvent) -> dict[str, Any]:
+        return obj.payload if _viewer_is_agent(self.context) else {}
+
+
+class IncidentCommentSerializer(serializers.ModelSerializer):
+    author = UserBriefSerializer(read_only=True)
+    internal = serializers.BooleanField(source="is_internal", read_only=True)
+
+    class Meta:
+        model = IncidentComment
+        fields = ["id", "author", "body", "internal", "created_at"]
+        read_only_fields = fields
+
+
+class IncidentAttachmentSerializer(serializers.ModelSerializer):
+    uploaded_by = UserBriefSerializer(read_only=True)
+    internal = serializers.BooleanField(source="is_internal", read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IncidentAttachment
+        fields = [
+            "id",
+            "filename",
+            "content_type",
+            "size",
+            "sha256",
+            "internal",
+            "uploaded_by",
+            "created_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, obj: IncidentAttachment) -> str:
+        url = reverse(
+            "api-incident-attachment-download",
+            kwargs={"pk": obj.incident_id, "attachment_id": obj.pk},
+        )
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class SatisfactionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Satisfaction
+        fields = ["id", "rating", "comment", "resolution_number", "created_at"]
+        read_only_fields = fields
+
+
+# --- incidents: input ------------------------------------------------------------------------
+class IncidentCreateInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(allow_blank=True, default="")
+    service_id = serializers.PrimaryKeyRelatedField(
+        source="service", queryset=_services(), required=False, allow_null=True
+    )
+    category_id = serializers.PrimaryKeyRelatedField(
+        source="category", queryset=_categories(), required=False, allow_null=True
+    )
+    impact = serializers.ChoiceField(choices=Level.choices, default=Level.MEDIUM)
+    urgency = serializers.ChoiceField(choices=Level.choices, default=Level.MEDIUM)
+    affected_users = serializers.IntegerField(min_value=1, default=1)
+    requester_id = serializers.PrimaryKeyRelatedField(
+        source="requester",
+        queryset=_users(),
+        required=False,
+        allow_null=True,
+        help_text="Log the incident on behalf of this person (analysts only).",
+    )
+    team_id = serializers.PrimaryKeyRelatedField(
+        source="team", queryset=_teams(), required=False, allow_null=True
+    )
+    is_major = serializers.BooleanField(default=False)
+
+
+class AssignInputSerializer(serializers.Serializer):
+    team_id = serializers.PrimaryKeyRelatedField(
+        source="team", queryset=_teams(), required=False, allow_null=True
+    )
+    assignee_id = serializers.PrimaryKeyRelatedField(
+        source="assignee", queryset=_users(), required=False, allow_null=True
+    )
+
+
+class BulkAssignInputSerializer(AssignInputSerializer):
+    incident_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=200
+    )
+
+
+class PendInputSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=PendingReason.choices)
+    note = serializers.CharField(allow_blank=True, default="", max_length=2000)
+
+
+class ResolveInputSerializer(serializers.Serializer):
+    resolution_code = serializers.ChoiceField(choices=ResolutionCode.choices)
+    resolution_notes = serializers.CharField()
+
+
+class ReasonInputSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class TriageInputSerializer(serializers.Serializer):
+    impact = serializers.ChoiceField(choices=Level.choices, required=False)
+    urgency = serializers.ChoiceField(choices=Level.choices, required=False)
+    category_id = serializers.PrimaryKeyRelatedField(
+        source="category", queryset=_categories(), required=False
+    )
+    service_id = serializers.PrimaryKeyRelatedField(
+        source="service", queryset=_services(), required=False
+    )
+    is_major = serializers.BooleanField(required=False)
+    affected_users = serializers.IntegerField(min_value=1, required=False)
+
+
+class CommentInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20000)
+    internal = serializers.BooleanField(default=False, help_text="An internal note (analysts).")
+
+
+class RateInputSerializer(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(allow_blank=True, default="", max_length=4000)
+
+
+class AttachmentInputSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    internal = serializers.BooleanField(default=False, help_text="Only analysts see it.")
+
+
+# --- problems --------------------------------------------------------------------------------
+class ProblemSerializer(serializers.ModelSerializer):
+    ref = serializers.CharField(read_only=True, help_text="PRB-000123")
+    owner_team = TeamBriefSerializer(read_only=True, allow_null=True)
+    created_by = UserBriefSerializer(read_only=True)
+    services = ServiceBriefSerializer(many=True, read_only=True)
+    incident_count = serializers.IntegerField(read_only=True)
+    open_incident_count = serializers.IntegerField(read_only=True)
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Problem
+        fields = [
+            "id",
+            "ref",
+            "title",
+            "description",
+            "status",
+            "owner_team",
+            "created_by",
+            "services",
+            "root_cause",
+            "workaround",
+            "workaround_published_at",
+            "permanent_fix",
+            "fix_change_ref",
+            "incident_count",
+            "open_incident_count",
+            "created_at",
+            "updated_at",
+            "resolved_at",
+            "closed_at",
+            "allowed_actions",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_actions(self, obj: Problem) -> list[str]:
+        return [t.action for t in PROBLEM.actions_from(obj.status)]
+
+
+class ProblemCreateInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(allow_blank=True, default="")
+    service_ids = serializers.PrimaryKeyRelatedField(
+        source="services", queryset=_services(), many=True, required=False
+    )
+    owner_team_id = serializers.PrimaryKeyRelatedField(
+        source="owner_team", queryset=_teams(), required=False, allow_null=True
+    )
+
+
+class ProblemUpdateInputSerializer(serializers.Serializer):
+    """Every field optional: only the ones sent are changed."""
+
+    description = serializers.CharField(allow_blank=True, required=False)
+    root_cause = serializers.CharField(allow_blank=True, required=False)
+    permanent_fix = serializers.CharField(allow_blank=True, required=False)
+    fix_change_ref = serializers.CharField(allow_blank=True, required=False, max_length=20)
+
+
+class LinkIncidentsInputSerializer(serializers.Serializer):
+    incident_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=500
+    )
+
+
+class WorkaroundInputSerializer(serializers.Serializer):
+    workaround = serializers.CharField()
+
+
+class KnownErrorInputSerializer(serializers.Serializer):
+    root_cause = serializers.CharField(allow_blank=True, default="")
+
+
+class ProblemResolveInputSerializer(serializers.Serializer):
+    permanent_fix = serializers.CharField(allow_blank=True, default="")
+    fix_change_ref = serializers.CharField(allow_blank=True, default="", max_length=20)

@@ -1,0 +1,12 @@
+"""/api/v1/incidents/... and /api/v1/problems/... URL names are prefixed "api-" so that they
+never collide with the browser pages' names ("incident-detail", "problem-list", ...)."""
+
+from rest_framework.routers import SimpleRouter
+
+from .views import IncidentViewSet, ProblemViewSet
+
+router = SimpleRouter()
+router.register("incidents", IncidentViewSet, basename="api-incident")
+router.register("problems", ProblemViewSet, basename="api-problem")
+
+urlpatterns = router.urls
