@@ -10,7 +10,7 @@ from servicedesk.errors import DomainError
 
 from . import selectors, services
 from .forms import ApiTokenForm
-from .roles import request_user
+from .roles import is_staff_side, request_user
 
 
 @login_required
@@ -20,6 +20,31 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _home_links(request: HttpRequest) -> list[dict[str, str]]:
     links = [
+        {
+            "title": "Report a problem",
+            "url": "/incidents/new/",
+            "text": "Something broken or not working as it should? Tell the service desk.",
+        },
+        {
+            "title": "My tickets",
+            "url": "/incidents/mine/",
+            "text": "Follow what you reported, reply, confirm fixes and rate them.",
+        },
+    ]
+    if is_staff_side(request.user):
+        links += [
+            {
+                "title": "Queue",
+                "url": "/queue/",
+                "text": "Your work, your teams' unassigned incidents and what is about to breach.",
+            },
+            {
+                "title": "Problems",
+                "url": "/problems/",
+                "text": "Causes behind incidents: root cause, workarounds and permanent fixes.",
+            },
+        ]
+    links += [
         {
             "title": "API documentation",
             "url": "/api/docs/",

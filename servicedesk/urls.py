@@ -7,6 +7,7 @@ from . import views
 
 api_v1 = [
     path("", include("org.api.urls")),
+    path("", include("incidents.api.urls")),
 ]
 
 urlpatterns = [
@@ -17,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("incidents.urls")),
     path("", include("org.urls")),
 ]
 

@@ -76,6 +76,15 @@ def _append_only_triggers_survive_flush(request: pytest.FixtureRequest) -> Any:
     from django.db import connection
 
     request.getfixturevalue("transactional_db" if transactional else "db")
+    if transactional:
+        # A flush also empties what data migrations seeded (the priority matrix, resolution
+        # targets, categories): put it back, idempotently, from the migration's own function.
+        import importlib
+
+        from django.apps import apps as django_apps
+
+        defaults = importlib.import_module("incidents.migrations.0002_append_only_and_defaults")
+        defaults.seed_defaults(django_apps, None)
     if connection.vendor != "sqlite":
         yield
         return

@@ -236,8 +236,9 @@ def test_requester_reply_resumes_an_incident_waiting_on_them(
     requester: Any, analyst: Any, team: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     incident = incident_in("in_progress", requester=requester, analyst=analyst, team=team)
-    services.incident_pend(incident=incident, actor=analyst, reason="requester",
-                           note="Which floor?")
+    services.incident_pend(
+        incident=incident, actor=analyst, reason="requester", note="Which floor?"
+    )
     with django_capture_on_commit_callbacks(execute=False):
         services.incident_comment(incident=incident, actor=requester, body="Floor 2")
     incident.refresh_from_db()

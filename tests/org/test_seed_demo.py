@@ -25,7 +25,11 @@ def test_seed_demo_is_idempotent_and_covers_every_role(db: Any) -> None:
     assert Incident.objects.count() >= 300
     assert Problem.objects.count() == 2
     assert set(Incident.objects.values_list("status", flat=True)) >= {
-        "new", "assigned", "in_progress", "resolved", "closed",
+        "new",
+        "assigned",
+        "in_progress",
+        "resolved",
+        "closed",
     }
     created = IncidentEvent.objects.filter(type="incident.created").count()
     assert created == Incident.objects.count()  # every incident has its full timeline

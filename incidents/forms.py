@@ -1,0 +1,455 @@
+"""Browser forms for incidents and problems. They check the shape of the input only; the rules
+(who may do what, in which state) live in the services and guards they feed."""
+
+from typing import Any
+
+from django import forms
+from django.db.models import Q, QuerySet
+
+from org.models import BusinessService, Team, User
+
+from .choices import (
+    OPEN_STATUSES,
+    Level,
+    PendingReason,
+    Priority,
+    ProblemStatus,
+    ResolutionCode,
+)
+from .models import Category, Incident, Problem
+
+# "How bad is it?" in the requester's words -> (impact, urgency) for the priority matrix.
+SEVERITY = {
+    "blocked": (3, 1),
+    "slow": (3, 3),
+    "minor": (4, 4),
+}
+SEVERITY_CHOICES = [
+    ("blocked", "I can't work at all"),
+    ("slow", "I can work, but slowly or with a workaround"),
+    ("minor", "Minor annoyance"),
+]
+LINKABLE_PROBLEMS = (ProblemStatus.NEW, ProblemStatus.INVESTIGATING, ProblemStatus.KNOWN_ERROR)
+PAGE_SIZES = (25, 50, 100)
+
+
+def active_services() -> QuerySet[BusinessService]:
+    return BusinessService.objects.filter(is_active=True).order_by("name")
+
+
+def active_teams() -> QuerySet[Team]:
+    return Team.objects.filter(is_active=True).order_by("name")
+
+
+def agents() -> QuerySet[User]:
+    """People who can be assigned work: team members and team leads."""
+    return (
+        User.objects.filter(
+            Q(memberships__isnull=False) | Q(teams_led__isnull=False), is_active=True
+        )
+        .distinct()
+        .order_by("display_name", "username")
+    )
+
+
+def linkable_problems() -> QuerySet[Problem]:
+    return Problem.objects.filter(status__in=LINKABLE_PROBLEMS).order_by("-created_at")
+
+
+class ProblemChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.ref} · {obj.title}"
+
+
+class IdListField(forms.Field):
+    """Many ``name=<id>`` values (checked rows) as a list of ints."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        try:
+            return sorted({int(v) for v in value})
+        except (TypeError, ValueError):
+            raise forms.ValidationError("Invalid selection.") from None
+
+
+class PageSizeField(forms.ChoiceField):
+    """Offers the usual sizes but accepts any: the view clamps the size to 1..100."""
+
+    def clean(self, value: Any) -> int | None:
+        try:
+            return int(value) if value else None
+        except (TypeError, ValueError):
+            return None
+
+
+# --- requester ----------------------------------------------------------------------------
+class ReportForm(forms.Form):
+    title = forms.CharField(
+        label="In a few words, what is wrong?",
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Outlook will not open"}),
+    )
+    description = forms.CharField(
+        label="What is broken?",
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="What happened, what you expected, any error message you saw.",
+    )
+    service = forms.ModelChoiceField(
+        label="Which service?",
+        queryset=BusinessService.objects.none(),
+        required=False,
+        empty_label="I don't know",
+    )
+    severity = forms.ChoiceField(
+        label="How bad is it?",
+        choices=SEVERITY_CHOICES,
+        widget=forms.RadioSelect,
+        initial="slow",
+    )
+    attachment = forms.FileField(
+        label="Screenshot or file (optional)",
+        required=False,
+        help_text="Images, PDF, text, CSV, ZIP or Office documents.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = active_services()  # type: ignore[attr-defined]
+
+    def impact_urgency(self) -> tuple[int, int]:
+        return SEVERITY[self.cleaned_data["severity"]]
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label="Message", max_length=20000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    visibility = forms.ChoiceField(
+        choices=[("internal", "Internal note"), ("public", "Reply to requester")],
+        widget=forms.RadioSelect,
+        required=False,
+        initial="internal",
+    )
+
+    @property
+    def internal(self) -> bool:
+        return self.cleaned_data.get("visibility") == "internal"
+
+
+class AttachForm(forms.Form):
+    file = forms.FileField(label="Add a file")
+    internal = forms.BooleanField(label="Internal (analysts only)", required=False)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason", max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class EmptyForm(forms.Form):
+    pass
+
+
+class RateForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label="How well was it fixed?",
+        coerce=int,
+        choices=[(5, "5 · Excellent"), (4, "4"), (3, "3"), (2, "2"), (1, "1 · Poor")],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label="Anything to add? (optional)",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+# --- analyst ------------------------------------------------------------------------------
+class AssignForm(forms.Form):
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, label="Team", empty_label="Keep the team"
+    )
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        label="Assignee",
+        empty_label="Nobody (the team picks it up)",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = active_teams()  # type: ignore[attr-defined]
+        self.fields["assignee"].queryset = agents()  # type: ignore[attr-defined]
+
+
+class PendForm(forms.Form):
+    reason = forms.ChoiceField(label="Waiting on", choices=PendingReason.choices)
+    note = forms.CharField(
+        label="Note", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ResolveForm(forms.Form):
+    code = forms.ChoiceField(label="Resolution code", choices=ResolutionCode.choices)
+    notes = forms.CharField(
+        label="Resolution notes (the requester reads these)",
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class TriageForm(forms.Form):
+    impact = forms.TypedChoiceField(label="Impact", coerce=int, choices=Level.choices)
+    urgency = forms.TypedChoiceField(label="Urgency", coerce=int, choices=Level.choices)
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.none(), required=False, label="Category", empty_label="—"
+    )
+    service = forms.ModelChoiceField(
+        queryset=BusinessService.objects.none(), required=False, label="Service", empty_label="—"
+    )
+    affected_users = forms.IntegerField(label="Users affected", min_value=1, max_value=1_000_000)
+    is_major = forms.BooleanField(label="Major incident", required=False)
+
+    def __init__(self, *args: Any, incident: Incident | None = None, **kwargs: Any) -> None:
+        if incident is not None and not args and "data" not in kwargs:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "impact": incident.impact,
+                    "urgency": incident.urgency,
+                    "category": incident.category_id,
+                    "service": incident.service_id,
+                    "affected_users": incident.affected_users,
+                    "is_major": incident.is_major,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = Category.objects.filter(  # type: ignore[attr-defined]
+            is_active=True
+        )
+        self.fields["service"].queryset = active_services()  # type: ignore[attr-defined]
+
+
+class LinkProblemForm(forms.Form):
+    problem = ProblemChoiceField(
+        queryset=Problem.objects.none(), label="Open problems", empty_label="Choose a problem"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["problem"].queryset = linkable_problems()  # type: ignore[attr-defined]
+
+
+class QueueFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "Any open"), *((s.value, s.label) for s in OPEN_STATUSES)],
+    )
+    priority = forms.TypedChoiceField(
+        label="Priority", required=False, coerce=int, choices=[("", "Any"), *Priority.choices]
+    )
+    team_id = forms.ModelChoiceField(
+        label="Team", queryset=Team.objects.none(), required=False, empty_label="Any"
+    )
+    assignee_id = forms.ModelChoiceField(
+        label="Assignee", queryset=User.objects.none(), required=False, empty_label="Anyone"
+    )
+    service_id = forms.ModelChoiceField(
+        label="Service", queryset=BusinessService.objects.none(), required=False, empty_label="Any"
+    )
+    older_than_days = forms.IntegerField(
+        label="Older than (days)", required=False, min_value=0, max_value=3650
+    )
+    page_size = PageSizeField(
+        label="Per page", required=False, choices=[(n, str(n)) for n in PAGE_SIZES]
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team_id"].queryset = active_teams()  # type: ignore[attr-defined]
+        self.fields["assignee_id"].queryset = agents()  # type: ignore[attr-defined]
+        self.fields["service_id"].queryset = active_services()  # type: ignore[attr-defined]
+
+    def filters(self) -> dict[str, Any]:
+        """The cleaned values in the shape ``IncidentFilterSet`` reads."""
+        data = self.cleaned_data
+        filters: dict[str, Any] = {}
+        if data.get("q"):
+            filters["q"] = data["q"]
+        if data.get("status"):
+            filters["status"] = [data["status"]]
+        if data.get("priority"):
+            filters["priority"] = [str(data["priority"])]
+        for name in ("team_id", "assignee_id", "service_id"):
+            if data.get(name) is not None:
+                filters[name] = [str(data[name].pk)]
+        if data.get("older_than_days") is not None:
+            filters["older_than_days"] = data["older_than_days"]
+        return filters
+
+
+class BulkForm(forms.Form):
+    ids = IdListField(required=True, error_messages={"required": "Tick at least one incident."})
+    action = forms.ChoiceField(choices=[("assign", "Assign"), ("link", "Link to problem")])
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, label="Team", empty_label="Keep the team"
+    )
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label="Assignee", empty_label="Nobody"
+    )
+    problem = ProblemChoiceField(
+        queryset=Problem.objects.none(),
+        required=False,
+        label="Problem",
+        empty_label="Choose a problem",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = active_teams()  # type: ignore[attr-defined]
+        self.fields["assignee"].queryset = agents()  # type: ignore[attr-defined]
+        self.fields["problem"].queryset = linkable_problems()  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") == "link" and data.get("problem") is None:
+            self.add_error("problem", "Choose the problem to link to.")
+        if data.get("action") == "assign" and not (data.get("team") or data.get("assignee")):
+            self.add_error("assignee", "Choose a team, an assignee, or both.")
+        return data
+
+
+class MyTicketsFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    state = forms.ChoiceField(
+        label="Show",
+        required=False,
+        choices=[("", "All"), ("open", "Open"), ("done", "Resolved or closed")],
+    )
+
+    def filters(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        filters: dict[str, Any] = {}
+        if data.get("q"):
+            filters["q"] = data["q"]
+        if data.get("state") == "open":
+            filters["open"] = "true"
+        elif data.get("state") == "done":
+            filters["open"] = "false"
+        return filters
+
+
+# --- problems -----------------------------------------------------------------------------
+class ProblemFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "Any"), *ProblemStatus.choices]
+    )
+
+    def filters(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        filters: dict[str, Any] = {}
+        if data.get("q"):
+            filters["q"] = data["q"]
+        if data.get("status"):
+            filters["status"] = [data["status"]]
+        return filters
+
+
+class ProblemCreateForm(forms.Form):
+    title = forms.CharField(label="Title", max_length=200)
+    description = forms.CharField(
+        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    services = forms.ModelMultipleChoiceField(
+        label="Affected services",
+        queryset=BusinessService.objects.none(),
+        required=False,
+        help_text="Hold Ctrl (⌘ on a Mac) to choose several.",
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+    )
+    owner_team = forms.ModelChoiceField(
+        label="Owner team", queryset=Team.objects.none(), required=False, empty_label="—"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["services"].queryset = active_services()  # type: ignore[attr-defined]
+        self.fields["owner_team"].queryset = active_teams()  # type: ignore[attr-defined]
+
+
+class ProblemUpdateForm(forms.Form):
+    description = forms.CharField(
+        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    root_cause = forms.CharField(
+        label="Root cause", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    permanent_fix = forms.CharField(
+        label="Permanent fix", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    fix_change_ref = forms.CharField(
+        label="Fixing change", required=False, max_length=20, help_text="e.g. CHG-000042"
+    )
+
+
+class KnownErrorForm(forms.Form):
+    root_cause = forms.CharField(
+        label="Root cause",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Leave empty to keep the recorded root cause.",
+    )
+
+
+class ProblemResolveForm(forms.Form):
+    permanent_fix = forms.CharField(
+        label="Permanent fix",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Leave empty to keep the recorded fix.",
+    )
+    fix_change_ref = forms.CharField(label="Fixing change", required=False, max_length=20)
+
+
+class LinkIncidentsForm(forms.Form):
+    refs = forms.CharField(
+        label="Incidents",
+        max_length=5000,
+        widget=forms.TextInput(attrs={"placeholder": "INC-000012, INC-000013 or 12 13"}),
+    )
+
+    def clean_refs(self) -> list[int]:
+        tokens = [t for t in self.cleaned_data["refs"].replace(",", " ").split() if t]
+        ids: set[int] = set()
+        bad = []
+        for token in tokens:
+            pk = Incident.id_from_ref(token) if not token.isdigit() else int(token)
+            if pk is None or pk <= 0:
+                bad.append(token)
+            else:
+                ids.add(pk)
+        if bad:
+            raise forms.ValidationError(f"Not an incident reference: {', '.join(bad[:5])}.")
+        if not ids:
+            raise forms.ValidationError("Give at least one incident reference.")
+        return sorted(ids)
+
+
+class WorkaroundForm(forms.Form):
+    workaround = forms.CharField(
+        label="Workaround",
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Linked open incidents receive it on their timeline and the requesters are told.",
+    )
