@@ -49,8 +49,10 @@ def timed(label: str, fn, repeat: int = 30) -> None:  # type: ignore[no-untyped-
     assert response.status_code == 200, (label, response.status_code)
     samples.sort()
     p95 = samples[int(len(samples) * 0.95) - 1]
-    print(f"{label:<48} median {statistics.median(samples):7.1f} ms   p95 {p95:7.1f} ms"
-          f"   queries {len(queries):3d}")
+    print(
+        f"{label:<48} median {statistics.median(samples):7.1f} ms   p95 {p95:7.1f} ms"
+        f"   queries {len(queries):3d}"
+    )
 
 
 def main() -> None:
@@ -75,8 +77,13 @@ def main() -> None:
 
     start = time.perf_counter()
     created = [
-        services.incident_create(actor=requester, title=f"Laptop issue {i}", service=service,
-                                 impact=1 + i % 4, urgency=1 + (i // 4) % 4)
+        services.incident_create(
+            actor=requester,
+            title=f"Laptop issue {i}",
+            service=service,
+            impact=1 + i % 4,
+            urgency=1 + (i // 4) % 4,
+        )
         for i in range(args.incidents)
     ]
     elapsed = time.perf_counter() - start
@@ -95,15 +102,20 @@ def main() -> None:
     api, page = Client(), Client()
     api.force_login(analyst)
     page.force_login(analyst)
-    timed("GET /api/v1/incidents/?page_size=50", lambda: api.get(
-        "/api/v1/incidents/?page_size=50"))
-    timed("GET /api/v1/incidents/?status=assigned&priority=1",
-          lambda: api.get("/api/v1/incidents/?status=assigned&priority=1&page_size=50"))
-    timed("GET /api/v1/incidents/?q=Laptop issue 42", lambda: api.get(
-        "/api/v1/incidents/?q=Laptop+issue+42"))
+    timed("GET /api/v1/incidents/?page_size=50", lambda: api.get("/api/v1/incidents/?page_size=50"))
+    timed(
+        "GET /api/v1/incidents/?status=assigned&priority=1",
+        lambda: api.get("/api/v1/incidents/?status=assigned&priority=1&page_size=50"),
+    )
+    timed(
+        "GET /api/v1/incidents/?q=Laptop issue 42",
+        lambda: api.get("/api/v1/incidents/?q=Laptop+issue+42"),
+    )
     incident = created[0]
-    timed("GET /api/v1/incidents/{id}/events/", lambda: api.get(
-        f"/api/v1/incidents/{incident.pk}/events/"))
+    timed(
+        "GET /api/v1/incidents/{id}/events/",
+        lambda: api.get(f"/api/v1/incidents/{incident.pk}/events/"),
+    )
     for tab in ("mine", "unassigned", "team", "breaching"):
         timed(f"GET /queue/?tab={tab}", lambda tab=tab: page.get(f"/queue/?tab={tab}"))
     requester_page = Client()

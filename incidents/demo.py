@@ -106,7 +106,10 @@ REPLIES = ["Thanks, I'll try that.", "Still happening this morning.", "It works 
 def _analyst_for(org: DemoOrg, team_slug: str, rng: random.Random) -> Any:
     team = org.teams[team_slug]
     members = [u for u in org.users.values() if team.pk in u.team_ids]
-    return rng.choice(members) if members else org.users[team.lead.username]
+    if members:
+        return rng.choice(members)
+    assert team.lead is not None, f"demo team {team_slug} has neither members nor a lead"
+    return team.lead
 
 
 def _one(org: DemoOrg, rng: random.Random, opened: datetime, now: datetime) -> Incident:

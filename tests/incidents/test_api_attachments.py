@@ -75,9 +75,9 @@ def attach(incident: Incident, actor: Any, **kwargs: Any) -> IncidentAttachment:
 
 
 def body(response: Any) -> bytes:
-    content = b"".join(response.streaming_content)
-    response.close()
-    return content
+    # Consuming the stream closes the response inside the test client. A second close()
+    # would fire request_finished outside it and close the test's database connection.
+    return b"".join(response.streaming_content)
 
 
 # --- the permission matrix ------------------------------------------------------------------
@@ -180,7 +180,7 @@ def test_text_is_served_as_a_download_not_a_page(
     assert response["Content-Type"] == "text/plain"
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["X-Content-Type-Options"] == "nosniff"
-    response.close()
+    assert body(response) == b"<script>alert(1)</script>"
 
 
 # --- limits ---------------------------------------------------------------------------------

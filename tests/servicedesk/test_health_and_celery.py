@@ -16,6 +16,13 @@ from tests.conftest import IN_CI
 def worker(transactional_db: Any) -> Any:
     if IN_CI:
         assert celery_app.conf.broker_url.startswith("redis"), "CI must use the Redis broker"
+    from django.db import connections
+
+    # The worker thread opens its own connection: with CONN_MAX_AGE 0 Celery's Django fixup
+    # closes it after each task, so the test database can be dropped at the end.
+    db_settings = connections["default"].settings_dict
+    max_age = db_settings.get("CONN_MAX_AGE", 0)
+    db_settings["CONN_MAX_AGE"] = 0
     with start_worker(
         celery_app,
         pool="solo",
@@ -25,6 +32,7 @@ def worker(transactional_db: Any) -> Any:
         queues=["default"],
     ) as w:
         yield w
+    db_settings["CONN_MAX_AGE"] = max_age
 
 
 def test_health_round_trip_through_a_real_worker(worker: Any) -> None:
