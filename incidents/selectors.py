@@ -22,6 +22,7 @@ from .models import (
     IncidentEvent,
     PriorityRule,
     Problem,
+    ProblemEvent,
     ResolutionTarget,
 )
 
@@ -59,8 +60,13 @@ def incident_list(*, user: User, filters: Mapping[str, Any] | None = None) -> Qu
         raise ValidationFailed("Some filters are not valid.", details=filterset.errors)
     qs = filterset.qs
     if not (filters or {}).get("ordering"):
-        qs = qs.order_by("-created_at", "-pk")
-    return qs
+        return qs.order_by("-created_at", "-pk")
+    return qs.order_by(*qs.query.order_by, "pk")  # a stable order across pages
+
+
+def incident_mine(*, user: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Incident]:
+    """Tickets the user asked for or logged (also for analysts, whose scope is wider)."""
+    return incident_list(user=user, filters=filters).filter(Q(requester=user) | Q(reported_by=user))
 
 
 def incident_queue(
@@ -150,8 +156,8 @@ def problem_list(*, user: User, filters: Mapping[str, Any] | None = None) -> Que
         raise ValidationFailed("Some filters are not valid.", details=filterset.errors)
     qs = filterset.qs
     if not (filters or {}).get("ordering"):
-        qs = qs.order_by("-created_at", "-pk")
-    return qs
+        return qs.order_by("-created_at", "-pk")
+    return qs.order_by(*qs.query.order_by, "pk")
 
 
 def problem_get(*, user: User, pk: Any) -> Problem:
@@ -159,6 +165,10 @@ def problem_get(*, user: User, pk: Any) -> Problem:
         return problem_list(user=user).get(pk=int(pk))
     except (Problem.DoesNotExist, ValueError, TypeError):
         raise Http404("No such problem.") from None
+
+
+def problem_events(*, problem: Problem) -> QuerySet[ProblemEvent]:
+    return ProblemEvent.objects.filter(problem=problem).order_by("created_at", "pk")
 
 
 def problem_incidents(*, problem: Problem) -> QuerySet[Incident]:

@@ -15,8 +15,7 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -68,17 +67,6 @@ MAX_PAGE_SIZE = 100
 DONE = {IncidentStatus.RESOLVED, IncidentStatus.CLOSED}
 FINAL = {IncidentStatus.CLOSED, IncidentStatus.CANCELLED}
 
-# Guards that depend only on who acts and on the stored row, never on the input: the page runs
-# them to decide which buttons to offer, and a POST runs them before validating its form, so
-# a refusal is a 403/409 whatever was posted. The services run every guard again.
-STATIC_GUARDS = (
-    guards.may_work,
-    guards.may_act_as_party_or_worker,
-    guards.closure_confirmed_by_requester,
-    guards.within_reopen_window,
-    guards.may_manage_problem,
-)
-
 
 # --- helpers --------------------------------------------------------------------------------
 def _paginate(request: HttpRequest, queryset: QuerySet[Any]) -> Page:
@@ -106,24 +94,13 @@ def _safe_next(request: HttpRequest) -> str | None:
 def _refusal(
     machine: StateMachine, status: str, action: str, ctx: guards.Ctx
 ) -> DomainError | None:
-    """Why ``action`` is refused before looking at any input (state, then permission)."""
-    try:
-        transition = machine.check(status, action)
-        for guard in transition.guards:
-            if guard in STATIC_GUARDS:
-                guard(ctx)
-    except DomainError as exc:
-        return exc
-    return None
+    """Why ``action`` is refused before any input is read. POSTs ask this before validating
+    their form, so a refusal is a 403/409 whatever was posted; the services check it all again."""
+    return machine.refusal(status, action, ctx)
 
 
 def _allowed(machine: StateMachine, obj: Any, user: User) -> list[str]:
-    ctx = guards.Ctx(obj=obj, actor=user, now=timezone.now())
-    return [
-        t.action
-        for t in machine.actions_from(obj.status)
-        if _refusal(machine, obj.status, t.action, ctx) is None
-    ]
+    return machine.available(obj.status, guards.Ctx(obj=obj, actor=user, now=timezone.now()))
 
 
 def _require_agent(user: User, what: str) -> None:
@@ -261,17 +238,15 @@ def incident_new(request: HttpRequest) -> HttpResponse:
             impact, urgency = form.impact_urgency()
             upload = form.cleaned_data.get("attachment")
             try:
-                with transaction.atomic():  # the report and its file, or nothing
-                    incident = services.incident_create(
-                        actor=user,
-                        title=form.cleaned_data["title"],
-                        description=form.cleaned_data["description"],
-                        service=form.cleaned_data["service"],
-                        impact=impact,
-                        urgency=urgency,
-                    )
-                    if upload:
-                        services.incident_attach(incident=incident, actor=user, upload=upload)
+                incident = services.incident_create(
+                    actor=user,
+                    title=form.cleaned_data["title"],
+                    description=form.cleaned_data["description"],
+                    service=form.cleaned_data["service"],
+                    impact=impact,
+                    urgency=urgency,
+                    attachments=[upload] if upload else [],
+                )
             except DomainError as exc:
                 field = "attachment" if exc.code.startswith("attachment") else None
                 form.add_error(field, exc.message)
@@ -289,9 +264,7 @@ def incident_mine(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     form = MyTicketsFilterForm(request.GET)
     filters = form.filters() if form.is_valid() else {}
-    tickets = selectors.incident_list(user=user, filters=filters).filter(
-        Q(requester=user) | Q(reported_by=user)
-    )
+    tickets = selectors.incident_mine(user=user, filters=filters)
     page = _paginate(request, tickets)
     return render(request, "incidents/mine.html", {"form": form, "page": page})
 
@@ -645,9 +618,6 @@ def _queue_page(
         except DomainError as exc:
             messages.error(request, exc.message)
             status = max(status, exc.status)
-        else:
-            if ordering in ORDERINGS:  # a stable order across pages
-                incidents = incidents.order_by(*incidents.query.order_by, "pk")
     else:
         status = max(status, 400)
     page = _paginate(request, incidents)
@@ -777,6 +747,24 @@ PROBLEM_ACTIONS: dict[str, tuple[type[django_forms.Form], Callable[[Problem, Use
 }
 
 
+def _problem_history(problem: Any) -> list[dict[str, Any]]:
+    rows = []
+    for event in selectors.problem_events(problem=problem):
+        what = event.type.removeprefix("problem.").replace("_", " ").capitalize()
+        moved = event.to_status and event.to_status != event.from_status
+        status = ProblemStatus(event.to_status).label if moved else ""
+        rows.append(
+            {
+                "at": event.created_at,
+                "who": event.actor_name,
+                "what": what,
+                "status": status if status.lower() != what.lower() else "",
+                "reason": event.reason,
+            }
+        )
+    return rows
+
+
 @login_required
 def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
@@ -820,6 +808,7 @@ def _problem_page(
     context = {
         "problem": problem,
         "page": _paginate(request, selectors.problem_incidents(problem=problem)),
+        "history": _problem_history(problem),
         "transitions": transitions,
         "update_form": form("update", initial=update_initial) if editable else None,
         "link_form": form("link") if linkable else None,

@@ -3,13 +3,16 @@ action is allowed from a status, then run the transition's named guards in order
 
 A guard is a plain function ``guard(ctx) -> None`` that raises ``GuardFailed`` (or
 ``PermissionDenied``) with its own id, so a later bypass can name exactly what it waives.
+A transition's ``checks`` are the guards that depend only on who acts, the stored row and the
+time — never on the action's input — so pages and the API can ask "what may this person do
+now?" (``available``) and refuse before reading a form; its ``guards`` need the input too.
 """
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import TransitionNotAllowed
+from .errors import DomainError, TransitionNotAllowed
 
 Guard = Callable[[Any], None]
 
@@ -19,6 +22,7 @@ class Transition:
     action: str
     sources: frozenset[str]
     target: str
+    checks: tuple[Guard, ...] = field(default=())
     guards: tuple[Guard, ...] = field(default=())
     label: str = ""
 
@@ -62,6 +66,28 @@ class StateMachine:
         """Every allowed (from, to) status pair."""
         return {(s, t.target) for t in self.transitions.values() for s in t.sources}
 
+    def run_checks(self, transition: Transition, ctx: Any) -> None:
+        for check in transition.checks:
+            check(ctx)
+
     def run_guards(self, transition: Transition, ctx: Any) -> None:
+        """Every check, then every input guard, in order."""
+        self.run_checks(transition, ctx)
         for guard in transition.guards:
             guard(ctx)
+
+    def refusal(self, status: str, action: str, ctx: Any) -> DomainError | None:
+        """Why ``action`` is refused before any input is read (state or checks), or None."""
+        try:
+            self.run_checks(self.check(status, action), ctx)
+        except DomainError as exc:
+            return exc
+        return None
+
+    def available(self, status: str, ctx: Any) -> list[str]:
+        """The actions this actor may take from ``status`` now (input still to be validated)."""
+        return [
+            t.action
+            for t in self.actions_from(status)
+            if self.refusal(status, t.action, ctx) is None
+        ]

@@ -5,12 +5,14 @@ objects and never carry internal data to a requester. ``status`` is read-only ev
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents import access
 from incidents.choices import Level, PendingReason, ResolutionCode
+from incidents.guards import Ctx
 from incidents.models import (
     Category,
     Incident,
@@ -81,8 +83,8 @@ class IncidentSerializer(serializers.ModelSerializer):
         help_text="The linked problem; always null for requesters (problem management is internal)."
     )
     allowed_actions = serializers.SerializerMethodField(
-        help_text="Transitions the lifecycle allows from the current status (the services "
-        "still check who may perform them)."
+        help_text="Transitions you may take now, given the status and who you are (their input "
+        "is still validated when you take them)."
     )
 
     class Meta:
@@ -122,7 +124,10 @@ class IncidentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_allowed_actions(self, obj: Incident) -> list[str]:
-        return [t.action for t in INCIDENT.actions_from(obj.status)]
+        request = self.context.get("request")
+        if request is None:
+            return []
+        return INCIDENT.available(obj.status, Ctx(obj=obj, actor=request.user, now=timezone.now()))
 
     @extend_schema_field(ProblemBriefSerializer(allow_null=True))
     def get_problem(self, obj: Incident) -> dict[str, Any] | None:

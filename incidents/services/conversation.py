@@ -17,7 +17,7 @@ from servicedesk import clock
 from servicedesk.errors import Conflict, PermissionDenied, TransitionNotAllowed, ValidationFailed
 
 from .events import incident_event
-from .lifecycle import _lock
+from .rows import lock_incident as _lock
 
 FINAL = {IncidentStatus.CLOSED, IncidentStatus.CANCELLED}
 

@@ -1,10 +1,11 @@
 """Incident creation, triage and every lifecycle transition."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from incidents import access, selectors
@@ -19,14 +20,11 @@ from servicedesk import clock
 from servicedesk.errors import PermissionDenied, TransitionNotAllowed, ValidationFailed
 from servicedesk.transitions import Transition
 
+from .conversation import incident_attach
 from .events import incident_event
+from .rows import lock_incident as _lock
 
 TITLE_MAX = 200
-
-
-def _lock(incident: Incident | int) -> Incident:
-    pk = incident.pk if isinstance(incident, Incident) else incident
-    return Incident.objects.select_for_update(of=("self",)).get(pk=pk)
 
 
 def _begin(
@@ -70,7 +68,9 @@ def incident_create(
     affected_users: int = 1,
     team: Team | None = None,
     is_major: bool = False,
+    attachments: Sequence[UploadedFile] = (),
 ) -> Incident:
+    """Log an incident (and its files: all of it, or nothing)."""
     title = _clean_text(title, field="Title", required=True, max_length=TITLE_MAX)
     description = _clean_text(description, field="Description", required=False)
     requester = requester or actor
@@ -122,6 +122,8 @@ def incident_create(
                 "requester_id": requester.pk,
             },
         )
+        for upload in attachments:
+            incident_attach(incident=incident, actor=actor, upload=upload)
     return incident
 
 

@@ -210,11 +210,18 @@ def test_take_conflict_is_409_already_taken(api: Any, build: Any, analyst: Any, 
     assert before[1] == colleague.pk
 
 
-def test_take_assigns_to_self(api: Any, build: Any, analyst: Any, team: Any) -> None:
-    body = api(analyst).post(url(build("new"), "take")).json()
+def test_take_assigns_to_self(
+    api: Any, build: Any, analyst: Any, other_analyst: Any, requester: Any, team: Any
+) -> None:
+    incident = build("new")
+    body = api(analyst).post(url(incident, "take")).json()
     assert body["assignee"]["id"] == analyst.pk
     assert body["team"]["id"] == team.pk
     assert body["allowed_actions"] == ["assign", "start", "resolve", "cancel"]
+    # allowed_actions is per viewer: another team's analyst may do nothing, the requester cancel
+    detail = f"/api/v1/incidents/{incident.pk}/"
+    assert api(other_analyst).get(detail).json()["allowed_actions"] == []
+    assert api(requester).get(detail).json()["allowed_actions"] == ["cancel"]
 
 
 def test_triage_changes_priority_and_only_what_is_sent(
@@ -329,7 +336,7 @@ def test_create_output_and_read_only_fields(
     assert body["service"] == {"id": desk_service.pk, "slug": "printing", "name": "Printing"}
     assert body["affected_users"] == 12
     assert body["due_at"] is not None and body["created_at"] and body["updated_at"]
-    assert body["allowed_actions"] == ["assign", "cancel"]
+    assert body["allowed_actions"] == ["cancel"]  # what the requester may do
     assert body["problem"] is None
     assert incident.events.get().type == "incident.created"
 

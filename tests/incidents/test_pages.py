@@ -730,3 +730,18 @@ def test_requester_cannot_take(client: Client, requester: Any, service: Any) -> 
     assert client.post(f"/incidents/{incident.pk}/take/").status_code == 403
     incident.refresh_from_db()
     assert incident.assignee is None and incident.status == "new"
+
+
+def test_problem_page_shows_its_history(client: Client, analyst: Any) -> None:
+    from incidents import services as incident_services
+
+    from .factories import make_problem
+
+    problem = make_problem(analyst)
+    incident_services.problem_mark_known_error(
+        problem=problem, actor=analyst, root_cause="Bad firmware"
+    )
+    client.force_login(analyst)
+    html = client.get(f"/problems/{problem.pk}/").content.decode()
+    assert "History" in html
+    assert "Known error" in html and "Created: New" in html
