@@ -1,0 +1,8 @@
+"""Incident and problem endpoints. Thin: read through ``incidents.selectors`` (which scope by
+user and 404 what the user may not see), validate the request's shape with an input serializer,
+call exactly one service, answer with an output serializer. The services hold every rule."""
+
+from .incidents import IncidentViewSet
+from .problems import ProblemViewSet
+
+__all__ = ["IncidentViewSet", "ProblemViewSet"]

@@ -1,0 +1,113 @@
+"""The analyst's queue: tabs, filters, sorting, take and bulk actions."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from incidents import selectors, services
+from incidents.forms import (
+    BulkForm,
+    QueueFilterForm,
+)
+from incidents.models import Incident
+from org.models import User
+from org.roles import request_user
+from servicedesk.errors import DomainError
+
+from .common import paginate, require_agent
+
+# --- analyst: the queue ---------------------------------------------------------------------
+SORTABLE = (("priority", "Priority"), ("due", "Due"), ("created", "Opened"), ("updated", "Updated"))
+ORDERINGS = {key for k, _ in SORTABLE for key in (k, f"-{k}")} | {"status", "-status"}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def queue(request: HttpRequest, tab: str = "mine") -> HttpResponse:
+    user = request_user(request)
+    require_agent(user, "The queue")
+    if tab not in selectors.QUEUES:
+        raise Http404("No such queue.")
+    bulk_form = BulkForm(request.POST or None, prefix="bulk")
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if bulk_form.is_valid():
+            try:
+                message = _bulk(user, bulk_form)
+            except DomainError as exc:
+                messages.error(request, exc.message)
+                status = exc.status
+            else:
+                messages.success(request, message)
+                return redirect(request.get_full_path())
+    return _queue_page(request, user, tab, bulk_form, status)
+
+
+def _bulk(user: User, form: BulkForm) -> str:
+    data = form.cleaned_data
+    ids = data["ids"]
+    if data["action"] == "link":
+        linked = services.problem_link_incidents(
+            problem=data["problem"], actor=user, incident_ids=ids
+        )
+        return f"Linked {len(linked)} incident(s) to {data['problem'].ref}."
+    done = services.incident_bulk_assign(
+        incident_ids=ids, actor=user, team=data["team"], assignee=data["assignee"]
+    )
+    return f"Assigned {len(done)} incident(s)."
+
+
+def _queue_page(
+    request: HttpRequest, user: User, tab: str, bulk_form: BulkForm, status: int
+) -> HttpResponse:
+    filter_form = QueueFilterForm(request.GET)
+    incidents: QuerySet[Incident] = Incident.objects.none()
+    if filter_form.is_valid():
+        filters = filter_form.filters()
+        ordering = request.GET.get("ordering", "")
+        if ordering in ORDERINGS:
+            filters["ordering"] = ordering
+        try:
+            incidents = selectors.incident_queue(user=user, queue=tab, filters=filters)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            status = max(status, exc.status)
+    else:
+        status = max(status, 400)
+    page = paginate(request, incidents)
+    current = request.GET.get("ordering", "")
+    columns = [
+        {
+            "key": key,
+            "label": label,
+            "next": f"-{key}" if current == key else key,
+            "arrow": "▲" if current == key else ("▼" if current == f"-{key}" else ""),
+        }
+        for key, label in SORTABLE
+    ]
+    tabs = [
+        {
+            "key": key,
+            "label": label,
+            "url": reverse("queue") if key == "mine" else reverse("queue-tab", args=[key]),
+            "active": key == tab,
+        }
+        for key, label in selectors.QUEUES.items()
+    ]
+    context = {
+        "tab": tab,
+        "tabs": tabs,
+        "filter_form": filter_form,
+        "bulk_form": bulk_form,
+        "page": page,
+        "columns": columns,
+        "now": timezone.now(),
+        "next": request.get_full_path(),
+    }
+    return render(request, "incidents/queue.html", context, status=status)
