@@ -70,6 +70,8 @@ def closure_confirmed_by_requester(ctx: Ctx) -> None:
 def unassigned_when_taking(ctx: Ctx) -> None:
     """incident.assign.unassigned — taking is first come, first served."""
     incident = ctx.obj
+    if ctx.data.get("only_if_unassigned") and incident.assignee_id == ctx.actor.pk:
+        raise Conflict(f"{incident.ref} is already yours.", code="incident.assign.already_yours")
     if ctx.data.get("only_if_unassigned") and incident.assignee_id is not None:
         raise Conflict(
             f"{incident.ref} was just taken by {incident.assignee.name}.",
@@ -84,7 +86,8 @@ def assignee_in_team(ctx: Ctx) -> None:
         return
     if team.pk not in assignee.team_ids and team.lead_id != assignee.pk:
         raise GuardFailed(
-            f"{assignee.name} is not a member of {team.name}.", guard="assignee_in_team"
+            f"{assignee.name} is not a member of {team.name}; choose one of their teams too.",
+            guard="assignee_in_team",
         )
 
 

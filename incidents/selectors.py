@@ -13,7 +13,7 @@ from org.models import User
 from servicedesk.errors import ValidationFailed
 
 from . import access
-from .choices import OPEN_STATUSES
+from .choices import OPEN_STATUSES, IncidentStatus
 from .filtersets import IncidentFilterSet, ProblemFilterSet
 from .models import (
     Incident,
@@ -33,6 +33,7 @@ QUEUES = {
     "unassigned": "My teams' unassigned",
     "team": "All open for my teams",
     "breaching": "Breaching soon",
+    "all": "All open",
 }
 BREACHING_WITHIN = timedelta(hours=4)
 
@@ -82,10 +83,13 @@ def incident_queue(
     elif queue == "team":
         qs = qs.filter(team_id__in=teams)
     elif queue == "breaching":
+        # On hold waits on someone else: it is not the team's clock to watch.
         qs = qs.filter(
             Q(team_id__in=teams) | Q(assignee=user),
             due_at__lte=timezone.now() + BREACHING_WITHIN,
-        )
+        ).exclude(status=IncidentStatus.PENDING)
+    elif queue == "all":
+        pass  # every open incident the user may see
     else:
         raise Http404("No such queue.")
     if not (filters or {}).get("ordering"):

@@ -157,7 +157,14 @@ SERVICES = [
         ServiceTier.TIER_3,
         "Company laptops, docks, monitors, headsets.",
     ),
-    ("printing", "Printing", "workplace", ServiceTier.TIER_4, "Office printers and scanning."),
+    ("printing", "Printing", "service-desk", ServiceTier.TIER_4, "Office printers and scanning."),
+    (
+        "meeting-rooms",
+        "Meeting-room AV",
+        "workplace",
+        ServiceTier.TIER_3,
+        "Screens, cameras and conference phones in meeting rooms.",
+    ),
 ]
 
 

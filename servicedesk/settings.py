@@ -184,8 +184,9 @@ REST_KNOX = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "servicedesk API",
-    "DESCRIPTION": "Incidents, changes and process-bypass requests. Authenticate with "
-    "`Authorization: Token <token>` (create one under Account → API tokens) or a session.",
+    "DESCRIPTION": "The service desk's REST API: incidents, problems and the organisation. "
+    "Authenticate with `Authorization: Token <token>` (create one under *Tokens*, top right "
+    "of every page) or a signed-in session.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,

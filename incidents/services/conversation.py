@@ -99,6 +99,16 @@ def _size(n: int) -> str:
     return f"{n / (1024 * 1024):g} MB" if n >= 1024 * 1024 else f"{n / 1024:g} KB"
 
 
+def allowed_extensions() -> str:
+    """The allowed attachment types as people know them: ".png, .pdf, .docx, …"."""
+    names = set()
+    for mime in settings.ATTACHMENT_TYPES:
+        extensions = mimetypes.guess_all_extensions(mime)
+        preferred = mimetypes.guess_extension(mime)
+        names.add(preferred if preferred else (extensions[0] if extensions else mime))
+    return ", ".join(sorted(names))
+
+
 def _sniffed_type(upload: UploadedFile) -> str:
     guessed, _ = mimetypes.guess_type(upload.name or "")
     declared = (upload.content_type or "").split(";")[0].strip().lower()

@@ -198,11 +198,11 @@ def incident_assign(
         current = _lock(incident)
         requested = team is not None or assignee is not None
         if team is None:
+            # Keep the incident's team; only an incident without one takes the assignee's.
             team = current.team
-            if assignee is not None and (team is None or team.pk not in assignee.team_ids):
-                team = (
-                    Team.objects.filter(memberships__user=assignee).order_by("pk").first() or team
-                )
+            if team is None and assignee is not None:
+                team = Team.objects.filter(memberships__user=assignee).order_by("pk").first()
+
         data = {
             "team": team,
             "assignee": assignee,
@@ -251,7 +251,9 @@ def incident_bulk_assign(
         found = set(Incident.objects.filter(pk__in=ids).values_list("pk", flat=True))
         missing = [i for i in ids if i not in found]
         if missing:
-            raise ValidationFailed(f"No incidents with ids {missing}.")
+            raise ValidationFailed(
+                "No such incidents: " + ", ".join(f"INC-{pk:06d}" for pk in missing) + "."
+            )
         for pk in ids:  # ascending ids: concurrent batches lock in the same order
             try:
                 done.append(incident_assign(incident=pk, actor=actor, team=team, assignee=assignee))
@@ -385,8 +387,13 @@ def incident_reopen(*, incident: Incident, actor: User, reason: str) -> Incident
         locked.reopened_count += 1
         locked.resolved_at = None
         locked.resolution_code = ""
+        # A reopened incident gets a fresh expected-resolution time from now.
+        locked.due_at = expected_resolution(
+            opened_at=clock.now(), priority=locked.priority, targets=selectors.resolution_targets()
+        )
         locked.save(
             update_fields=[
+                "due_at",
                 "status",
                 "reopened_count",
                 "resolved_at",

@@ -205,7 +205,9 @@ def problem_link_incidents(
         )
         missing = sorted(set(ids) - {i.pk for i in incidents})
         if missing:
-            raise ValidationFailed(f"No incidents with ids {missing}.")
+            raise ValidationFailed(
+                "No such incidents: " + ", ".join(f"INC-{pk:06d}" for pk in missing) + "."
+            )
         linked = []
         for incident in incidents:
             if incident.problem_id == locked.pk:

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from incidents import guards, selectors, services
 from incidents.choices import (
@@ -203,10 +203,12 @@ def _problem_page(
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def problem_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     user = request_user(request)
     problem = selectors.problem_get(user=user, pk=pk)
+    if request.method == "GET":  # a reload or bookmark of a form's address: show the problem
+        return redirect("problem-detail", pk=problem.pk)
     if action not in PROBLEM_ACTIONS:
         raise Http404("No such action.")
     form_class, run = PROBLEM_ACTIONS[action]

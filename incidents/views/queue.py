@@ -56,6 +56,9 @@ def _bulk(user: User, form: BulkForm) -> str:
         linked = services.problem_link_incidents(
             problem=data["problem"], actor=user, incident_ids=ids
         )
+        if not linked:
+            ref = data["problem"].ref
+            return f"Nothing new to link: those incidents were already linked to {ref}."
         return f"Linked {len(linked)} incident(s) to {data['problem'].ref}."
     done = services.incident_bulk_assign(
         incident_ids=ids, actor=user, team=data["team"], assignee=data["assignee"]

@@ -2,16 +2,18 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django import forms as django_forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from incidents import access, guards, selectors, services
 from incidents.forms import (
@@ -298,15 +300,22 @@ def _ticket_page(
         "link_form": form("link-problem") if agent and incident.status not in FINAL else None,
         "open_action": next(iter(bound), ""),
         "now": timezone.now(),
+        "auto_close_at": (
+            incident.resolved_at + timedelta(days=settings.INCIDENT_AUTO_CLOSE_DAYS)
+            if incident.resolved_at
+            else None
+        ),
     }
     return render(request, "incidents/detail.html", context, status=status)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     user = request_user(request)
     incident = selectors.incident_get(user=user, pk=pk)
+    if request.method == "GET":  # a reload or bookmark of a form's address: show the ticket
+        return redirect("incident-detail", pk=incident.pk)
     if action == "take":
         return _take(request, user, incident)
     spec = INCIDENT_ACTIONS.get(action)

@@ -445,12 +445,16 @@ def test_reopen_needs_a_reason(client: Client, requester: Any, analyst: Any, tea
     assert incident.status == "assigned" and incident.reopened_count == 1
 
 
-def test_unknown_action_is_404_and_get_is_405(
+def test_unknown_action_is_404_and_get_goes_back_to_the_ticket(
     client: Client, incident: Incident, analyst: Any
 ) -> None:
     client.force_login(analyst)
     assert client.post(f"/incidents/{incident.pk}/explode/").status_code == 404
-    assert client.get(f"/incidents/{incident.pk}/resolve/").status_code == 405
+    # reloading a form's address after an error shows the ticket instead of a blank 405
+    response = client.get(f"/incidents/{incident.pk}/resolve/")
+    assert (response.status_code, response["Location"]) == (302, f"/incidents/{incident.pk}/")
+    incident.refresh_from_db()
+    assert incident.status != "resolved"
 
 
 # --- queue: take, bulk, filters ---------------------------------------------------------

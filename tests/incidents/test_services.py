@@ -257,3 +257,62 @@ def test_requester_reply_does_not_resume_a_vendor_wait(
     services.incident_comment(incident=incident, actor=requester, body="Any news?")
     incident.refresh_from_db()
     assert incident.status == "pending"
+
+
+def test_assigning_someone_outside_the_team_does_not_move_the_incident(
+    requester: Any, analyst: Any, other_analyst: Any, team: Any, other_team: Any
+) -> None:
+    from servicedesk.errors import GuardFailed
+
+    incident = make_incident(requester, actor=analyst, team=team)
+    with pytest.raises(GuardFailed) as refused:
+        services.incident_assign(incident=incident, actor=analyst, assignee=other_analyst)
+    assert "choose one of their teams" in refused.value.message
+    incident.refresh_from_db()
+    assert (incident.team, incident.assignee) == (team, None)
+    moved = services.incident_assign(
+        incident=incident, actor=analyst, team=other_team, assignee=other_analyst
+    )
+    assert (moved.team, moved.assignee) == (other_team, other_analyst)
+
+
+def test_taking_your_own_incident_says_so(requester: Any, analyst: Any, team: Any) -> None:
+    incident = make_incident(requester, actor=analyst, team=team)
+    services.incident_assign(
+        incident=incident, actor=analyst, assignee=analyst, only_if_unassigned=True
+    )
+    with pytest.raises(Conflict) as refused:
+        services.incident_assign(
+            incident=incident, actor=analyst, assignee=analyst, only_if_unassigned=True
+        )
+    assert refused.value.code == "incident.assign.already_yours"
+
+
+def test_reopen_gives_a_fresh_expected_resolution(requester: Any, analyst: Any, team: Any) -> None:
+    import time_machine
+
+    incident = incident_in("resolved", requester=requester, analyst=analyst, team=team)
+    later = timezone.now() + timedelta(days=3)
+    with time_machine.travel(later, tick=False):
+        reopened = services.incident_reopen(incident=incident, actor=requester, reason="Again")
+    target = ResolutionTarget.objects.get(priority=reopened.priority).resolve_within
+    assert reopened.due_at == later + target
+
+
+def test_on_hold_is_not_breaching_and_all_tab_lists_every_open_incident(
+    requester: Any, analyst: Any, team: Any, admin_user: Any
+) -> None:
+    from incidents.selectors import incident_queue
+
+    urgent = incident_in(
+        "in_progress", requester=requester, analyst=analyst, team=team, impact=1, urgency=1
+    )
+    assert urgent.pk in set(
+        incident_queue(user=analyst, queue="breaching").values_list("pk", flat=True)
+    )
+    services.incident_pend(incident=urgent, actor=analyst, reason="vendor")
+    assert not incident_queue(user=analyst, queue="breaching").exists()
+    other = make_incident(requester)
+    closed = incident_in("closed", requester=requester, analyst=analyst, team=team)
+    every = set(incident_queue(user=admin_user, queue="all").values_list("pk", flat=True))
+    assert {urgent.pk, other.pk} <= every and closed.pk not in every
