@@ -17,6 +17,7 @@ from incidents.choices import (
     ResolutionCode,
 )
 from servicedesk import clock
+from servicedesk.models import ClockedUpdatedAt
 
 REF_PREFIX = "INC-"
 REF_RE = re.compile(r"^\s*INC-?0*(\d+)\s*$", re.IGNORECASE)
@@ -81,7 +82,7 @@ class Incident(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="incidents_watched"
     )
     created_at = models.DateTimeField(default=clock.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = ClockedUpdatedAt()
     due_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)

@@ -5,6 +5,7 @@ from django.db import models
 
 from incidents.choices import ProblemStatus
 from servicedesk import clock
+from servicedesk.models import ClockedUpdatedAt
 
 REF_PREFIX = "PRB-"
 
@@ -33,7 +34,7 @@ class Problem(models.Model):
         help_text="Reference of the change that delivers the permanent fix (e.g. CHG-000042).",
     )
     created_at = models.DateTimeField(default=clock.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = ClockedUpdatedAt()
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
