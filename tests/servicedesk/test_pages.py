@@ -1,5 +1,6 @@
 """Browser base: login, navigation by role, error pages."""
 
+import re
 from typing import Any
 
 from django.test import Client
@@ -37,7 +38,8 @@ def test_htmx_is_served_from_our_static_files(requester: Any, client: Client) ->
     client.force_login(requester)
     html = client.get("/").content.decode()
     assert "/static/django_htmx/htmx-2.min.js" in html
-    assert "unpkg" not in html and "cdn" not in html.lower()
+    # nothing is loaded from another host (the CSRF token is random text, so look at URLs)
+    assert not re.search(r'(src|href)="(https?:)?//', html)
 
 
 def test_custom_404_page(requester: Any, client: Client, settings: Any) -> None:
