@@ -1,6 +1,7 @@
 """Incident creation, triage and every lifecycle transition."""
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,17 @@ from .rows import lock_incident as _lock
 TITLE_MAX = 200
 
 
+@dataclass
+class Step:
+    """A transition under way: the locked row, the table's transition, who and when."""
+
+    incident: Incident
+    transition: Transition
+    from_status: str
+    actor: User
+    now: datetime
+
+
 def _begin(
     incident: Incident | int,
     action: str,
@@ -35,14 +47,40 @@ def _begin(
     data: dict[str, Any] | None = None,
     automatic: bool = False,
     now: datetime | None = None,
-) -> tuple[Incident, Transition, str, datetime]:
+) -> Step:
     """Lock the row, check the transition table, run the guards. Call inside a transaction."""
     locked = _lock(incident)
     transition = INCIDENT.check(locked.status, action)
     now = now or clock.now()
     ctx = Ctx(obj=locked, actor=actor, now=now, data=data or {}, automatic=automatic)
     INCIDENT.run_guards(transition, ctx)
-    return locked, transition, locked.status, now
+    return Step(locked, transition, locked.status, actor, now)
+
+
+def _finish(
+    step: Step,
+    event_type: str,
+    *,
+    fields: Iterable[str] = (),
+    reason: str = "",
+    payload: dict[str, Any] | None = None,
+    notify: bool = False,
+) -> Incident:
+    """Move to the transition's target status, save the changed fields and append the event."""
+    locked = step.incident
+    locked.status = step.transition.target
+    locked.save(update_fields=[*fields, "status", "updated_at"])
+    incident_event(
+        locked,
+        event_type,
+        actor=step.actor,
+        from_status=step.from_status,
+        to_status=locked.status,
+        reason=reason,
+        payload=payload,
+        notify=notify,
+    )
+    return locked
 
 
 def _clean_text(value: str, *, field: str, required: bool, max_length: int = 20000) -> str:
@@ -209,18 +247,15 @@ def incident_assign(
             "only_if_unassigned": only_if_unassigned,
             "requested": requested,
         }
-        locked, _t, from_status, _now = _begin(current, "assign", actor, data=data)
+        step = _begin(current, "assign", actor, data=data)
+        locked = step.incident
         previous = {"team_id": locked.team_id, "assignee_id": locked.assignee_id}
         locked.team = team
         locked.assignee = assignee
-        locked.status = IncidentStatus.ASSIGNED
-        locked.save(update_fields=["team", "assignee", "status", "updated_at"])
-        incident_event(
-            locked,
+        return _finish(
+            step,
             "incident.assigned",
-            actor=actor,
-            from_status=from_status,
-            to_status=locked.status,
+            fields=["team", "assignee"],
             payload={
                 "team_id": team.pk if team else None,
                 "team": team.name if team else "",
@@ -230,7 +265,6 @@ def incident_assign(
                 "previous": previous,
             },
         )
-    return locked
 
 
 def incident_bulk_assign(
@@ -265,171 +299,109 @@ def incident_bulk_assign(
 
 def incident_start(*, incident: Incident, actor: User) -> Incident:
     with transaction.atomic():
-        locked, _t, from_status, _now = _begin(incident, "start", actor)
-        if locked.assignee_id is None:
-            locked.assignee = actor
-        locked.status = IncidentStatus.IN_PROGRESS
-        locked.save(update_fields=["status", "assignee", "updated_at"])
-        incident_event(
-            locked,
-            "incident.started",
-            actor=actor,
-            from_status=from_status,
-            to_status=locked.status,
-            notify=True,
-        )
-    return locked
+        step = _begin(incident, "start", actor)
+        if step.incident.assignee_id is None:
+            step.incident.assignee = actor
+        return _finish(step, "incident.started", fields=["assignee"], notify=True)
 
 
 def incident_pend(*, incident: Incident, actor: User, reason: str, note: str = "") -> Incident:
     note = _clean_text(note, field="Note", required=False, max_length=2000)
     with transaction.atomic():
-        locked, _t, from_status, _now = _begin(incident, "pend", actor, data={"reason": reason})
-        locked.status = IncidentStatus.PENDING
-        locked.pending_reason = reason
-        locked.save(update_fields=["status", "pending_reason", "updated_at"])
-        incident_event(
-            locked,
+        step = _begin(incident, "pend", actor, data={"reason": reason})
+        step.incident.pending_reason = reason
+        return _finish(
+            step,
             "incident.pended",
-            actor=actor,
-            from_status=from_status,
-            to_status=locked.status,
+            fields=["pending_reason"],
             reason=note,
             payload={"pending_reason": reason},
             notify=True,
         )
-    return locked
 
 
 def incident_resume(*, incident: Incident, actor: User) -> Incident:
     with transaction.atomic():
-        locked, _t, from_status, _now = _begin(incident, "resume", actor)
-        previous = locked.pending_reason
-        locked.status = IncidentStatus.IN_PROGRESS
-        locked.pending_reason = ""
-        locked.save(update_fields=["status", "pending_reason", "updated_at"])
-        incident_event(
-            locked,
+        step = _begin(incident, "resume", actor)
+        previous = step.incident.pending_reason
+        step.incident.pending_reason = ""
+        return _finish(
+            step,
             "incident.resumed",
-            actor=actor,
-            from_status=from_status,
-            to_status=locked.status,
+            fields=["pending_reason"],
             payload={"pending_reason": previous},
         )
-    return locked
 
 
 def incident_resolve(*, incident: Incident, actor: User, code: str, notes: str) -> Incident:
     notes = (notes or "").strip()
     with transaction.atomic():
-        locked, _t, from_status, now = _begin(
-            incident, "resolve", actor, data={"code": code, "notes": notes}
-        )
-        locked.status = IncidentStatus.RESOLVED
+        step = _begin(incident, "resolve", actor, data={"code": code, "notes": notes})
+        locked = step.incident
         locked.resolution_code = code
         locked.resolution_notes = notes
         locked.pending_reason = ""
-        locked.resolved_at = now
+        locked.resolved_at = step.now
         if locked.assignee_id is None:
             locked.assignee = actor
         if locked.first_response_at is None:
-            locked.first_response_at = now
-        locked.save(
-            update_fields=[
-                "status",
+            locked.first_response_at = step.now
+        return _finish(
+            step,
+            "incident.resolved",
+            fields=[
                 "resolution_code",
                 "resolution_notes",
                 "pending_reason",
                 "resolved_at",
                 "assignee",
                 "first_response_at",
-                "updated_at",
-            ]
-        )
-        incident_event(
-            locked,
-            "incident.resolved",
-            actor=actor,
-            from_status=from_status,
-            to_status=locked.status,
+            ],
             reason=notes,
             payload={"resolution_code": code, "resolution_number": locked.reopened_count + 1},
             notify=True,
         )
-    return locked
 
 
 def incident_close(
     *, incident: Incident | int, actor: User, automatic: bool = False, now: datetime | None = None
 ) -> Incident:
     with transaction.atomic():
-        locked, _t, from_status, now = _begin(
-            incident, "close", actor, automatic=automatic, now=now
+        step = _begin(incident, "close", actor, automatic=automatic, now=now)
+        step.incident.closed_at = step.now
+        return _finish(
+            step, "incident.closed", fields=["closed_at"], payload={"automatic": automatic}
         )
-        locked.status = IncidentStatus.CLOSED
-        locked.closed_at = now
-        locked.save(update_fields=["status", "closed_at", "updated_at"])
-        incident_event(
-            locked,
-            "incident.closed",
-            actor=actor,
-            from_status=from_status,
-            to_status=locked.status,
-            payload={"automatic": automatic},
-        )
-    return locked
 
 
 def incident_reopen(*, incident: Incident, actor: User, reason: str) -> Incident:
     with transaction.atomic():
-        locked, _t, from_status, _now = _begin(incident, "reopen", actor, data={"reason": reason})
-        locked.status = IncidentStatus.ASSIGNED
+        step = _begin(incident, "reopen", actor, data={"reason": reason})
+        locked = step.incident
         locked.reopened_count += 1
         locked.resolved_at = None
         locked.resolution_code = ""
         # A reopened incident gets a fresh expected-resolution time from now.
         locked.due_at = expected_resolution(
-            opened_at=clock.now(), priority=locked.priority, targets=selectors.resolution_targets()
+            opened_at=step.now, priority=locked.priority, targets=selectors.resolution_targets()
         )
-        locked.save(
-            update_fields=[
-                "due_at",
-                "status",
-                "reopened_count",
-                "resolved_at",
-                "resolution_code",
-                "updated_at",
-            ]
-        )
-        incident_event(
-            locked,
+        return _finish(
+            step,
             "incident.reopened",
-            actor=actor,
-            from_status=from_status,
-            to_status=locked.status,
+            fields=["due_at", "reopened_count", "resolved_at", "resolution_code"],
             reason=reason.strip(),
             payload={"reopened_count": locked.reopened_count},
             notify=True,
         )
-    return locked
 
 
 def incident_cancel(*, incident: Incident, actor: User, reason: str) -> Incident:
     with transaction.atomic():
-        locked, _t, from_status, now = _begin(incident, "cancel", actor, data={"reason": reason})
-        locked.status = IncidentStatus.CANCELLED
-        locked.closed_at = now
-        locked.save(update_fields=["status", "closed_at", "updated_at"])
-        incident_event(
-            locked,
-            "incident.cancelled",
-            actor=actor,
-            from_status=from_status,
-            to_status=locked.status,
-            reason=reason.strip(),
-            notify=True,
+        step = _begin(incident, "cancel", actor, data={"reason": reason})
+        step.incident.closed_at = step.now
+        return _finish(
+            step, "incident.cancelled", fields=["closed_at"], reason=reason.strip(), notify=True
         )
-    return locked
 
 
 def incident_autoclose_due(*, now: datetime | None = None, batch: int = 200) -> int:
