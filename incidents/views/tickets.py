@@ -81,7 +81,8 @@ def incident_mine(request: HttpRequest) -> HttpResponse:
     filters = form.filters() if form.is_valid() else {}
     tickets = selectors.incident_mine(user=user, filters=filters)
     page = paginate(request, tickets)
-    return render(request, "incidents/mine.html", {"form": form, "page": page})
+    context = {"form": form, "page": page, "now": timezone.now()}
+    return render(request, "incidents/mine.html", context)
 
 
 # --- the ticket page ------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Browser pages for incidents and problems: who may open what, what requesters never see,
 the report form, refused actions, PRG, htmx take, bulk actions, and query budgets."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -749,3 +750,16 @@ def test_problem_page_shows_its_history(client: Client, analyst: Any) -> None:
     html = client.get(f"/problems/{problem.pk}/").content.decode()
     assert "History" in html
     assert "Known error" in html and "Created: New" in html
+
+
+def test_my_tickets_flags_overdue(client: Client, requester: Any) -> None:
+    import time_machine
+    from django.utils import timezone as tz
+
+    from .factories import make_incident
+
+    make_incident(requester, impact=1, urgency=1)  # P1: due within hours
+    client.force_login(requester)
+    assert "overdue" not in client.get("/incidents/mine/").content.decode()
+    with time_machine.travel(tz.now() + timedelta(days=2), tick=False):
+        assert "overdue" in client.get("/incidents/mine/").content.decode()
