@@ -19,6 +19,9 @@ OPEN_STATUSES = (
 )
 
 
+FINAL_STATUSES = (IncidentStatus.CLOSED, IncidentStatus.CANCELLED)
+
+
 class Channel(models.TextChoices):
     PORTAL = "portal", "Portal"
     API = "api", "API"

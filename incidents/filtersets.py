@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from org.models import BusinessService, Team, User
 
-from .choices import IncidentStatus, Priority, ProblemStatus
+from .choices import OPEN_STATUSES, IncidentStatus, Priority, ProblemStatus
 from .models import Category, Incident, Problem
 
 ORDERING = (
@@ -66,15 +66,9 @@ class IncidentFilterSet(django_filters.FilterSet):
     def filter_open(self, queryset: QuerySet[Incident], name: str, value: bool | None):
         if value is None:
             return queryset
-        open_statuses = [
-            IncidentStatus.NEW,
-            IncidentStatus.ASSIGNED,
-            IncidentStatus.IN_PROGRESS,
-            IncidentStatus.PENDING,
-        ]
         if value:
-            return queryset.filter(status__in=open_statuses)
-        return queryset.exclude(status__in=open_statuses)
+            return queryset.filter(status__in=OPEN_STATUSES)
+        return queryset.exclude(status__in=OPEN_STATUSES)
 
     def filter_age(self, queryset: QuerySet[Incident], name: str, value: float):
         if value is None:

@@ -97,7 +97,7 @@ def incident_queue(
     return qs
 
 
-def incident_get(*, user: User, pk: Any, for_update: bool = False) -> Incident:
+def incident_get(*, user: User, pk: Any) -> Incident:
     """The incident if the user may see it, else 404 (never reveal that it exists)."""
     try:
         return (

@@ -10,10 +10,11 @@ cancel: from any open state
 from servicedesk.transitions import StateMachine, Transition
 
 from . import guards as g
+from .choices import OPEN_STATUSES
 from .choices import IncidentStatus as S
 from .choices import ProblemStatus as P
 
-OPEN = frozenset({S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.PENDING})
+OPEN = frozenset(OPEN_STATUSES)
 
 INCIDENT = StateMachine(
     "incident",

@@ -5,26 +5,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from servicedesk.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from servicedesk.errors import Conflict, NotFound, ValidationFailed
 
-from .models import ApiToken, Team, TeamMembership, User
+from .models import ApiToken, User
 
 MAX_TOKENS_PER_USER = 20
-
-
-@transaction.atomic
-def team_add_member(*, team: Team, user: User, actor: User) -> TeamMembership:
-    if not (actor.is_superuser or team.lead_id == actor.pk):
-        raise PermissionDenied("Only the team lead or an admin can add members.")
-    membership, _ = TeamMembership.objects.get_or_create(team=team, user=user)
-    return membership
-
-
-@transaction.atomic
-def team_remove_member(*, team: Team, user: User, actor: User) -> None:
-    if not (actor.is_superuser or team.lead_id == actor.pk):
-        raise PermissionDenied("Only the team lead or an admin can remove members.")
-    TeamMembership.objects.filter(team=team, user=user).delete()
 
 
 def api_token_create(

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from incidents.choices import (
+    OPEN_STATUSES,
     Channel,
     IncidentStatus,
     Level,
@@ -124,12 +125,7 @@ class Incident(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in {
-            IncidentStatus.NEW,
-            IncidentStatus.ASSIGNED,
-            IncidentStatus.IN_PROGRESS,
-            IncidentStatus.PENDING,
-        }
+        return self.status in OPEN_STATUSES
 
 
 class IncidentEvent(models.Model):

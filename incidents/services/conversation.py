@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
 from incidents import access
-from incidents.choices import IncidentStatus, PendingReason
+from incidents.choices import FINAL_STATUSES, IncidentStatus, PendingReason
 from incidents.models import Incident, IncidentAttachment, IncidentComment, Satisfaction
 from incidents.transitions import INCIDENT
 from org.models import User
@@ -19,7 +19,7 @@ from servicedesk.errors import Conflict, PermissionDenied, TransitionNotAllowed,
 from .events import incident_event
 from .rows import lock_incident as _lock
 
-FINAL = {IncidentStatus.CLOSED, IncidentStatus.CANCELLED}
+FINAL = frozenset(FINAL_STATUSES)
 
 
 def _require_participant(actor: User, incident: Incident) -> None:

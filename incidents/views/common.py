@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from incidents import access, guards
 from incidents.choices import (
+    FINAL_STATUSES,
     IncidentStatus,
 )
 from org.models import User
@@ -19,7 +20,7 @@ from servicedesk.transitions import StateMachine
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 DONE = {IncidentStatus.RESOLVED, IncidentStatus.CLOSED}
-FINAL = {IncidentStatus.CLOSED, IncidentStatus.CANCELLED}
+FINAL = frozenset(FINAL_STATUSES)
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from incidents import access, guards, selectors, services
+from incidents.downloads import attachment_response
 from incidents.forms import (
     AssignForm,
     AttachForm,
@@ -368,17 +369,4 @@ def _take(request: HttpRequest, user: User, incident: Incident) -> HttpResponse:
 @login_required
 def attachment_download(request: HttpRequest, pk: int, aid: int) -> FileResponse:
     attachment = selectors.attachment_get(user=request_user(request), incident_pk=pk, pk=aid)
-    try:
-        handle = attachment.file.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404("The file is missing.") from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(attachment)

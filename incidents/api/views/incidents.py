@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -31,6 +31,7 @@ from incidents.api.serializers import (
     TriageInputSerializer,
 )
 from incidents.choices import Channel
+from incidents.downloads import attachment_response
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
 from org.roles import request_user
@@ -299,15 +300,4 @@ class IncidentViewSet(viewsets.GenericViewSet):
         attachment = selectors.attachment_get(
             user=request_user(request), incident_pk=pk, pk=attachment_id
         )
-        try:
-            handle = attachment.file.open("rb")
-        except FileNotFoundError:
-            raise Http404("The file is missing from storage.") from None
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=attachment.filename,
-            content_type=attachment.content_type,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return attachment_response(attachment)
