@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint format typecheck migrations-check compose-check check clean
+.PHONY: install run stop test lint format typecheck migrations-check compose-check check clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,13 @@ install: $(STAMP)
 
 run: install
 	@HOST=$(HOST) PORT=$(PORT) bash bin/run-local
+
+# Stops a `make run` of this checkout that is running elsewhere (e.g. another terminal).
+stop:
+	@pidfile="$${SERVICEDESK_VAR_DIR:-var}/run-local.pid"; \
+	if [ -f "$$pidfile" ] && kill -TERM "$$(cat "$$pidfile")" 2>/dev/null; then \
+	  echo "Asked servicedesk (pid $$(cat "$$pidfile")) to stop."; \
+	else echo "servicedesk is not running from this checkout."; fi
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
