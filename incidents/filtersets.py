@@ -9,6 +9,7 @@ from django.utils import timezone
 from org.models import BusinessService, Team, User
 
 from .choices import OPEN_STATUSES, IncidentStatus, Priority, ProblemStatus
+from .limits import OLDER_THAN_DAYS_MAX, SEARCH_MAX
 from .models import Category, Incident, Problem
 
 ORDERING = (
@@ -21,7 +22,9 @@ ORDERING = (
 
 
 class IncidentFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search (reference, title, text)")
+    q = django_filters.CharFilter(
+        method="search", label="Search (reference, title, text)", max_length=SEARCH_MAX
+    )
     status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices)
     open = django_filters.BooleanFilter(method="filter_open", label="Open only")
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
@@ -47,7 +50,12 @@ class IncidentFilterSet(django_filters.FilterSet):
     is_major = django_filters.BooleanFilter()
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    older_than_days = django_filters.NumberFilter(method="filter_age", label="Older than (days)")
+    older_than_days = django_filters.NumberFilter(
+        method="filter_age",
+        label="Older than (days)",
+        min_value=0,
+        max_value=OLDER_THAN_DAYS_MAX,
+    )
     ordering = django_filters.OrderingFilter(fields=ORDERING)
 
     class Meta:
@@ -79,7 +87,7 @@ class IncidentFilterSet(django_filters.FilterSet):
 
 
 class ProblemFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
+    q = django_filters.CharFilter(method="search", label="Search", max_length=SEARCH_MAX)
     status = django_filters.MultipleChoiceFilter(choices=ProblemStatus.choices)
     owner_team_id = django_filters.ModelMultipleChoiceFilter(
         field_name="owner_team", queryset=Team.objects.all()

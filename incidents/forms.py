@@ -16,6 +16,18 @@ from .choices import (
     ProblemStatus,
     ResolutionCode,
 )
+from .limits import (
+    AFFECTED_USERS_MAX,
+    CHANGE_REF_MAX,
+    ID_MAX,
+    OLDER_THAN_DAYS_MAX,
+    RATING_COMMENT_MAX,
+    REASON_MAX,
+    REFS_INPUT_MAX,
+    SEARCH_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+)
 from .models import Category, Incident, Problem
 
 # "How bad is it?" in the requester's words -> (impact, urgency) for the priority matrix.
@@ -91,12 +103,12 @@ class PageSizeField(forms.ChoiceField):
 class ReportForm(forms.Form):
     title = forms.CharField(
         label="In a few words, what is wrong?",
-        max_length=200,
+        max_length=TITLE_MAX,
         widget=forms.TextInput(attrs={"placeholder": "e.g. Outlook will not open"}),
     )
     description = forms.CharField(
         label="What is broken?",
-        max_length=20000,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="What happened, what you expected, any error message you saw.",
     )
@@ -128,7 +140,7 @@ class ReportForm(forms.Form):
 
 class CommentForm(forms.Form):
     body = forms.CharField(
-        label="Message", max_length=20000, widget=forms.Textarea(attrs={"rows": 4})
+        label="Message", max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4})
     )
     visibility = forms.ChoiceField(
         choices=[("internal", "Internal note"), ("public", "Reply to requester")],
@@ -149,7 +161,7 @@ class AttachForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        label="Reason", max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label="Reason", max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
@@ -167,7 +179,7 @@ class RateForm(forms.Form):
     comment = forms.CharField(
         label="Anything to add? (optional)",
         required=False,
-        max_length=4000,
+        max_length=RATING_COMMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -193,7 +205,10 @@ class AssignForm(forms.Form):
 class PendForm(forms.Form):
     reason = forms.ChoiceField(label="Waiting on", choices=PendingReason.choices)
     note = forms.CharField(
-        label="Note", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label="Note",
+        required=False,
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -201,7 +216,7 @@ class ResolveForm(forms.Form):
     code = forms.ChoiceField(label="Resolution code", choices=ResolutionCode.choices)
     notes = forms.CharField(
         label="Resolution notes (the requester reads these)",
-        max_length=20000,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -215,7 +230,9 @@ class TriageForm(forms.Form):
     service = forms.ModelChoiceField(
         queryset=BusinessService.objects.none(), required=False, label="Service", empty_label="—"
     )
-    affected_users = forms.IntegerField(label="Users affected", min_value=1, max_value=1_000_000)
+    affected_users = forms.IntegerField(
+        label="Users affected", min_value=1, max_value=AFFECTED_USERS_MAX
+    )
     is_major = forms.BooleanField(label="Major incident", required=False)
 
     def __init__(self, *args: Any, incident: Incident | None = None, **kwargs: Any) -> None:
@@ -249,7 +266,7 @@ class LinkProblemForm(forms.Form):
 
 
 class QueueFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False, max_length=200)
+    q = forms.CharField(label="Search", required=False, max_length=SEARCH_MAX)
     status = forms.ChoiceField(
         label="Status",
         required=False,
@@ -268,7 +285,7 @@ class QueueFilterForm(forms.Form):
         label="Service", queryset=BusinessService.objects.none(), required=False, empty_label="Any"
     )
     older_than_days = forms.IntegerField(
-        label="Older than (days)", required=False, min_value=0, max_value=3650
+        label="Older than (days)", required=False, min_value=0, max_value=OLDER_THAN_DAYS_MAX
     )
     page_size = PageSizeField(
         label="Per page", required=False, choices=[(n, str(n)) for n in PAGE_SIZES]
@@ -330,7 +347,7 @@ class BulkForm(forms.Form):
 
 
 class MyTicketsFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False, max_length=200)
+    q = forms.CharField(label="Search", required=False, max_length=SEARCH_MAX)
     state = forms.ChoiceField(
         label="Show",
         required=False,
@@ -351,7 +368,7 @@ class MyTicketsFilterForm(forms.Form):
 
 # --- problems -----------------------------------------------------------------------------
 class ProblemFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False, max_length=200)
+    q = forms.CharField(label="Search", required=False, max_length=SEARCH_MAX)
     status = forms.ChoiceField(
         label="Status", required=False, choices=[("", "Any"), *ProblemStatus.choices]
     )
@@ -367,9 +384,12 @@ class ProblemFilterForm(forms.Form):
 
 
 class ProblemCreateForm(forms.Form):
-    title = forms.CharField(label="Title", max_length=200)
+    title = forms.CharField(label="Title", max_length=TITLE_MAX)
     description = forms.CharField(
-        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label="Description",
+        required=False,
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     services = forms.ModelMultipleChoiceField(
         label="Affected services",
@@ -390,16 +410,28 @@ class ProblemCreateForm(forms.Form):
 
 class ProblemUpdateForm(forms.Form):
     description = forms.CharField(
-        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label="Description",
+        required=False,
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     root_cause = forms.CharField(
-        label="Root cause", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label="Root cause",
+        required=False,
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     permanent_fix = forms.CharField(
-        label="Permanent fix", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label="Permanent fix",
+        required=False,
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     fix_change_ref = forms.CharField(
-        label="Fixing change", required=False, max_length=20, help_text="e.g. CHG-000042"
+        label="Fixing change",
+        required=False,
+        max_length=CHANGE_REF_MAX,
+        help_text="e.g. CHG-000042",
     )
 
 
@@ -407,6 +439,7 @@ class KnownErrorForm(forms.Form):
     root_cause = forms.CharField(
         label="Root cause",
         required=False,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Leave empty to keep the recorded root cause.",
     )
@@ -416,16 +449,19 @@ class ProblemResolveForm(forms.Form):
     permanent_fix = forms.CharField(
         label="Permanent fix",
         required=False,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Leave empty to keep the recorded fix.",
     )
-    fix_change_ref = forms.CharField(label="Fixing change", required=False, max_length=20)
+    fix_change_ref = forms.CharField(
+        label="Fixing change", required=False, max_length=CHANGE_REF_MAX
+    )
 
 
 class LinkIncidentsForm(forms.Form):
     refs = forms.CharField(
         label="Incidents",
-        max_length=5000,
+        max_length=REFS_INPUT_MAX,
         widget=forms.TextInput(attrs={"placeholder": "INC-000012, INC-000013 or 12 13"}),
     )
 
@@ -434,8 +470,8 @@ class LinkIncidentsForm(forms.Form):
         ids: set[int] = set()
         bad = []
         for token in tokens:
-            pk = Incident.id_from_ref(token) if not token.isdigit() else int(token)
-            if pk is None or pk <= 0:
+            pk = Incident.id_from_ref(token if not token.isdigit() else f"INC-{token}")
+            if pk is None or not 0 < pk <= ID_MAX:
                 bad.append(token)
             else:
                 ids.add(pk)
@@ -449,7 +485,7 @@ class LinkIncidentsForm(forms.Form):
 class WorkaroundForm(forms.Form):
     workaround = forms.CharField(
         label="Workaround",
-        max_length=20000,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Linked open incidents receive it on their timeline and the requesters are told.",
     )

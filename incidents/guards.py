@@ -91,6 +91,18 @@ def assignee_in_team(ctx: Ctx) -> None:
         )
 
 
+def assignee_is_analyst(ctx: Ctx) -> None:
+    """incident.assign.assignee_is_analyst — work goes to analysts (members or leads of a
+    team), never to a plain requester."""
+    assignee = ctx.data.get("assignee")
+    if assignee is None or assignee.team_ids or assignee.led_team_ids:
+        return
+    raise GuardFailed(
+        f"{assignee.name} is not an analyst: incidents are assigned to members or leads of a team.",
+        guard="assignee_is_analyst",
+    )
+
+
 def assignment_given(ctx: Ctx) -> None:
     """incident.assign.target_required"""
     if not ctx.data.get("requested"):

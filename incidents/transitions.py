@@ -24,7 +24,12 @@ INCIDENT = StateMachine(
             frozenset({S.NEW, S.ASSIGNED, S.IN_PROGRESS}),
             S.ASSIGNED,
             checks=(g.may_work,),
-            guards=(g.assignment_given, g.unassigned_when_taking, g.assignee_in_team),
+            guards=(
+                g.assignment_given,
+                g.unassigned_when_taking,
+                g.assignee_is_analyst,
+                g.assignee_in_team,
+            ),
             label="assign",
         ),
         Transition(

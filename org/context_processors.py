@@ -7,7 +7,7 @@ from .choices import Role
 
 def roles(request: HttpRequest) -> dict[str, Any]:
     """Role flags for navigation (roles are computed once per request and cached)."""
-    user = request.user
+    user = getattr(request, "user", None)
     user_roles: frozenset[Role] = getattr(user, "roles", frozenset())
     return {
         "roles": {str(r) for r in user_roles},

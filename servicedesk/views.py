@@ -1,20 +1,54 @@
-"""Kernel pages: /healthz and the error pages."""
+"""Kernel pages: /healthz, the error pages, the login lockout page and the API docs."""
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+import ipaddress
+import math
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from .health import run_checks
 
 
+def _from_local_host(request: HttpRequest) -> bool:
+    """A direct call from this machine (a container health check, an operator's curl); a
+    request relayed by a proxy on this machine is not one."""
+    if request.META.get("HTTP_X_FORWARDED_FOR"):
+        return False
+    try:
+        return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_admin(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_active and user.is_superuser)
+
+
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
+    """Everyone gets the overall status (and 503 when down); which service failed and why
+    only admins and callers on the local host."""
     report = run_checks()
-    return JsonResponse(report, status=503 if report["status"] == "down" else 200)
+    status = 503 if report["status"] == "down" else 200
+    if not (_is_admin(request) or _from_local_host(request)):
+        report = {"status": report["status"]}
+    return JsonResponse(report, status=status)
 
 
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, DisallowedHost) or not hasattr(request, "user"):
+        # Refused before the session and user were read: no page that needs them.
+        return HttpResponseBadRequest(
+            "Bad request: this server does not answer for that host name.",
+            content_type="text/plain; charset=utf-8",
+        )
     return render(request, "400.html", status=400)
 
 
@@ -29,3 +63,26 @@ def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpR
 def error_500(request: HttpRequest) -> HttpResponse:
     # No request context: the page must render even when the database is down.
     return HttpResponse(render_to_string("500.html"), status=500)
+
+
+def login_locked_out(
+    request: HttpRequest, original_response: Any = None, credentials: Any = None
+) -> HttpResponse:
+    """django-axes' answer while an account or address is locked out: 429 with Retry-After."""
+    cooloff = settings.AXES_COOLOFF_TIME
+    minutes = max(1, math.ceil(cooloff.total_seconds() / 60))
+    response = render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
+    response["Retry-After"] = str(int(cooloff.total_seconds()))
+    return response
+
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI with its script served as a file (no inline script); Swagger UI sets inline
+    style attributes, so this page alone allows them."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        response = super().dispatch(request, *args, **kwargs)
+        response.headers["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
+            "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+        )
+        return response

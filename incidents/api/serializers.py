@@ -13,6 +13,18 @@ from rest_framework import serializers
 from incidents import access
 from incidents.choices import Level, PendingReason, ResolutionCode
 from incidents.guards import Ctx
+from incidents.limits import (
+    AFFECTED_USERS_MAX,
+    BULK_ASSIGN_MAX,
+    CHANGE_REF_MAX,
+    ID_MAX,
+    LINK_INCIDENTS_MAX,
+    RATING_COMMENT_MAX,
+    REASON_MAX,
+    REQUESTER_MIN_IMPACT,
+    TEXT_MAX,
+    TITLE_MAX,
+)
 from incidents.models import (
     Category,
     Incident,
@@ -212,17 +224,22 @@ class SatisfactionSerializer(serializers.ModelSerializer):
 
 # --- incidents: input ------------------------------------------------------------------------
 class IncidentCreateInputSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(allow_blank=True, default="")
+    title = serializers.CharField(max_length=TITLE_MAX)
+    description = serializers.CharField(allow_blank=True, default="", max_length=TEXT_MAX)
     service_id = serializers.PrimaryKeyRelatedField(
         source="service", queryset=_services(), required=False, allow_null=True
     )
     category_id = serializers.PrimaryKeyRelatedField(
         source="category", queryset=_categories(), required=False, allow_null=True
     )
-    impact = serializers.ChoiceField(choices=Level.choices, default=Level.MEDIUM)
+    impact = serializers.ChoiceField(
+        choices=Level.choices,
+        default=Level.MEDIUM,
+        help_text=f"Requesters may report {REQUESTER_MIN_IMPACT} (some people) or "
+        f"{Level.LOW.value} (just me); the desk raises it through triage.",
+    )
     urgency = serializers.ChoiceField(choices=Level.choices, default=Level.MEDIUM)
-    affected_users = serializers.IntegerField(min_value=1, default=1)
+    affected_users = serializers.IntegerField(min_value=1, max_value=AFFECTED_USERS_MAX, default=1)
     requester_id = serializers.PrimaryKeyRelatedField(
         source="requester",
         queryset=_users(),
@@ -234,6 +251,17 @@ class IncidentCreateInputSerializer(serializers.Serializer):
         source="team", queryset=_teams(), required=False, allow_null=True
     )
     is_major = serializers.BooleanField(default=False)
+
+    def validate_impact(self, value: int) -> int:
+        """A requester reports what the report form offers (impact 3 or 4): priority 1 and 2
+        are the desk's call, made through triage."""
+        if int(value) < REQUESTER_MIN_IMPACT and not _viewer_is_agent(self.context):
+            raise serializers.ValidationError(
+                f"Requesters report impact {REQUESTER_MIN_IMPACT} (some people) or "
+                f"{Level.LOW.value} (just me); a higher impact, and with it priority 1, is set "
+                "by the service desk when it triages the incident."
+            )
+        return value
 
 
 class AssignInputSerializer(serializers.Serializer):
@@ -247,22 +275,24 @@ class AssignInputSerializer(serializers.Serializer):
 
 class BulkAssignInputSerializer(AssignInputSerializer):
     incident_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=200
+        child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
+        allow_empty=False,
+        max_length=BULK_ASSIGN_MAX,
     )
 
 
 class PendInputSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=PendingReason.choices)
-    note = serializers.CharField(allow_blank=True, default="", max_length=2000)
+    note = serializers.CharField(allow_blank=True, default="", max_length=REASON_MAX)
 
 
 class ResolveInputSerializer(serializers.Serializer):
     resolution_code = serializers.ChoiceField(choices=ResolutionCode.choices)
-    resolution_notes = serializers.CharField()
+    resolution_notes = serializers.CharField(max_length=TEXT_MAX)
 
 
 class ReasonInputSerializer(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = serializers.CharField(max_length=REASON_MAX)
 
 
 class TriageInputSerializer(serializers.Serializer):
@@ -275,17 +305,19 @@ class TriageInputSerializer(serializers.Serializer):
         source="service", queryset=_services(), required=False
     )
     is_major = serializers.BooleanField(required=False)
-    affected_users = serializers.IntegerField(min_value=1, required=False)
+    affected_users = serializers.IntegerField(
+        min_value=1, max_value=AFFECTED_USERS_MAX, required=False
+    )
 
 
 class CommentInputSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=20000)
+    body = serializers.CharField(max_length=TEXT_MAX)
     internal = serializers.BooleanField(default=False, help_text="An internal note (analysts).")
 
 
 class RateInputSerializer(serializers.Serializer):
     rating = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(allow_blank=True, default="", max_length=4000)
+    comment = serializers.CharField(allow_blank=True, default="", max_length=RATING_COMMENT_MAX)
 
 
 class AttachmentInputSerializer(serializers.Serializer):
@@ -335,8 +367,8 @@ class ProblemSerializer(serializers.ModelSerializer):
 
 
 class ProblemCreateInputSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(allow_blank=True, default="")
+    title = serializers.CharField(max_length=TITLE_MAX)
+    description = serializers.CharField(allow_blank=True, default="", max_length=TEXT_MAX)
     service_ids = serializers.PrimaryKeyRelatedField(
         source="services", queryset=_services(), many=True, required=False
     )
@@ -348,26 +380,30 @@ class ProblemCreateInputSerializer(serializers.Serializer):
 class ProblemUpdateInputSerializer(serializers.Serializer):
     """Every field optional: only the ones sent are changed."""
 
-    description = serializers.CharField(allow_blank=True, required=False)
-    root_cause = serializers.CharField(allow_blank=True, required=False)
-    permanent_fix = serializers.CharField(allow_blank=True, required=False)
-    fix_change_ref = serializers.CharField(allow_blank=True, required=False, max_length=20)
+    description = serializers.CharField(allow_blank=True, required=False, max_length=TEXT_MAX)
+    root_cause = serializers.CharField(allow_blank=True, required=False, max_length=TEXT_MAX)
+    permanent_fix = serializers.CharField(allow_blank=True, required=False, max_length=TEXT_MAX)
+    fix_change_ref = serializers.CharField(
+        allow_blank=True, required=False, max_length=CHANGE_REF_MAX
+    )
 
 
 class LinkIncidentsInputSerializer(serializers.Serializer):
     incident_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=500
+        child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
+        allow_empty=False,
+        max_length=LINK_INCIDENTS_MAX,
     )
 
 
 class WorkaroundInputSerializer(serializers.Serializer):
-    workaround = serializers.CharField()
+    workaround = serializers.CharField(max_length=TEXT_MAX)
 
 
 class KnownErrorInputSerializer(serializers.Serializer):
-    root_cause = serializers.CharField(allow_blank=True, default="")
+    root_cause = serializers.CharField(allow_blank=True, default="", max_length=TEXT_MAX)
 
 
 class ProblemResolveInputSerializer(serializers.Serializer):
-    permanent_fix = serializers.CharField(allow_blank=True, default="")
-    fix_change_ref = serializers.CharField(allow_blank=True, default="", max_length=20)
+    permanent_fix = serializers.CharField(allow_blank=True, default="", max_length=TEXT_MAX)
+    fix_change_ref = serializers.CharField(allow_blank=True, default="", max_length=CHANGE_REF_MAX)

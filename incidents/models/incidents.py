@@ -120,8 +120,13 @@ class Incident(models.Model):
 
     @staticmethod
     def id_from_ref(text: str) -> int | None:
+        """``INC-000012`` → 12; None for anything else, and for numbers no row can have."""
         match = REF_RE.match(text or "")
-        return int(match.group(1)) if match else None
+        digits = match.group(1).lstrip("0") if match else ""
+        if not digits or len(digits) > 19:  # bigint ids have at most 19 digits
+            return None
+        pk = int(digits)
+        return pk if pk <= 2**63 - 1 else None
 
     @property
     def is_open(self) -> bool:

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 
 from incidents import access
 from incidents.choices import FINAL_STATUSES, IncidentStatus, PendingReason
+from incidents.limits import TEXT_MAX
 from incidents.models import Incident, IncidentAttachment, IncidentComment, Satisfaction
 from incidents.transitions import INCIDENT
 from org.models import User
@@ -37,8 +38,8 @@ def incident_comment(
     body = (body or "").strip()
     if not body:
         raise ValidationFailed("Write something first.", details={"body": ["required"]})
-    if len(body) > 20000:
-        raise ValidationFailed("A comment has at most 20,000 characters.")
+    if len(body) > TEXT_MAX:
+        raise ValidationFailed(f"A comment has at most {TEXT_MAX:,} characters.")
     if internal and not access.is_agent(actor):
         raise PermissionDenied("Only analysts write internal notes.")
     with transaction.atomic():

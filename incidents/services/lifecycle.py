@@ -12,6 +12,12 @@ from django.db import transaction
 from incidents import access, selectors
 from incidents.choices import OPEN_STATUSES, Channel, IncidentStatus
 from incidents.guards import Ctx, may_work
+from incidents.limits import (
+    AFFECTED_USERS_MAX,
+    REASON_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+)
 from incidents.models import Incident
 from incidents.priority import compute_priority, expected_resolution
 from incidents.transitions import INCIDENT
@@ -24,8 +30,6 @@ from servicedesk.transitions import Transition
 from .conversation import incident_attach
 from .events import incident_event
 from .rows import lock_incident as _lock
-
-TITLE_MAX = 200
 
 
 @dataclass
@@ -83,7 +87,7 @@ def _finish(
     return locked
 
 
-def _clean_text(value: str, *, field: str, required: bool, max_length: int = 20000) -> str:
+def _clean_text(value: str, *, field: str, required: bool, max_length: int = TEXT_MAX) -> str:
     value = (value or "").strip()
     if required and not value:
         raise ValidationFailed(f"{field} is required.", details={field.lower(): ["required"]})
@@ -121,6 +125,7 @@ def incident_create(
         raise ValidationFailed(f"Unknown channel {channel!r}.")
     if affected_users < 1:
         raise ValidationFailed("At least one user is affected: the requester.")
+    _check_affected_users(affected_users)
     priority = compute_priority(impact=impact, urgency=urgency, matrix=selectors.priority_matrix())
     now = clock.now()
     if team is None and service is not None:
@@ -165,6 +170,14 @@ def incident_create(
     return incident
 
 
+def _check_affected_users(value: int) -> None:
+    if value > AFFECTED_USERS_MAX:
+        raise ValidationFailed(
+            f"At most {AFFECTED_USERS_MAX:,} users can be recorded as affected.",
+            details={"affected_users": [f"At most {AFFECTED_USERS_MAX}."]},
+        )
+
+
 def incident_triage(
     *,
     incident: Incident,
@@ -200,6 +213,8 @@ def incident_triage(
         change("is_major", is_major)
         if affected_users is not None and affected_users < 1:
             raise ValidationFailed("At least one user is affected.")
+        if affected_users is not None:
+            _check_affected_users(affected_users)
         change("affected_users", affected_users)
         priority = compute_priority(
             impact=locked.impact, urgency=locked.urgency, matrix=selectors.priority_matrix()
@@ -306,7 +321,7 @@ def incident_start(*, incident: Incident, actor: User) -> Incident:
 
 
 def incident_pend(*, incident: Incident, actor: User, reason: str, note: str = "") -> Incident:
-    note = _clean_text(note, field="Note", required=False, max_length=2000)
+    note = _clean_text(note, field="Note", required=False, max_length=REASON_MAX)
     with transaction.atomic():
         step = _begin(incident, "pend", actor, data={"reason": reason})
         step.incident.pending_reason = reason
@@ -334,7 +349,7 @@ def incident_resume(*, incident: Incident, actor: User) -> Incident:
 
 
 def incident_resolve(*, incident: Incident, actor: User, code: str, notes: str) -> Incident:
-    notes = (notes or "").strip()
+    notes = _clean_text(notes, field="Resolution notes", required=False)
     with transaction.atomic():
         step = _begin(incident, "resolve", actor, data={"code": code, "notes": notes})
         locked = step.incident
@@ -374,7 +389,16 @@ def incident_close(
         )
 
 
+def _check_reason(reason: str) -> None:
+    if len((reason or "").strip()) > REASON_MAX:
+        raise ValidationFailed(
+            f"A reason has at most {REASON_MAX:,} characters.",
+            details={"reason": [f"At most {REASON_MAX} characters."]},
+        )
+
+
 def incident_reopen(*, incident: Incident, actor: User, reason: str) -> Incident:
+    _check_reason(reason)
     with transaction.atomic():
         step = _begin(incident, "reopen", actor, data={"reason": reason})
         locked = step.incident
@@ -396,6 +420,7 @@ def incident_reopen(*, incident: Incident, actor: User, reason: str) -> Incident
 
 
 def incident_cancel(*, incident: Incident, actor: User, reason: str) -> Incident:
+    _check_reason(reason)
     with transaction.atomic():
         step = _begin(incident, "cancel", actor, data={"reason": reason})
         step.incident.closed_at = step.now

@@ -316,7 +316,7 @@ def test_create_output_and_read_only_fields(
             "title": "  VPN drops  ",
             "service_id": desk_service.pk,
             "category_id": category.pk,
-            "impact": 2,
+            "impact": 3,
             "urgency": 2,
             "affected_users": 12,
             "status": "closed",

@@ -79,7 +79,11 @@ class IncidentViewSet(viewsets.GenericViewSet):
         responses={201: IncidentSerializer, **error_responses(400, 401, 403)},
     )
     def create(self, request: Request) -> Response:
-        data = valid(IncidentCreateInputSerializer, request.data)
+        serializer = IncidentCreateInputSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
         incident = services.incident_create(
             actor=request_user(request), channel=Channel.API, **data
         )
