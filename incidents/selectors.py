@@ -54,8 +54,19 @@ def incident_scope(*, user: User) -> QuerySet[Incident]:
     return qs.filter(Q(requester=user) | Q(reported_by=user) | Exists(watched))
 
 
+# Filters that would let a requester learn about internal records (problem management is
+# internal): refused for requesters whatever the value, so known and unknown ids answer alike.
+AGENT_ONLY_FILTERS = ("problem_id",)
+
+
 def incident_list(*, user: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Incident]:
     qs = incident_scope(user=user).select_related(*LIST_RELATED)
+    refused = [name for name in AGENT_ONLY_FILTERS if name in (filters or {})]
+    if refused and not access.is_agent(user):
+        raise ValidationFailed(
+            f"{', '.join(refused)} is not a filter requesters can use.",
+            details={name: ["Not a filter requesters can use."] for name in refused},
+        )
     filterset = IncidentFilterSet(filters or {}, queryset=qs)
     if not filterset.is_valid():
         raise ValidationFailed("Some filters are not valid.", details=filterset.errors)

@@ -6,7 +6,11 @@ from .models import BusinessService, Department, Team, User
 
 
 class UserFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search name, username, e-mail")
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search name, username, e-mail (e-mail: analysts only)",
+        max_length=200,
+    )
     department_id = django_filters.ModelMultipleChoiceFilter(
         field_name="department", queryset=Department.objects.all()
     )
@@ -25,6 +29,26 @@ class UserFilterSet(django_filters.FilterSet):
             | Q(display_name__icontains=value)
             | Q(email__icontains=value)
         )
+
+
+class ColleagueFilterSet(django_filters.FilterSet):
+    """What a plain requester may filter the directory by: name and where people work (never
+    e-mail or seniority, which requesters are not shown)."""
+
+    q = django_filters.CharFilter(method="search", label="Search name, username", max_length=200)
+    department_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="department", queryset=Department.objects.all()
+    )
+    team_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="teams", queryset=Team.objects.all()
+    )
+
+    class Meta:
+        model = User
+        fields: list[str] = []
+
+    def search(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
+        return queryset.filter(Q(username__icontains=value) | Q(display_name__icontains=value))
 
 
 class TeamFilterSet(django_filters.FilterSet):

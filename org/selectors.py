@@ -4,11 +4,16 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from .models import ApiToken, BusinessService, Team, User
+from .roles import is_staff_side
 
 
 def user_directory(*, user: User) -> QuerySet[User]:
-    """Active people; every signed-in person may look colleagues up (name, team, title)."""
-    return User.objects.filter(is_active=True).select_related("department", "manager")
+    """Active people; every signed-in person may look colleagues up (a requester by name and
+    department only: see ``org.api.serializers.ColleagueSerializer``)."""
+    people = User.objects.filter(is_active=True)
+    if not is_staff_side(user):
+        return people.select_related("department")
+    return people.select_related("department", "manager")
 
 
 def team_list(*, user: User) -> QuerySet[Team]:

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 
 from incidents import access
 from incidents.choices import FINAL_STATUSES, IncidentStatus, PendingReason
+from incidents.content_types import content_matches
 from incidents.limits import TEXT_MAX
 from incidents.models import Incident, IncidentAttachment, IncidentComment, Satisfaction
 from incidents.transitions import INCIDENT
@@ -125,6 +126,12 @@ def _sniffed_type(upload: UploadedFile) -> str:
         raise ValidationFailed(
             f"The file's name says {guessed} but its type says {declared}.",
             code="attachment_type",
+        )
+    if not content_matches(guessed, upload):
+        raise ValidationFailed(
+            f"The file's content is not {guessed}, although its name says so; it was not "
+            "attached.",
+            code="attachment_content",
         )
     return guessed
 

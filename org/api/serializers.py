@@ -1,5 +1,8 @@
+from typing import Any
+
 from rest_framework import serializers
 
+from org.choices import SeniorityBand
 from org.models import BusinessService, Department, Team, User
 
 
@@ -23,10 +26,20 @@ class DepartmentBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name"]
 
 
+WITHHELD = "Null for requesters, who see only name and department."
+
+
 class UserSerializer(serializers.ModelSerializer):
     name = serializers.CharField(read_only=True)
-    department = DepartmentBriefSerializer(read_only=True)
-    manager = UserBriefSerializer(read_only=True)
+    department = DepartmentBriefSerializer(read_only=True, allow_null=True)
+    email = serializers.EmailField(read_only=True, allow_null=True, help_text=WITHHELD)
+    job_title = serializers.CharField(read_only=True, allow_null=True, help_text=WITHHELD)
+    seniority_band = serializers.ChoiceField(
+        choices=SeniorityBand.choices, read_only=True, allow_null=True, help_text=WITHHELD
+    )
+    is_vip = serializers.BooleanField(read_only=True, allow_null=True, help_text=WITHHELD)
+    manager = UserBriefSerializer(read_only=True, allow_null=True, help_text=WITHHELD)
+    time_zone = serializers.CharField(read_only=True, allow_null=True, help_text=WITHHELD)
 
     class Meta:
         model = User
@@ -42,6 +55,21 @@ class UserSerializer(serializers.ModelSerializer):
             "manager",
             "time_zone",
         ]
+
+
+class ColleagueSerializer(UserSerializer):
+    """The directory as a plain requester sees it: what it takes to pick a colleague (name,
+    department), with every other field of ``UserSerializer`` withheld (null)."""
+
+    SHOWN = frozenset({"id", "username", "name", "department"})
+
+    def to_representation(self, instance: User) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for field in self._readable_fields:
+            name = field.field_name
+            value = field.get_attribute(instance) if name in self.SHOWN else None
+            data[name] = None if value is None else field.to_representation(value)
+        return data
 
 
 class MeSerializer(UserSerializer):

@@ -5,13 +5,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from org import selectors
-from org.filtersets import BusinessServiceFilterSet, TeamFilterSet, UserFilterSet
+from org.filtersets import (
+    BusinessServiceFilterSet,
+    ColleagueFilterSet,
+    TeamFilterSet,
+    UserFilterSet,
+)
 from org.models import User
-from org.roles import request_user
+from org.roles import is_staff_side, request_user
 from servicedesk.api import error_responses
+from servicedesk.errors import ValidationFailed
 
 from .serializers import (
     BusinessServiceSerializer,
+    ColleagueSerializer,
     MeSerializer,
     TeamSerializer,
     UserSerializer,
@@ -31,15 +38,38 @@ class MeView(APIView):
         return Response(MeSerializer(user).data)
 
 
-@extend_schema(responses={200: UserSerializer, **error_responses(401, 404)})
+@extend_schema(responses={200: UserSerializer, **error_responses(400, 401, 404)})
 class UserViewSet(viewsets.ReadOnlyModelViewSet):
-    """The people directory."""
+    """The people directory. Plain requesters see name and department only (the other fields
+    are null) and may filter by name, department and team only."""
 
     serializer_class = UserSerializer
-    filterset_class = UserFilterSet
+    filterset_class = UserFilterSet  # documents every filter; requesters get ColleagueFilterSet
+
+    def _staff(self) -> bool:
+        return is_staff_side(request_user(self.request))
+
+    def get_serializer_class(self):
+        return UserSerializer if self._staff() else ColleagueSerializer
 
     def get_queryset(self):
         return selectors.user_directory(user=request_user(self.request)).order_by("username")
+
+    def filter_queryset(self, queryset):
+        params = self.request.query_params
+        filterset_class = UserFilterSet if self._staff() else ColleagueFilterSet
+        refused = sorted(
+            set(params) & (set(UserFilterSet.base_filters) - set(filterset_class.base_filters))
+        )
+        if refused:
+            raise ValidationFailed(
+                "Requesters cannot filter people by " + ", ".join(refused) + ".",
+                details={name: ["Not a filter requesters can use."] for name in refused},
+            )
+        filterset = filterset_class(params, queryset=queryset, request=self.request)
+        if not filterset.is_valid():
+            raise ValidationFailed("Some filters are not valid.", details=filterset.errors)
+        return filterset.qs
 
 
 @extend_schema(responses={200: TeamSerializer, **error_responses(401, 404)})

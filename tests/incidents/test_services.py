@@ -187,9 +187,9 @@ def test_rating_once_per_resolution(requester: Any, analyst: Any, team: Any) -> 
 def test_attachment_limits_and_hash(requester: Any, settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = tmp_path
     incident = make_incident(requester)
-    upload = SimpleUploadedFile("screen.png", b"\x89PNG fake image", content_type="image/png")
+    upload = SimpleUploadedFile("screen.png", b"\x89PNG\r\n\x1a\n image", content_type="image/png")
     attachment = services.incident_attach(incident=incident, actor=requester, upload=upload)
-    assert attachment.size == len(b"\x89PNG fake image") and len(attachment.sha256) == 64
+    assert attachment.size == len(b"\x89PNG\r\n\x1a\n image") and len(attachment.sha256) == 64
     assert "screen" not in attachment.file.name  # stored under a random name
     with pytest.raises(ValidationFailed) as refused:
         services.incident_attach(

@@ -76,5 +76,6 @@ def test_service_and_user_list_query_counts(
     client = api(requester)
     with django_assert_num_queries(2):
         client.get("/api/v1/services/?page_size=50")
-    with django_assert_num_queries(2):
+    # count, page, and the requester's roles (groups, teams, led teams: what they may see)
+    with django_assert_num_queries(5):
         client.get("/api/v1/users/?page_size=50")
