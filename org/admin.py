@@ -1,6 +1,10 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 
+from . import services
 from .models import (
     ApiToken,
     BusinessCalendar,
@@ -14,8 +18,25 @@ from .models import (
 )
 
 
+class RevokingPasswordChangeForm(AdminPasswordChangeForm):
+    """An admin setting someone's password also revokes that person's tokens and sessions."""
+
+    def save(self, commit: bool = True) -> Any:
+        password = self.cleaned_data.get("password1")
+        if not commit:
+            return super().save(commit=False)
+        if password and self.cleaned_data.get("set_usable_password", True):
+            services.user_password_set(user=self.user, password=password)
+        else:  # "usable password: no" in Django's form
+            self.user.set_unusable_password()
+            self.user.save(update_fields=["password"])
+            services.user_credentials_revoke(user=self.user)
+        return self.user
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    change_password_form = RevokingPasswordChangeForm
     list_display = ["username", "display_name", "email", "department", "seniority_band", "is_vip"]
     list_filter = ["seniority_band", "is_vip", "department", "is_staff", "is_superuser"]
     list_select_related = ["department"]
@@ -38,6 +59,14 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     )
+
+    def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
+        deactivated = change and "is_active" in form.changed_data and not obj.is_active
+        if deactivated:
+            obj.is_active = True  # the service records the change and revokes the credentials
+        super().save_model(request, obj, form, change)
+        if deactivated:
+            services.user_deactivate(user=obj)
 
 
 @admin.register(Department)

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
@@ -55,3 +57,36 @@ def system_actor() -> User:
         user.set_unusable_password()
         user.save(update_fields=["password"])
     return user
+
+
+def user_credentials_revoke(*, user: User, keep_session_key: str | None = None) -> tuple[int, int]:
+    """Revoke every API token of ``user`` and end their sessions except ``keep_session_key``
+    (the one changing the password). Returns (tokens revoked, sessions ended)."""
+    with transaction.atomic():
+        tokens, _ = ApiToken.objects.filter(user=user).delete()
+        ended = []
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+            if session.session_key == keep_session_key:
+                continue
+            if str(session.get_decoded().get(SESSION_KEY)) == str(user.pk):
+                ended.append(session.session_key)
+        Session.objects.filter(session_key__in=ended).delete()
+    return tokens, len(ended)
+
+
+def user_password_set(*, user: User, password: str, keep_session_key: str | None = None) -> None:
+    """A new password (already validated by the form): the old one's tokens and other
+    sessions stop working at once."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        user_credentials_revoke(user=user, keep_session_key=keep_session_key)
+
+
+def user_deactivate(*, user: User) -> None:
+    """The person can no longer sign in; their tokens and sessions end with it."""
+    with transaction.atomic():
+        if user.is_active:
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+        user_credentials_revoke(user=user)

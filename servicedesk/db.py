@@ -1,9 +1,14 @@
-"""Database-level guarantees shared by apps: append-only event tables.
+"""Database-level guarantees shared by apps: append-only event tables, and the privileges of
+the application's own database role.
 
-PostgreSQL gets a trigger function that raises on UPDATE and DELETE (TRUNCATE needs the table
-owner's privilege and is left to operators and the test runner's flush). SQLite, the embedded
-default, gets ``RAISE(ABORT, ...)`` triggers. Migrations create and drop both through
-``append_only(table)``.
+PostgreSQL gets a trigger function that raises on UPDATE and DELETE (``append_only``) and a
+statement trigger that raises on TRUNCATE (``refuse_truncate``); SQLite, the embedded default,
+gets ``RAISE(ABORT, ...)`` triggers for UPDATE and DELETE and has no TRUNCATE. A new event
+table gets both in its migration.
+
+On PostgreSQL the application runs under a role that owns no table (``grant_app_role``): it
+may read and write the ordinary tables but only read and append to the event tables, so even
+a compromised application cannot rewrite history, truncate it or switch its triggers off.
 """
 
 from typing import Any
@@ -59,3 +64,69 @@ def append_only(table: str) -> migrations.RunPython:
         return apply
 
     return migrations.RunPython(run(0), run(1))
+
+
+def _pg_truncate_sql(table: str) -> tuple[list[str], list[str]]:
+    fn = f"{table}_no_truncate"
+    forward = [
+        f"""CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger AS $$
+            BEGIN RAISE EXCEPTION USING
+                MESSAGE = '{table} is append-only: TRUNCATE refused',
+                ERRCODE = 'insufficient_privilege'; END; $$ LANGUAGE plpgsql""",
+        f"""CREATE TRIGGER {fn}_trg BEFORE TRUNCATE ON {table}
+            FOR EACH STATEMENT EXECUTE FUNCTION {fn}()""",
+    ]
+    backward = [f"DROP TRIGGER IF EXISTS {fn}_trg ON {table}", f"DROP FUNCTION IF EXISTS {fn}()"]
+    return forward, backward
+
+
+def refuse_truncate(table: str) -> migrations.RunPython:
+    """A statement trigger refusing TRUNCATE on PostgreSQL (SQLite has no TRUNCATE)."""
+
+    def run(statements_index: int) -> Any:
+        def apply(apps: Any, schema_editor: Any) -> None:
+            if schema_editor.connection.vendor != "postgresql":
+                return
+            for statement in _pg_truncate_sql(table)[statements_index]:
+                schema_editor.execute(statement)
+
+        return apply
+
+    return migrations.RunPython(run(0), run(1))
+
+
+EVENT_TABLES_SQL = """
+    SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+    WHERE t.tgname = c.relname || '_append_only_trg' AND NOT t.tgisinternal ORDER BY 1
+"""
+
+
+def grant_app_role(connection: Any, role: str) -> dict[str, list[str]]:
+    """Give ``role`` what the application needs and nothing more, on every table in the
+    schema: read and write on ordinary tables; read and insert only on event tables (those
+    carrying the append-only trigger); sequences for inserts. Idempotent: run it after every
+    ``migrate`` (as the owner). Returns the tables granted, by kind."""
+    if connection.vendor != "postgresql":
+        raise NotImplementedError("An application role is a PostgreSQL feature.")
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", [role])
+        row = cursor.fetchone()
+        if row is None:
+            raise ValueError(f"No database role {role!r}: create it first (see README).")
+        if row[0]:
+            raise ValueError(f"{role!r} is a superuser; the application role must not be one.")
+        cursor.execute(EVENT_TABLES_SQL)
+        events = [r[0] for r in cursor.fetchall()]
+        tables = connection.introspection.table_names(cursor)
+        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {quote(role)}")
+        ordinary = [t for t in tables if t not in events]
+        for table in ordinary:
+            cursor.execute(
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON {quote(table)} TO {quote(role)}"
+            )
+        for table in events:
+            cursor.execute(f"REVOKE ALL ON {quote(table)} FROM {quote(role)}")
+            cursor.execute(f"GRANT SELECT, INSERT ON {quote(table)} TO {quote(role)}")
+        cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quote(role)}")
+    return {"tables": ordinary, "event_tables": events}

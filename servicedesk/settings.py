@@ -128,6 +128,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The role the application runs as on PostgreSQL (owns no table, not a superuser); the owner
+# role runs ``migrate`` and then ``grant_app_role``, which reads this name.
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="servicedesk_app")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------

@@ -129,8 +129,7 @@ def _sniffed_type(upload: UploadedFile) -> str:
         )
     if not content_matches(guessed, upload):
         raise ValidationFailed(
-            f"The file's content is not {guessed}, although its name says so; it was not "
-            "attached.",
+            f"The file's content is not {guessed}, although its name says so; it was not attached.",
             code="attachment_content",
         )
     return guessed

@@ -38,9 +38,12 @@ def test_postgres_trigger_is_installed(require_postgres: Any) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT tgname FROM pg_trigger WHERE tgrelid = 'incidents_incidentevent'::regclass "
-            "AND NOT tgisinternal"
+            "AND NOT tgisinternal ORDER BY tgname"
         )
-        assert [row[0] for row in cursor.fetchall()] == ["incidents_incidentevent_append_only_trg"]
+        assert [row[0] for row in cursor.fetchall()] == [
+            "incidents_incidentevent_append_only_trg",
+            "incidents_incidentevent_no_truncate_trg",
+        ]
 
 
 def test_timeline_is_complete(requester: Any, analyst: Any, team: Any) -> None:
