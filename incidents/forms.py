@@ -476,7 +476,8 @@ class LinkIncidentsForm(forms.Form):
             else:
                 ids.add(pk)
         if bad:
-            raise forms.ValidationError(f"Not an incident reference: {', '.join(bad[:5])}.")
+            shown = [t if len(t) <= 20 else f"{t[:12]}…" for t in bad[:5]]
+            raise forms.ValidationError(f"Not an incident reference: {', '.join(shown)}.")
         if not ids:
             raise forms.ValidationError("Give at least one incident reference.")
         return sorted(ids)

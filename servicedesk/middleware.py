@@ -35,7 +35,7 @@ class RequestGuardMiddleware:
     * a NUL byte in the path or the query string (PostgreSQL cannot store it; nothing needs it);
     * an ``Authorization`` header that is not ASCII (tokens and credentials are ASCII);
     * a body larger than ``request_body_limit`` (413), judged by ``Content-Length``; bodies
-      sent without one are bounded by the parsers (``servicedesk.api.BoundedJSONParser``).
+      sent without one are bounded by the parsers (``servicedesk.parsers.BoundedJSONParser``).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

@@ -7,6 +7,7 @@ Each API response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``Rat
 gets 429 with ``Retry-After``.
 """
 
+import ipaddress
 import math
 import time
 from dataclasses import dataclass
@@ -55,17 +56,22 @@ def hit(scope: str, ident: str, rate: str, *, now: float | None = None) -> RateS
     return RateState(limit, max(0, limit - count), reset, count > limit)
 
 
-def client_ip(request: Any) -> str:
+def client_ip(request: Any) -> str | None:
     """The client's address: ``REMOTE_ADDR``, or with ``TRUSTED_PROXIES`` = n, the n-th
-    address from the right of ``X-Forwarded-For`` (what the last trusted proxy saw)."""
+    address from the right of ``X-Forwarded-For`` (what the last trusted proxy saw). None
+    when there is none that parses (also what django-axes records)."""
     meta = getattr(request, "META", {})
     proxies = api_settings.NUM_PROXIES or 0
     forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+    candidate = meta.get("REMOTE_ADDR", "")
     if proxies and forwarded:
         addresses = [a.strip() for a in forwarded.split(",") if a.strip()]
         if addresses:
-            return addresses[-min(proxies, len(addresses))]
-    return str(meta.get("REMOTE_ADDR", "") or "unknown")
+            candidate = addresses[-min(proxies, len(addresses))]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return None
 
 
 class ApiRateThrottle(BaseThrottle):
@@ -75,7 +81,7 @@ class ApiRateThrottle(BaseThrottle):
         self._wait: float | None = None
 
     def allow_request(self, request: Any, view: Any) -> bool:
-        states = [hit("ip", client_ip(request), settings.API_RATE_PER_IP)]
+        states = [hit("ip", client_ip(request) or "unknown", settings.API_RATE_PER_IP)]
         token_key = getattr(request.auth, "token_key", None)
         user = getattr(request, "user", None)
         if token_key:
