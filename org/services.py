@@ -1,8 +1,10 @@
 """The only writers of organisation state."""
 
 from datetime import timedelta
+from importlib import import_module
 
-from django.contrib.auth import SESSION_KEY
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
@@ -81,6 +83,12 @@ def user_password_set(*, user: User, password: str, keep_session_key: str | None
         user.set_password(password)
         user.save(update_fields=["password"])
         user_credentials_revoke(user=user, keep_session_key=keep_session_key)
+        if keep_session_key:  # the session that changed it stays signed in
+            store = import_module(settings.SESSION_ENGINE).SessionStore
+            session = store(session_key=keep_session_key)
+            if str(session.get(SESSION_KEY)) == str(user.pk):
+                session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+                session.save()
 
 
 def user_deactivate(*, user: User) -> None:
