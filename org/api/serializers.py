@@ -66,7 +66,7 @@ class ColleagueSerializer(UserSerializer):
     def to_representation(self, instance: User) -> dict[str, Any]:
         data: dict[str, Any] = {}
         for field in self._readable_fields:
-            name = field.field_name
+            name = str(field.field_name)
             value = field.get_attribute(instance) if name in self.SHOWN else None
             data[name] = None if value is None else field.to_representation(value)
         return data
