@@ -1,9 +1,13 @@
 """Browser pages of the organisation app: home and the API-token page."""
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
 from servicedesk.errors import DomainError
@@ -55,6 +59,11 @@ def _home_links(request: HttpRequest) -> list[dict[str, str]]:
             "url": "/account/tokens/",
             "text": "Create and revoke personal tokens for scripts and integrations.",
         },
+        {
+            "title": "Change password",
+            "url": "/account/password/",
+            "text": "A new password also revokes your API tokens and signs out other sessions.",
+        },
     ]
     return links
 
@@ -91,3 +100,29 @@ def api_token_revoke(request: HttpRequest, token_key: str) -> HttpResponse:
     services.api_token_revoke(user=request_user(request), token_key=token_key)
     messages.success(request, "Token revoked; anything using it is now refused.")
     return redirect("api-tokens")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """The signed-in person changes their password: their API tokens are revoked and their
+    other sessions end (``org.services.user_password_set``); this session stays."""
+
+    form_class = PasswordChangeForm
+    template_name = "org/password_change.html"
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        user = request_user(self.request)
+        services.user_password_set(
+            user=user,
+            password=form.cleaned_data["new_password1"],
+            keep_session_key=self.request.session.session_key,
+        )
+        update_session_auth_hash(self.request, user)
+        messages.success(
+            self.request,
+            "Password changed. Your API tokens were revoked and your other sessions signed out.",
+        )
+        return redirect(self.success_url)
+
+    def form_invalid(self, form: PasswordChangeForm) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)

@@ -8,3 +8,10 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     event.detail.isError = false;
   }
 });
+
+// A field to copy from (a new API token) selects itself when focused.
+document.addEventListener("focusin", function (event) {
+  if (event.target.matches && event.target.matches("input[data-select-on-focus]")) {
+    event.target.select();
+  }
+});

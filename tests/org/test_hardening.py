@@ -219,3 +219,33 @@ def test_the_admin_password_form_and_deactivation_go_through_the_services(
     assert requester.is_active is False
     assert script.get("/api/v1/me/").status_code == 401
     assert session.get("/").status_code == 302
+
+
+def test_changing_ones_own_password_in_the_browser(requester: Any) -> None:
+    browser, laptop, script = _signed_in(requester), _signed_in(requester), _token(requester)
+    page = browser.get("/account/password/")
+    assert page.status_code == 200 and "Change your password" in page.content.decode()
+    response = browser.post(
+        "/account/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "Correct-horse-battery-9",
+            "new_password2": "Correct-horse-battery-9",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert (
+        "Password changed. Your API tokens were revoked and your other sessions signed out."
+        in response.content.decode()
+    )
+    assert browser.get("/").status_code == 200  # still signed in here
+    assert laptop.get("/").status_code == 302  # signed out elsewhere
+    assert script.get("/api/v1/me/").status_code == 401
+    wrong = browser.post(
+        "/account/password/",
+        {"old_password": "nope", "new_password1": "x", "new_password2": "x"},
+    )
+    assert wrong.status_code == 400 and "Your old password was entered incorrectly." in (
+        wrong.content.decode()
+    )
