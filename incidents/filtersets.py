@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from org.models import BusinessService, Team, User
+from servicedesk.feeds import ChangeFeedFilterSet
 
 from .choices import OPEN_STATUSES, IncidentStatus, Priority, ProblemStatus
 from .models import Category, Incident, Problem
@@ -20,7 +21,7 @@ ORDERING = (
 )
 
 
-class IncidentFilterSet(django_filters.FilterSet):
+class IncidentFilterSet(ChangeFeedFilterSet):
     q = django_filters.CharFilter(method="search", label="Search (reference, title, text)")
     status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices)
     open = django_filters.BooleanFilter(method="filter_open", label="Open only")
@@ -78,7 +79,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         return queryset.filter(created_at__lte=timezone.now() - timedelta(days=float(value)))
 
 
-class ProblemFilterSet(django_filters.FilterSet):
+class ProblemFilterSet(ChangeFeedFilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     status = django_filters.MultipleChoiceFilter(choices=ProblemStatus.choices)
     owner_team_id = django_filters.ModelMultipleChoiceFilter(
@@ -88,7 +89,7 @@ class ProblemFilterSet(django_filters.FilterSet):
         field_name="services", queryset=BusinessService.objects.all()
     )
     ordering = django_filters.OrderingFilter(
-        fields=(("created_at", "created"), ("status", "status"))
+        fields=(("created_at", "created"), ("updated_at", "updated"), ("status", "status"))
     )
 
     class Meta:
@@ -97,6 +98,7 @@ class ProblemFilterSet(django_filters.FilterSet):
 
     def search(self, queryset: QuerySet[Problem], name: str, value: str) -> QuerySet[Problem]:
         value = value.strip()
-        if value.upper().startswith("PRB-") and value[4:].isdigit():
-            return queryset.filter(pk=int(value[4:]))
+        pk = Problem.id_from_ref(value)
+        if pk is not None:
+            return queryset.filter(pk=pk)
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))

@@ -17,6 +17,7 @@ from .choices import (
     ResolutionCode,
 )
 from .models import Category, Incident, Problem
+from .models.incidents import DESCRIPTION_MAX, TITLE_MAX
 
 # "How bad is it?" in the requester's words -> (impact, urgency) for the priority matrix.
 SEVERITY = {
@@ -204,6 +205,25 @@ class ResolveForm(forms.Form):
         max_length=20000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class EditForm(forms.Form):
+    """Correct what was logged (analysts): the title and the description."""
+
+    title = forms.CharField(label="Title", max_length=TITLE_MAX)
+    description = forms.CharField(
+        label="Description",
+        required=False,
+        max_length=DESCRIPTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+    def __init__(self, *args: Any, incident: Incident | None = None, **kwargs: Any) -> None:
+        if incident is not None and not args and "data" not in kwargs:
+            kwargs.setdefault(
+                "initial", {"title": incident.title, "description": incident.description}
+            )
+        super().__init__(*args, **kwargs)
 
 
 class TriageForm(forms.Form):

@@ -29,7 +29,7 @@ def api_token_create(
         if live.count() >= MAX_TOKENS_PER_USER:
             raise Conflict(
                 f"You already have {MAX_TOKENS_PER_USER} tokens; revoke one first.",
-                code="token_limit",
+                code="token.limit_reached",
             )
         expiry = timedelta(days=expires_in_days) if expires_in_days else None
         token, plaintext = ApiToken.objects.create(user=user, expiry=expiry, name=name)

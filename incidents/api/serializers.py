@@ -22,9 +22,11 @@ from incidents.models import (
     Problem,
     Satisfaction,
 )
+from incidents.models.incidents import DESCRIPTION_MAX, TITLE_MAX
 from incidents.transitions import INCIDENT, PROBLEM
 from org.api.serializers import TeamBriefSerializer, UserBriefSerializer
 from org.models import BusinessService, Team, User
+from servicedesk.api import InputSerializer
 
 
 def _viewer_is_agent(context: dict[str, Any]) -> bool:
@@ -72,7 +74,12 @@ class ProblemBriefSerializer(serializers.ModelSerializer):
 
 # --- incidents: output -----------------------------------------------------------------------
 class IncidentSerializer(serializers.ModelSerializer):
-    ref = serializers.CharField(read_only=True, help_text="INC-000123")
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api-incident-detail", help_text="This incident in the API."
+    )
+    ref = serializers.CharField(
+        read_only=True, help_text="The human reference, INC-000123; the URL accepts it too."
+    )
     requester = UserBriefSerializer(read_only=True)
     reported_by = UserBriefSerializer(read_only=True)
     service = ServiceBriefSerializer(read_only=True, allow_null=True)
@@ -91,6 +98,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         model = Incident
         fields = [
             "id",
+            "url",
             "ref",
             "title",
             "description",
@@ -211,9 +219,9 @@ class SatisfactionSerializer(serializers.ModelSerializer):
 
 
 # --- incidents: input ------------------------------------------------------------------------
-class IncidentCreateInputSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(allow_blank=True, default="")
+class IncidentCreateInputSerializer(InputSerializer):
+    title = serializers.CharField(max_length=TITLE_MAX)
+    description = serializers.CharField(allow_blank=True, default="", max_length=DESCRIPTION_MAX)
     service_id = serializers.PrimaryKeyRelatedField(
         source="service", queryset=_services(), required=False, allow_null=True
     )
@@ -236,7 +244,16 @@ class IncidentCreateInputSerializer(serializers.Serializer):
     is_major = serializers.BooleanField(default=False)
 
 
-class AssignInputSerializer(serializers.Serializer):
+class IncidentUpdateInputSerializer(InputSerializer):
+    """What may change after logging; only the fields sent are changed."""
+
+    title = serializers.CharField(max_length=TITLE_MAX, required=False)
+    description = serializers.CharField(
+        allow_blank=True, max_length=DESCRIPTION_MAX, required=False
+    )
+
+
+class AssignInputSerializer(InputSerializer):
     team_id = serializers.PrimaryKeyRelatedField(
         source="team", queryset=_teams(), required=False, allow_null=True
     )
@@ -251,21 +268,21 @@ class BulkAssignInputSerializer(AssignInputSerializer):
     )
 
 
-class PendInputSerializer(serializers.Serializer):
+class PendInputSerializer(InputSerializer):
     reason = serializers.ChoiceField(choices=PendingReason.choices)
     note = serializers.CharField(allow_blank=True, default="", max_length=2000)
 
 
-class ResolveInputSerializer(serializers.Serializer):
+class ResolveInputSerializer(InputSerializer):
     resolution_code = serializers.ChoiceField(choices=ResolutionCode.choices)
     resolution_notes = serializers.CharField()
 
 
-class ReasonInputSerializer(serializers.Serializer):
+class ReasonInputSerializer(InputSerializer):
     reason = serializers.CharField()
 
 
-class TriageInputSerializer(serializers.Serializer):
+class TriageInputSerializer(InputSerializer):
     impact = serializers.ChoiceField(choices=Level.choices, required=False)
     urgency = serializers.ChoiceField(choices=Level.choices, required=False)
     category_id = serializers.PrimaryKeyRelatedField(
@@ -278,24 +295,29 @@ class TriageInputSerializer(serializers.Serializer):
     affected_users = serializers.IntegerField(min_value=1, required=False)
 
 
-class CommentInputSerializer(serializers.Serializer):
+class CommentInputSerializer(InputSerializer):
     body = serializers.CharField(max_length=20000)
     internal = serializers.BooleanField(default=False, help_text="An internal note (analysts).")
 
 
-class RateInputSerializer(serializers.Serializer):
+class RateInputSerializer(InputSerializer):
     rating = serializers.IntegerField(min_value=1, max_value=5)
     comment = serializers.CharField(allow_blank=True, default="", max_length=4000)
 
 
-class AttachmentInputSerializer(serializers.Serializer):
+class AttachmentInputSerializer(InputSerializer):
     file = serializers.FileField()
     internal = serializers.BooleanField(default=False, help_text="Only analysts see it.")
 
 
 # --- problems --------------------------------------------------------------------------------
 class ProblemSerializer(serializers.ModelSerializer):
-    ref = serializers.CharField(read_only=True, help_text="PRB-000123")
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api-problem-detail", help_text="This problem in the API."
+    )
+    ref = serializers.CharField(
+        read_only=True, help_text="The human reference, PRB-000123; the URL accepts it too."
+    )
     owner_team = TeamBriefSerializer(read_only=True, allow_null=True)
     created_by = UserBriefSerializer(read_only=True)
     services = ServiceBriefSerializer(many=True, read_only=True)
@@ -307,6 +329,7 @@ class ProblemSerializer(serializers.ModelSerializer):
         model = Problem
         fields = [
             "id",
+            "url",
             "ref",
             "title",
             "description",
@@ -334,7 +357,7 @@ class ProblemSerializer(serializers.ModelSerializer):
         return [t.action for t in PROBLEM.actions_from(obj.status)]
 
 
-class ProblemCreateInputSerializer(serializers.Serializer):
+class ProblemCreateInputSerializer(InputSerializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(allow_blank=True, default="")
     service_ids = serializers.PrimaryKeyRelatedField(
@@ -345,7 +368,7 @@ class ProblemCreateInputSerializer(serializers.Serializer):
     )
 
 
-class ProblemUpdateInputSerializer(serializers.Serializer):
+class ProblemUpdateInputSerializer(InputSerializer):
     """Every field optional: only the ones sent are changed."""
 
     description = serializers.CharField(allow_blank=True, required=False)
@@ -354,20 +377,20 @@ class ProblemUpdateInputSerializer(serializers.Serializer):
     fix_change_ref = serializers.CharField(allow_blank=True, required=False, max_length=20)
 
 
-class LinkIncidentsInputSerializer(serializers.Serializer):
+class LinkIncidentsInputSerializer(InputSerializer):
     incident_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=500
     )
 
 
-class WorkaroundInputSerializer(serializers.Serializer):
+class WorkaroundInputSerializer(InputSerializer):
     workaround = serializers.CharField()
 
 
-class KnownErrorInputSerializer(serializers.Serializer):
+class KnownErrorInputSerializer(InputSerializer):
     root_cause = serializers.CharField(allow_blank=True, default="")
 
 
-class ProblemResolveInputSerializer(serializers.Serializer):
+class ProblemResolveInputSerializer(InputSerializer):
     permanent_fix = serializers.CharField(allow_blank=True, default="")
     fix_change_ref = serializers.CharField(allow_blank=True, default="", max_length=20)

@@ -21,6 +21,8 @@ from servicedesk import clock
 from servicedesk.models import ClockedUpdatedAt
 
 REF_PREFIX = "INC-"
+TITLE_MAX = 200  # the input limits of what a reporter writes, for forms, API and services
+DESCRIPTION_MAX = 20000
 REF_RE = re.compile(r"^\s*INC-?0*(\d+)\s*$", re.IGNORECASE)
 
 
@@ -99,6 +101,7 @@ class Incident(models.Model):
             models.Index(fields=["status", "due_at"], name="inc_due_idx"),
             models.Index(fields=["status", "resolved_at"], name="inc_resolved_idx"),
             models.Index(fields=["-created_at"], name="inc_created_idx"),
+            models.Index(fields=["updated_at", "id"], name="inc_changes_idx"),
         ]
         constraints = [
             models.CheckConstraint(

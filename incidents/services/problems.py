@@ -10,7 +10,7 @@ from incidents.guards import Ctx, may_manage_problem
 from incidents.models import Incident, Problem
 from incidents.transitions import PROBLEM
 from org.models import BusinessService, Team, User
-from servicedesk import clock
+from servicedesk import clock, concurrency
 from servicedesk.errors import TransitionNotAllowed, ValidationFailed
 
 from .events import incident_event, problem_event
@@ -20,7 +20,9 @@ LINKABLE = {ProblemStatus.NEW, ProblemStatus.INVESTIGATING, ProblemStatus.KNOWN_
 
 def _lock(problem: Problem | int) -> Problem:
     pk = problem.pk if isinstance(problem, Problem) else problem
-    return Problem.objects.select_for_update(of=("self",)).get(pk=pk)
+    locked = Problem.objects.select_for_update(of=("self",)).get(pk=pk)
+    concurrency.check_locked(locked)  # If-Match, under the lock
+    return locked
 
 
 def problem_create(

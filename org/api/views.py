@@ -1,14 +1,12 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from org import selectors
 from org.filtersets import BusinessServiceFilterSet, TeamFilterSet, UserFilterSet
 from org.models import User
 from org.roles import request_user
-from servicedesk.api import error_responses
+from servicedesk.api import ApiView, ReadOnlyApiViewSet, error_responses
 
 from .serializers import (
     BusinessServiceSerializer,
@@ -18,7 +16,7 @@ from .serializers import (
 )
 
 
-class MeView(APIView):
+class MeView(ApiView):
     """The signed-in user, with derived roles and teams."""
 
     @extend_schema(responses={200: MeSerializer, **error_responses(401)})
@@ -32,7 +30,7 @@ class MeView(APIView):
 
 
 @extend_schema(responses={200: UserSerializer, **error_responses(401, 404)})
-class UserViewSet(viewsets.ReadOnlyModelViewSet):
+class UserViewSet(ReadOnlyApiViewSet):
     """The people directory."""
 
     serializer_class = UserSerializer
@@ -43,7 +41,7 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema(responses={200: TeamSerializer, **error_responses(401, 404)})
-class TeamViewSet(viewsets.ReadOnlyModelViewSet):
+class TeamViewSet(ReadOnlyApiViewSet):
     """Assignment groups with their lead and members."""
 
     serializer_class = TeamSerializer
@@ -54,7 +52,7 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema(responses={200: BusinessServiceSerializer, **error_responses(401, 404)})
-class BusinessServiceViewSet(viewsets.ReadOnlyModelViewSet):
+class BusinessServiceViewSet(ReadOnlyApiViewSet):
     """Business services and the team that owns each."""
 
     serializer_class = BusinessServiceSerializer

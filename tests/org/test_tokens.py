@@ -37,7 +37,7 @@ def test_token_authenticates_api_until_revoked(requester: Any, client: Client) -
     assert response.status_code == 302
     refused = api.get("/api/v1/me/")
     assert refused.status_code == 401
-    assert refused.json()["code"] == "authentication_failed"
+    assert refused.json()["code"] == "auth.authentication_failed"
 
 
 def test_cannot_revoke_someone_elses_token(

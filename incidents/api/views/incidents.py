@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -23,6 +23,7 @@ from incidents.api.serializers import (
     IncidentCreateInputSerializer,
     IncidentEventSerializer,
     IncidentSerializer,
+    IncidentUpdateInputSerializer,
     PendInputSerializer,
     RateInputSerializer,
     ReasonInputSerializer,
@@ -35,12 +36,12 @@ from incidents.downloads import attachment_response
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
 from org.roles import request_user
-from servicedesk.api import error_responses
+from servicedesk.api import ApiViewSet, error_responses
 
 from .common import ID_PARAM, FileDownloadNegotiation, SelectorFilters, incident_action, valid
 
 
-class IncidentViewSet(viewsets.GenericViewSet):
+class IncidentViewSet(ApiViewSet):
     """Incidents: report, triage, assign and work them through their lifecycle."""
 
     queryset = Incident.objects.none()  # for the schema; every read goes through a selector
@@ -50,7 +51,10 @@ class IncidentViewSet(viewsets.GenericViewSet):
 
     # --- helpers ---------------------------------------------------------------------------
     def _incident(self) -> Incident:
-        return selectors.incident_get(user=request_user(self.request), pk=self.kwargs["pk"])
+        """The incident in the URL (id or INC-reference); a write honours If-Match on it."""
+        incident = selectors.incident_get(user=request_user(self.request), pk=self.kwargs["pk"])
+        self.precondition(incident)
+        return incident
 
     def _out(self, incident: Incident, code: int = status.HTTP_200_OK) -> Response:
         return Response(
@@ -91,6 +95,18 @@ class IncidentViewSet(viewsets.GenericViewSet):
     )
     def retrieve(self, request: Request, pk: str) -> Response:
         return self._out(self._incident())
+
+    @incident_action(
+        "Edit what was logged: title and description (only the fields sent)",
+        IncidentUpdateInputSerializer,
+        errors=(400,),
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        data = valid(IncidentUpdateInputSerializer, request.data)
+        incident = services.incident_edit(
+            incident=self._incident(), actor=request_user(request), **data
+        )
+        return self._out(incident)
 
     # --- transitions -----------------------------------------------------------------------
     @incident_action("Assign to a team and/or a person", AssignInputSerializer, errors=(400,))
