@@ -241,6 +241,7 @@ ERROR_TEXT = {
     409: "Conflicts with the current state, or an Idempotency-Key in use or reused",
     412: "If-Match named a version that is no longer current",
     413: "Too large",
+    415: "The body's media type is not accepted here",
 }
 
 

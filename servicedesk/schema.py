@@ -34,6 +34,8 @@ class AutoSchema(openapi.AutoSchema):
             statuses |= {409}  # Idempotency-Key reused or in progress
         if self.method in UNSAFE and self._is_detail():
             statuses |= {412}
+        if self.method in {"POST", "PUT", "PATCH"}:
+            statuses |= {415}
         return statuses
 
     def _get_response_bodies(self, direction: Any = "response") -> Any:

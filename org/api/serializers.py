@@ -25,8 +25,8 @@ class DepartmentBriefSerializer(serializers.ModelSerializer):
 
 class UserSerializer(serializers.ModelSerializer):
     name = serializers.CharField(read_only=True)
-    department = DepartmentBriefSerializer(read_only=True)
-    manager = UserBriefSerializer(read_only=True)
+    department = DepartmentBriefSerializer(read_only=True, allow_null=True)
+    manager = UserBriefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = User
@@ -56,7 +56,7 @@ class MeSerializer(UserSerializer):
 
 
 class TeamSerializer(serializers.ModelSerializer):
-    lead = UserBriefSerializer(read_only=True)
+    lead = UserBriefSerializer(read_only=True, allow_null=True)
     members = UserBriefSerializer(many=True, read_only=True)
 
     class Meta:
@@ -65,7 +65,7 @@ class TeamSerializer(serializers.ModelSerializer):
 
 
 class BusinessServiceSerializer(serializers.ModelSerializer):
-    owner_team = TeamBriefSerializer(read_only=True)
+    owner_team = TeamBriefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = BusinessService
