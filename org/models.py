@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from knox.models import AbstractAuthToken
 
-from .choices import Role, SeniorityBand, ServiceTier, Weekday
+from .choices import Role, SeniorityBand, ServiceTier, TokenScope, Weekday
 
 
 def validate_time_zone(value: str) -> None:
@@ -89,6 +89,9 @@ class ApiToken(AbstractAuthToken):
     """A personal API token (knox: only a SHA-512 digest is stored), named by its owner."""
 
     name: "models.CharField[str, str]" = models.CharField(max_length=80)
+    scope: "models.CharField[str, str]" = models.CharField(
+        max_length=12, choices=TokenScope.choices, default=TokenScope.READ_WRITE
+    )
     last_used_at: "models.DateTimeField[datetime | None, datetime | None]" = models.DateTimeField(
         null=True, blank=True
     )

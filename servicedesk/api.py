@@ -19,7 +19,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from django.http import Http404, HttpResponseBase
+from django.http import Http404
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
@@ -30,10 +30,10 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import concurrency, idempotency
-from .errors import DomainError, ValidationFailed
+from .errors import DomainError, PermissionDenied, ValidationFailed
 from .pagination import Pagination as Pagination
 
-
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 PAGE_PARAMS = frozenset({"page", "page_size"})
 ALWAYS_ALLOWED_PARAMS = frozenset({"format"})
 
@@ -122,17 +122,21 @@ class ApiViewMixin:
     #: query parameters a view accepts besides its list FilterSet's and the pagination's
     extra_query_params: frozenset[str] = frozenset()
 
-    request: Request
-    action: str | None
-
     # --- request side ----------------------------------------------------------------------
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         self._reservation: idempotency.Reservation | None = None
         self._if_match_token: Any = None
+        if request.method not in SAFE_METHODS and getattr(request.auth, "scope", None) == "read":
+            raise PermissionDenied(
+                f"This API token is read-only: it may not {request.method} here. Use a "
+                "read-write token (create one at /api/v1/tokens/ or on the tokens page) to "
+                "make changes.",
+                code="auth.token_read_only",
+            )
         self._refuse_unknown_query_params(request)
         self.if_match = None
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
+        if request.method not in SAFE_METHODS:
             self.if_match = concurrency.parse_if_match(request.headers.get("If-Match"))
         key = request.headers.get(idempotency.HEADER)
         if request.method == "POST" and key is not None:
@@ -185,9 +189,7 @@ class ApiViewMixin:
             return exc.response
         return super().handle_exception(exc)  # type: ignore[misc]
 
-    def finalize_response(
-        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
-    ) -> HttpResponseBase:
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         token = getattr(self, "_if_match_token", None)
         if token is not None:
             concurrency.reset(token)

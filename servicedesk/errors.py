@@ -3,7 +3,6 @@
 
 from typing import Any
 
-
 CODE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
 """Every error code is ``<area>.<what>`` (``request.invalid``, ``incident.already_rated``)."""
 
@@ -51,7 +50,7 @@ class TransitionNotAllowed(Conflict):
 class GuardFailed(Conflict):
     """A named guard on a transition refused it (a future bypass may waive some guards)."""
 
-    code = "guard_failed"
+    code = "guard_failed.guard"  # instances carry guard_failed.<guard id>
 
     def __init__(self, message: str, *, guard: str, details: Any = None) -> None:
         super().__init__(message, code=f"guard_failed.{guard}", details=details)

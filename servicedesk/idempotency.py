@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.utils import timezone
 
 from .errors import Conflict, ValidationFailed
@@ -36,7 +36,7 @@ def ttl() -> timedelta:
     return timedelta(hours=getattr(settings, "IDEMPOTENCY_KEY_TTL_HOURS", 24))
 
 
-class Replay(Exception):  # noqa: N818 (a signal to the view, not an error)
+class Replay(Exception):
     """Raised to short-circuit the view with the stored response."""
 
     def __init__(self, response: HttpResponse) -> None:
@@ -127,7 +127,7 @@ def begin(*, user: Any, key: str, method: str, path: str, data: Any) -> Reservat
     )
 
 
-def finish(reservation: Reservation, response: HttpResponse) -> None:
+def finish(reservation: Reservation, response: HttpResponseBase) -> None:
     """Keep a successful response for replay; release the key after any other outcome."""
     record = reservation.record
     if not 200 <= response.status_code < 300:
@@ -135,7 +135,7 @@ def finish(reservation: Reservation, response: HttpResponse) -> None:
         return
     if hasattr(response, "render") and not getattr(response, "is_rendered", True):
         response.render()
-    content = response.content.decode("utf-8", errors="replace")
+    content = getattr(response, "content", b"").decode("utf-8", errors="replace")
     IdempotencyKey.objects.filter(pk=record.pk).update(
         state=IdempotencyKey.State.DONE,
         response_status=response.status_code,

@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 HEADER = "X-Request-ID"
@@ -32,13 +34,17 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = accept_or_generate(request.headers.get(HEADER))
         request.request_id = request_id  # type: ignore[attr-defined]
-        token = _current.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            _current.reset(token)
+        # Kept until the request finishes (``request_finished``), so Django's own log line
+        # for a 4xx/5xx response, written after the middleware returned, carries it too.
+        _current.set(request_id)
+        response = self.get_response(request)
         response[HEADER] = request_id
         return response
+
+
+@receiver(request_finished)
+def _forget(sender: object, **kwargs: object) -> None:
+    _current.set("-")
 
 
 class RequestIdLogFilter(logging.Filter):

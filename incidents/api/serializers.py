@@ -87,10 +87,16 @@ class IncidentSerializer(serializers.ModelSerializer):
     team = TeamBriefSerializer(read_only=True, allow_null=True)
     assignee = UserBriefSerializer(read_only=True, allow_null=True)
     pending_reason = serializers.ChoiceField(
-        choices=PendingReason.choices, allow_blank=True, read_only=True, help_text="Blank unless pending."
+        choices=PendingReason.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Blank unless pending.",
     )
     resolution_code = serializers.ChoiceField(
-        choices=ResolutionCode.choices, allow_blank=True, read_only=True, help_text="Blank until resolved."
+        choices=ResolutionCode.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Blank until resolved.",
     )
     problem = serializers.SerializerMethodField(
         help_text="The linked problem; always null for requesters (problem management is internal)."

@@ -224,7 +224,9 @@ def incident_rate(
             raise TransitionNotAllowed(f"{locked.ref} is not resolved yet; rate it once it is.")
         number = locked.reopened_count + 1
         if Satisfaction.objects.filter(incident=locked, resolution_number=number).exists():
-            raise Conflict("You already rated this resolution. Thank you!", code="incident.already_rated")
+            raise Conflict(
+                "You already rated this resolution. Thank you!", code="incident.already_rated"
+            )
         try:
             with transaction.atomic():
                 rated = Satisfaction.objects.create(
@@ -235,7 +237,9 @@ def incident_rate(
                     rated_by=actor,
                 )
         except IntegrityError:
-            raise Conflict("You already rated this resolution.", code="incident.already_rated") from None
+            raise Conflict(
+                "You already rated this resolution.", code="incident.already_rated"
+            ) from None
         incident_event(
             locked,
             "incident.rated",

@@ -27,7 +27,6 @@ from .events import incident_event
 from .rows import lock_incident as _lock
 
 
-
 @dataclass
 class Step:
     """A transition under way: the locked row, the table's transition, who and when."""

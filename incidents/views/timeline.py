@@ -74,7 +74,9 @@ def _describe(event: IncidentEvent, *, agent: bool) -> str:
         changes = p.get("changes", {})
         parts = []
         if "title" in changes:
-            parts.append(f"changed the title from “{changes['title']['old']}” to “{changes['title']['new']}”")
+            parts.append(
+                f"changed the title from “{changes['title']['old']}” to “{changes['title']['new']}”"
+            )
         if "description" in changes:
             parts.append("edited the description")
         return " and ".join(parts) or "edited it"

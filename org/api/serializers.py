@@ -1,6 +1,10 @@
+from django.urls import reverse
 from rest_framework import serializers
 
-from org.models import BusinessService, Department, Team, User
+from org.choices import TokenScope
+from org.models import ApiToken, BusinessService, Department, Team, User
+from org.services import TOKEN_DAYS_MAX, TOKEN_DAYS_MIN
+from servicedesk.api import InputSerializer
 
 
 class UserBriefSerializer(serializers.ModelSerializer):
@@ -70,3 +74,42 @@ class BusinessServiceSerializer(serializers.ModelSerializer):
     class Meta:
         model = BusinessService
         fields = ["id", "slug", "name", "description", "tier", "owner_team"]
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(
+        source="token_key", read_only=True, help_text="The token's first characters: its id."
+    )
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "url", "name", "scope", "created", "expiry", "last_used_at"]
+        read_only_fields = fields
+
+    def get_url(self, obj: ApiToken) -> str:
+        url = reverse("api-token-detail", kwargs={"pk": obj.token_key})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class ApiTokenCreatedSerializer(ApiTokenSerializer):
+    token = serializers.SerializerMethodField(
+        help_text="The secret: shown in this response only, never again. Send it as "
+        "`Authorization: Token <token>`."
+    )
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "token"]
+        read_only_fields = fields
+
+    def get_token(self, obj: ApiToken) -> str:
+        return str(self.context["plaintext"])
+
+
+class ApiTokenCreateInputSerializer(InputSerializer):
+    name = serializers.CharField(max_length=80, help_text="What will use it.")
+    scope = serializers.ChoiceField(choices=TokenScope.choices, default=TokenScope.READ)
+    expires_in_days = serializers.IntegerField(
+        min_value=TOKEN_DAYS_MIN, max_value=TOKEN_DAYS_MAX, default=90
+    )

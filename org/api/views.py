@@ -1,14 +1,20 @@
-from drf_spectacular.utils import extend_schema
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from org import selectors
+from org import selectors, services
 from org.filtersets import BusinessServiceFilterSet, TeamFilterSet, UserFilterSet
 from org.models import User
 from org.roles import request_user
-from servicedesk.api import ApiView, ReadOnlyApiViewSet, error_responses
+from servicedesk.api import ApiView, ApiViewSet, ReadOnlyApiViewSet, error_responses
 
 from .serializers import (
+    ApiTokenCreatedSerializer,
+    ApiTokenCreateInputSerializer,
+    ApiTokenSerializer,
     BusinessServiceSerializer,
     MeSerializer,
     TeamSerializer,
@@ -60,3 +66,61 @@ class BusinessServiceViewSet(ReadOnlyApiViewSet):
 
     def get_queryset(self):
         return selectors.service_list(user=request_user(self.request)).order_by("name")
+
+
+TOKEN_ID = OpenApiParameter(
+    "id",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The token's id (its first characters).",
+)
+
+
+class ApiTokenViewSet(ApiViewSet):
+    """Your API tokens: create (the secret is shown once), list, revoke. Each has a scope
+    (``read`` or ``read-write``) and expires after 1 to 366 days."""
+
+    serializer_class = ApiTokenSerializer
+
+    def get_queryset(self):
+        return selectors.api_tokens_for(user=request_user(self.request))
+
+    @extend_schema(summary="Your tokens (never their secrets)")
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        context = self.get_serializer_context()
+        return self.get_paginated_response(
+            ApiTokenSerializer(page, many=True, context=context).data
+        )
+
+    @extend_schema(
+        summary="Create a token: the response holds its secret, once",
+        request=ApiTokenCreateInputSerializer,
+        responses={201: ApiTokenCreatedSerializer, **error_responses(400, 401, 403, 409)},
+    )
+    def create(self, request: Request) -> Response:
+        serializer = ApiTokenCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, plaintext = services.api_token_create(
+            user=request_user(request), **serializer.validated_data
+        )
+        context = {**self.get_serializer_context(), "plaintext": plaintext}
+        return Response(
+            ApiTokenCreatedSerializer(token, context=context).data, status.HTTP_201_CREATED
+        )
+
+    @extend_schema(summary="One token", parameters=[TOKEN_ID])
+    def retrieve(self, request: Request, pk: str) -> Response:
+        token = self.get_queryset().filter(token_key=pk).first()
+        if token is None:
+            raise Http404("No such token.")
+        return Response(ApiTokenSerializer(token, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Revoke a token: anything using it is refused from now on",
+        parameters=[TOKEN_ID],
+        responses={204: None, **error_responses(401, 403, 404)},
+    )
+    def destroy(self, request: Request, pk: str) -> Response:
+        services.api_token_revoke(user=request_user(request), token_key=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -127,7 +127,9 @@ def test_list_and_download_permission_matrix(
         assert [a["id"] for a in listing.json()["results"]] == [attachment.pk]
         assert body(download) == PNG
     else:
-        assert download.json()["code"] == ("resource.not_found" if expected == 404 else "auth.not_authenticated")
+        assert download.json()["code"] == (
+            "resource.not_found" if expected == 404 else "auth.not_authenticated"
+        )
 
 
 # --- round trip -----------------------------------------------------------------------------

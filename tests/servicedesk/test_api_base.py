@@ -22,7 +22,10 @@ def test_anonymous_gets_401_with_code(db: Any) -> None:
 def test_unknown_object_is_404_with_code(api: Any, requester: Any) -> None:
     response = api(requester).get("/api/v1/teams/999999/")
     assert response.status_code == 404
-    assert response.json() == {"code": "resource.not_found", "message": "No Team matches the given query."}
+    assert response.json() == {
+        "code": "resource.not_found",
+        "message": "No Team matches the given query.",
+    }
 
 
 def test_bad_filter_is_400_with_details(api: Any, requester: Any) -> None:

@@ -39,9 +39,8 @@ def _to_json_schema(node: Any, *, strict: bool = True) -> Any:
         out.pop(key, None)
     if out.get("$ref", "").startswith("#/components/schemas/"):
         out["$ref"] = "urn:api-schema" + out["$ref"]
-    if strict and (out.get("type") == "object" or "properties" in out):
-        if "properties" in out and "additionalProperties" not in out:
-            out["additionalProperties"] = False
+    if strict and "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
     if node.get("nullable"):
         out = {"anyOf": [out, {"type": "null"}]}
     return out
@@ -96,7 +95,8 @@ def _validate(body: Any, schema: dict[str, Any], where: str) -> None:
             f"- at {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message[:300]}"
             for e in errors[:10]
         ]
-        raise SchemaMismatch(f"{where}: the response does not match the schema:\n" + "\n".join(lines))
+        summary = "\n".join(lines)
+        raise SchemaMismatch(f"{where}: the response does not match the schema:\n{summary}")
 
 
 def check_response(method: str, path: str, response: Any) -> None:
