@@ -1,11 +1,13 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
+from servicedesk.feeds import ChangeFeedFilterSet
+
 from .choices import SeniorityBand, ServiceTier
 from .models import BusinessService, Department, Team, User
 
 
-class UserFilterSet(django_filters.FilterSet):
+class UserFilterSet(ChangeFeedFilterSet):
     q = django_filters.CharFilter(method="search", label="Search name, username, e-mail")
     department_id = django_filters.ModelMultipleChoiceFilter(
         field_name="department", queryset=Department.objects.all()
@@ -27,7 +29,7 @@ class UserFilterSet(django_filters.FilterSet):
         )
 
 
-class TeamFilterSet(django_filters.FilterSet):
+class TeamFilterSet(ChangeFeedFilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     member_id = django_filters.ModelMultipleChoiceFilter(
         field_name="members", queryset=User.objects.all()
@@ -41,7 +43,7 @@ class TeamFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class BusinessServiceFilterSet(django_filters.FilterSet):
+class BusinessServiceFilterSet(ChangeFeedFilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     owner_team_id = django_filters.ModelMultipleChoiceFilter(
         field_name="owner_team", queryset=Team.objects.all()

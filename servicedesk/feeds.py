@@ -7,17 +7,36 @@ from typing import Any
 
 import django_filters
 from django.db.models import Q, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+CHANGED_AFTER_HELP = (
+    "The change feed: rows changed after this time (ISO 8601, exclusive), ordered by "
+    "(updated_at, id). Pass the last row's updated_at here and its id as after_id."
+)
+AFTER_ID_HELP = "With updated_after: also the rows changed exactly then whose id is larger."
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class _ChangedAfter(django_filters.IsoDateTimeFilter):
+    pass
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class _AfterId(django_filters.NumberFilter):
+    pass
 
 
 class ChangeFeedFilterSet(django_filters.FilterSet):
-    updated_after = django_filters.IsoDateTimeFilter(
+    updated_after = _ChangedAfter(
         method="_keyset",
-        label="Changed after this time (ISO 8601, exclusive): the change feed. Results are then "
-        "ordered by updated_at, id; pass the last row's updated_at here and its id as after_id.",
+        label=CHANGED_AFTER_HELP,
+        help_text=CHANGED_AFTER_HELP,
     )
-    after_id = django_filters.NumberFilter(
+    after_id = _AfterId(
         method="_keyset",
-        label="With updated_after: also rows changed exactly at updated_after whose id is larger.",
+        label=AFTER_ID_HELP,
+        help_text=AFTER_ID_HELP,
     )
 
     def _keyset(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:

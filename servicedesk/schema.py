@@ -20,6 +20,9 @@ class AutoSchema(openapi.AutoSchema):
     def get_override_parameters(self) -> list[Any]:
         params = list(super().get_override_parameters())
         names = {getattr(p, "name", None) for p in params}
+        id_parameter = getattr(self.view, "id_parameter", None)
+        if id_parameter is not None and "{id}" in self.path and "id" not in names:
+            params.append(id_parameter)
         if self.method == "POST" and IDEMPOTENCY_KEY_PARAM.name not in names:
             params.append(IDEMPOTENCY_KEY_PARAM)
         if self.method in UNSAFE and self._is_detail() and IF_MATCH_PARAM.name not in names:

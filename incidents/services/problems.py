@@ -70,7 +70,7 @@ def problem_update(
         may_manage_problem(Ctx(obj=locked, actor=actor, now=clock.now()))
         if locked.status == ProblemStatus.CLOSED:
             raise TransitionNotAllowed(f"{locked.ref} is closed.")
-        changed = []
+        changes: dict[str, dict[str, str]] = {}
         for field, value in [
             ("root_cause", root_cause),
             ("permanent_fix", permanent_fix),
@@ -78,16 +78,11 @@ def problem_update(
             ("description", description),
         ]:
             if value is not None and getattr(locked, field) != value.strip():
+                changes[field] = {"old": getattr(locked, field), "new": value.strip()}
                 setattr(locked, field, value.strip())
-                changed.append(field)
-        if changed:
-            locked.save(update_fields=[*changed, "updated_at"])
-            problem_event(
-                locked,
-                "problem.updated",
-                actor=actor,
-                payload={f: getattr(locked, f) for f in changed},
-            )
+        if changes:
+            locked.save(update_fields=[*changes, "updated_at"])
+            problem_event(locked, "problem.updated", actor=actor, payload={"changes": changes})
     return locked
 
 

@@ -45,6 +45,7 @@ class UserSerializer(serializers.ModelSerializer):
             "is_vip",
             "manager",
             "time_zone",
+            "updated_at",
         ]
 
 
@@ -65,7 +66,7 @@ class TeamSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Team
-        fields = ["id", "slug", "name", "description", "email", "lead", "members"]
+        fields = ["id", "slug", "name", "description", "email", "lead", "members", "updated_at"]
 
 
 class BusinessServiceSerializer(serializers.ModelSerializer):
@@ -73,7 +74,7 @@ class BusinessServiceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BusinessService
-        fields = ["id", "slug", "name", "description", "tier", "owner_team"]
+        fields = ["id", "slug", "name", "description", "tier", "owner_team", "updated_at"]
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):
@@ -88,7 +89,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, obj: ApiToken) -> str:
-        url = reverse("api-token-detail", kwargs={"pk": obj.token_key})
+        url = reverse("api-token-detail", kwargs={"id": obj.token_key})
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request is not None else url
 

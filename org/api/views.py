@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from org import selectors, services
 from org.filtersets import BusinessServiceFilterSet, TeamFilterSet, UserFilterSet
-from org.models import User
+from org.models import ApiToken, User
 from org.roles import request_user
 from servicedesk.api import ApiView, ApiViewSet, ReadOnlyApiViewSet, error_responses
 
@@ -80,7 +80,11 @@ class ApiTokenViewSet(ApiViewSet):
     """Your API tokens: create (the secret is shown once), list, revoke. Each has a scope
     (``read`` or ``read-write``) and expires after 1 to 366 days."""
 
+    queryset = ApiToken.objects.none()  # for the schema; reads go through the selector
     serializer_class = ApiTokenSerializer
+    id_parameter = TOKEN_ID
+    lookup_field = "token_key"
+    lookup_url_kwarg = "id"
 
     def get_queryset(self):
         return selectors.api_tokens_for(user=request_user(self.request))
@@ -109,18 +113,17 @@ class ApiTokenViewSet(ApiViewSet):
             ApiTokenCreatedSerializer(token, context=context).data, status.HTTP_201_CREATED
         )
 
-    @extend_schema(summary="One token", parameters=[TOKEN_ID])
-    def retrieve(self, request: Request, pk: str) -> Response:
-        token = self.get_queryset().filter(token_key=pk).first()
+    @extend_schema(summary="One token")
+    def retrieve(self, request: Request, id: str) -> Response:
+        token = self.get_queryset().filter(token_key=id).first()
         if token is None:
             raise Http404("No such token.")
         return Response(ApiTokenSerializer(token, context=self.get_serializer_context()).data)
 
     @extend_schema(
         summary="Revoke a token: anything using it is refused from now on",
-        parameters=[TOKEN_ID],
         responses={204: None, **error_responses(401, 403, 404)},
     )
-    def destroy(self, request: Request, pk: str) -> Response:
-        services.api_token_revoke(user=request_user(request), token_key=pk)
+    def destroy(self, request: Request, id: str) -> Response:
+        services.api_token_revoke(user=request_user(request), token_key=id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -546,3 +546,30 @@ def test_the_schema_check_catches_an_extra_field_and_an_undocumented_status(
         check_response(
             "GET", "/api/v1/me/", JsonResponse({"code": "BadCode", "message": "x"}, status=401)
         )
+
+
+def test_change_feed_on_the_directory_lists(api: Any, requester: Any, analyst: Any) -> None:
+    from tests.org.factories import TeamFactory, UserFactory
+
+    start = timezone.now() - timedelta(hours=1)
+    with time_machine.travel(start, tick=False):
+        people = [UserFactory(username=f"p{i}") for i in range(3)]
+        teams = [TeamFactory(slug=f"t{i}", name=f"Team {i}") for i in range(3)]
+    client = api(requester)
+    since = (start - timedelta(seconds=1)).isoformat()
+    users = _sync(client, "/api/v1/users/", since)
+    assert users[:3] == [p.pk for p in people]
+    assert sorted(users[3:]) == sorted([requester.pk, analyst.pk])  # made in real time, later
+    assert _sync(client, "/api/v1/teams/", since)[:3] == [t.pk for t in teams]
+    later = (start + timedelta(seconds=1)).isoformat()
+    assert sorted(_sync(client, "/api/v1/users/", later)) == sorted([requester.pk, analyst.pk])
+
+
+def test_problem_patch_records_old_and_new_like_incidents(api: Any, analyst: Any) -> None:
+    problem = make_problem(analyst, description="Jams")
+    response = api(analyst).patch(
+        f"/api/v1/problems/{problem.ref}/", {"root_cause": "Worn roller"}, format="json"
+    )
+    assert response.status_code == 200
+    event = problem.events.get(type="problem.updated")
+    assert event.payload == {"changes": {"root_cause": {"old": "", "new": "Worn roller"}}}

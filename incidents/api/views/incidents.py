@@ -38,7 +38,14 @@ from incidents.models import Incident
 from org.roles import request_user
 from servicedesk.api import ApiViewSet, error_responses
 
-from .common import ID_PARAM, FileDownloadNegotiation, SelectorFilters, incident_action, valid
+from .common import (
+    ID_PARAM,
+    INCIDENT_ID,
+    FileDownloadNegotiation,
+    SelectorFilters,
+    incident_action,
+    valid,
+)
 
 
 class IncidentViewSet(ApiViewSet):
@@ -48,6 +55,7 @@ class IncidentViewSet(ApiViewSet):
     serializer_class = IncidentSerializer
     filterset_class = IncidentFilterSet
     filter_backends = [SelectorFilters]
+    id_parameter = INCIDENT_ID
 
     # --- helpers ---------------------------------------------------------------------------
     def _incident(self) -> Incident:

@@ -21,7 +21,7 @@ from incidents.models import Problem
 from org.roles import request_user
 from servicedesk.api import ApiViewSet, error_responses
 
-from .common import SelectorFilters, problem_action, valid
+from .common import PROBLEM_ID, SelectorFilters, problem_action, valid
 
 
 class ProblemViewSet(ApiViewSet):
@@ -31,6 +31,7 @@ class ProblemViewSet(ApiViewSet):
     serializer_class = ProblemSerializer
     filterset_class = ProblemFilterSet
     filter_backends = [SelectorFilters]
+    id_parameter = PROBLEM_ID
 
     def _problem(self) -> Problem:
         """The problem in the URL (id or PRB-reference); a write honours If-Match on it."""
