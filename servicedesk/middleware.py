@@ -4,6 +4,7 @@ handler in ``servicedesk.api``)."""
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.middleware import common
 from django.shortcuts import render
 
 from .errors import DomainError
@@ -24,3 +25,14 @@ class DomainErrorMiddleware:
         template = TEMPLATES.get(exception.status, "error.html")
         context = {"message": exception.message, "code": exception.code}
         return render(request, template, context, status=exception.status)
+
+
+class CommonMiddleware(common.CommonMiddleware):
+    """Django's, except that an API URL without its trailing slash is not redirected (a
+    redirect would turn a POST into a GET and drop its body): it gets the JSON 404, which
+    names the URL to use."""
+
+    def should_redirect_with_slash(self, request: HttpRequest) -> bool:
+        if request.path_info.startswith("/api/"):
+            return False
+        return super().should_redirect_with_slash(request)

@@ -41,6 +41,33 @@ class AutoSchema(openapi.AutoSchema):
             statuses |= {415}
         return statuses
 
+    def _get_response_headers_for_code(self, status_code: Any, direction: Any = "response") -> Any:
+        headers = dict(super()._get_response_headers_for_code(status_code, direction))
+        code = int(status_code) if str(status_code).isdigit() else 0
+        text = {"type": "string"}
+        headers.setdefault(
+            "X-Request-ID",
+            {"schema": text, "description": "Yours if you sent a sane one, else generated."},
+        )
+        if code == 201:
+            headers.setdefault(
+                "Location", {"schema": text, "description": "The URL of what was created."}
+            )
+        if code in (200, 201) and (self._is_detail() or code == 201):
+            headers.setdefault(
+                "ETag",
+                {
+                    "schema": text,
+                    "description": "The object's version, for If-Match (objects with a version).",
+                },
+            )
+        if self.method == "POST" and 200 <= code < 300:
+            headers.setdefault(
+                "Idempotent-Replayed",
+                {"schema": text, "description": "`true` when this is a stored response replayed."},
+            )
+        return headers
+
     def _get_response_bodies(self, direction: Any = "response") -> Any:
         responses = super()._get_response_bodies(direction)
         for status in sorted(self.kernel_error_statuses()):

@@ -4,6 +4,7 @@ shape (``{code, message, details?}``), whatever failed: an unknown URL, a crash.
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
 from django.views.decorators.cache import never_cache
 
 from . import requestid
@@ -15,6 +16,14 @@ API_PREFIX = "/api/"
 
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIX)
+
+
+def _resolves(path: str) -> bool:
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
 
 
 @never_cache
@@ -40,11 +49,13 @@ def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
+        message = f"There is no API endpoint at {request.path}."
+        if not request.path.endswith("/") and _resolves(request.path_info + "/"):
+            message += f" Did you mean {request.path}/ (with the trailing slash)?"
         return JsonResponse(
             error_body(
                 "request.unknown_endpoint",
-                f"There is no API endpoint at {request.path}. The endpoints are listed at "
-                "/api/schema/ and /api/docs/.",
+                f"{message} The endpoints are listed at /api/schema/ and /api/docs/.",
             ),
             status=404,
         )

@@ -573,3 +573,15 @@ def test_problem_patch_records_old_and_new_like_incidents(api: Any, analyst: Any
     assert response.status_code == 200
     event = problem.events.get(type="problem.updated")
     assert event.payload == {"changes": {"root_cause": {"old": "", "new": "Worn roller"}}}
+
+
+def test_an_api_url_without_its_slash_is_a_json_404_not_a_redirect(
+    api: Any, requester: Any
+) -> None:
+    response = api(requester).post("/api/v1/incidents", NEW, format="json")
+    assert response.status_code == 404
+    assert response.json()["message"] == (
+        "There is no API endpoint at /api/v1/incidents. Did you mean /api/v1/incidents/ (with "
+        "the trailing slash)? The endpoints are listed at /api/schema/ and /api/docs/."
+    )
+    assert not Incident.objects.exists()
