@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -139,6 +140,20 @@ def attachment_get(*, user: User, incident_pk: Any, pk: Any) -> IncidentAttachme
         return incident_attachments(user=user, incident=incident).get(pk=int(pk))
     except (IncidentAttachment.DoesNotExist, ValueError, TypeError):
         raise Http404("No such attachment.") from None
+
+
+def comment_get(*, user: User, incident: Incident, pk: Any) -> IncidentComment:
+    try:
+        return incident_comments(user=user, incident=incident).get(pk=int(pk))
+    except (IncidentComment.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such comment.") from None
+
+
+def rating_get(*, incident: Incident, pk: Any) -> Any:
+    try:
+        return incident.ratings.get(pk=int(pk))
+    except (ObjectDoesNotExist, ValueError, TypeError):
+        raise Http404("No such rating.") from None
 
 
 def current_rating(incident: Incident) -> Any:

@@ -29,6 +29,12 @@ from org.models import BusinessService, Team, User
 from servicedesk.api import InputSerializer
 
 
+def _absolute(context: dict[str, Any], name: str, **kwargs: Any) -> str:
+    url = reverse(name, kwargs=kwargs)
+    request = context.get("request")
+    return request.build_absolute_uri(url) if request is not None else url
+
+
 def _viewer_is_agent(context: dict[str, Any]) -> bool:
     """Whether the person the response is for works tickets. No request: assume not."""
     request = context.get("request")
@@ -185,16 +191,23 @@ class IncidentEventSerializer(serializers.ModelSerializer):
 
 
 class IncidentCommentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
     author = UserBriefSerializer(read_only=True)
     internal = serializers.BooleanField(source="is_internal", read_only=True)
 
     class Meta:
         model = IncidentComment
-        fields = ["id", "author", "body", "internal", "created_at"]
+        fields = ["id", "url", "author", "body", "internal", "created_at"]
         read_only_fields = fields
+
+    def get_url(self, obj: IncidentComment) -> str:
+        return _absolute(
+            self.context, "api-incident-comment-detail", pk=obj.incident_id, comment_id=obj.pk
+        )
 
 
 class IncidentAttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
     uploaded_by = UserBriefSerializer(read_only=True)
     internal = serializers.BooleanField(source="is_internal", read_only=True)
     download_url = serializers.SerializerMethodField()
@@ -203,6 +216,7 @@ class IncidentAttachmentSerializer(serializers.ModelSerializer):
         model = IncidentAttachment
         fields = [
             "id",
+            "url",
             "filename",
             "content_type",
             "size",
@@ -214,6 +228,14 @@ class IncidentAttachmentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def get_url(self, obj: IncidentAttachment) -> str:
+        return _absolute(
+            self.context,
+            "api-incident-attachment-detail",
+            pk=obj.incident_id,
+            attachment_id=obj.pk,
+        )
+
     def get_download_url(self, obj: IncidentAttachment) -> str:
         url = reverse(
             "api-incident-attachment-download",
@@ -224,10 +246,17 @@ class IncidentAttachmentSerializer(serializers.ModelSerializer):
 
 
 class SatisfactionSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
     class Meta:
         model = Satisfaction
-        fields = ["id", "rating", "comment", "resolution_number", "created_at"]
+        fields = ["id", "url", "rating", "comment", "resolution_number", "created_at"]
         read_only_fields = fields
+
+    def get_url(self, obj: Satisfaction) -> str:
+        return _absolute(
+            self.context, "api-incident-rating-detail", pk=obj.incident_id, rating_id=obj.pk
+        )
 
 
 # --- incidents: input ------------------------------------------------------------------------

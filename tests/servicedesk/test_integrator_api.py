@@ -585,3 +585,31 @@ def test_an_api_url_without_its_slash_is_a_json_404_not_a_redirect(
         "the trailing slash)? The endpoints are listed at /api/schema/ and /api/docs/."
     )
     assert not Incident.objects.exists()
+
+
+def test_every_201_has_a_location_that_answers(
+    api: Any, requester: Any, analyst: Any, team: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    incident = incident_in("resolved", requester=requester, analyst=analyst, team=team)
+    client = api(requester)
+    base = f"/api/v1/incidents/{incident.pk}"
+    created = [
+        client.post(f"{base}/comments/", {"body": "Thanks"}, format="json"),
+        client.post(f"{base}/satisfaction/", {"rating": 5}, format="json"),
+        client.post(
+            f"{base}/attachments/",
+            {"file": SimpleUploadedFile("log.txt", b"hello", content_type="text/plain")},
+            format="multipart",
+        ),
+    ]
+    for response in created:
+        assert response.status_code == 201, response.content
+        assert response["Location"] == response.json()["url"]
+        again = client.get(response["Location"])
+        assert again.status_code == 200 and again.json() == response.json()
+    note = api(analyst).post(
+        f"{base}/comments/", {"body": "Internal", "internal": True}, format="json"
+    )
+    assert client.get(note["Location"]).status_code == 404  # requesters never see notes

@@ -119,6 +119,8 @@ def check_response(method: str, path: str, response: Any) -> None:
             raise SchemaMismatch(f"{where}: an API error must be JSON, got {content_type!r}")
         _validate(body, {"$ref": ERROR_REF}, where)
         return
+    if status == 201 and not response.has_header("Location"):
+        raise SchemaMismatch(f"{where}: a 201 must carry a Location header")
     documented = operation.get("responses", {})
     spec = documented.get(str(status)) or documented.get("default")
     if spec is None:

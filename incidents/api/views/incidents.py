@@ -247,7 +247,28 @@ class IncidentViewSet(ApiViewSet):
             return self._page(comments, IncidentCommentSerializer)
         data = valid(CommentInputSerializer, request.data)
         comment = services.incident_comment(incident=incident, actor=user, **data)
-        return Response(IncidentCommentSerializer(comment).data, status.HTTP_201_CREATED)
+        context = self.get_serializer_context()
+        return Response(
+            IncidentCommentSerializer(comment, context=context).data, status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="One comment (requesters never see internal notes)",
+        parameters=[OpenApiParameter("comment_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={200: IncidentCommentSerializer, **error_responses(401, 404)},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"comments/(?P<comment_id>[0-9]+)",
+        url_name="comment-detail",
+    )
+    def comment(self, request: Request, pk: str, comment_id: str) -> Response:
+        found = selectors.comment_get(
+            user=request_user(request), incident=self._incident(), pk=comment_id
+        )
+        context = self.get_serializer_context()
+        return Response(IncidentCommentSerializer(found, context=context).data)
 
     @extend_schema(
         summary="Timeline (requesters never see internal events)",
@@ -269,7 +290,44 @@ class IncidentViewSet(ApiViewSet):
         rated = services.incident_rate(
             incident=self._incident(), actor=request_user(request), **data
         )
-        return Response(SatisfactionSerializer(rated).data, status.HTTP_201_CREATED)
+        context = self.get_serializer_context()
+        return Response(
+            SatisfactionSerializer(rated, context=context).data, status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="One rating of the resolution",
+        parameters=[OpenApiParameter("rating_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={200: SatisfactionSerializer, **error_responses(401, 404)},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"satisfaction/(?P<rating_id>[0-9]+)",
+        url_name="rating-detail",
+    )
+    def rating(self, request: Request, pk: str, rating_id: str) -> Response:
+        found = selectors.rating_get(incident=self._incident(), pk=rating_id)
+        context = self.get_serializer_context()
+        return Response(SatisfactionSerializer(found, context=context).data)
+
+    @extend_schema(
+        summary="One attachment's details (requesters never see internal ones)",
+        parameters=[OpenApiParameter("attachment_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={200: IncidentAttachmentSerializer, **error_responses(401, 404)},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment_id>[0-9]+)",
+        url_name="attachment-detail",
+    )
+    def attachment(self, request: Request, pk: str, attachment_id: str) -> Response:
+        found = selectors.attachment_get(
+            user=request_user(request), incident_pk=self._incident().pk, pk=attachment_id
+        )
+        context = self.get_serializer_context()
+        return Response(IncidentAttachmentSerializer(found, context=context).data)
 
     @extend_schema(
         methods=["GET"],
