@@ -105,6 +105,14 @@ class InputSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class NoInput(InputSerializer):
+    """The body of an action that takes no input: empty, or refused naming what was sent."""
+
+
+def no_input(request: Request) -> None:
+    NoInput(data=request.data).is_valid(raise_exception=True)
+
+
 def _object_tag(data: Any) -> str | None:
     if not isinstance(data, Mapping) or "id" not in data or "updated_at" not in data:
         return None

@@ -613,3 +613,14 @@ def test_every_201_has_a_location_that_answers(
         f"{base}/comments/", {"body": "Internal", "internal": True}, format="json"
     )
     assert client.get(note["Location"]).status_code == 404  # requesters never see notes
+
+
+def test_an_action_without_input_refuses_a_body(api: Any, requester: Any, analyst: Any) -> None:
+    incident = make_incident(requester)
+    response = api(analyst).post(
+        f"/api/v1/incidents/{incident.pk}/take/", {"who": "me"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["message"] == "Unknown field: who. Accepted here: none."
+    incident.refresh_from_db()
+    assert incident.assignee is None

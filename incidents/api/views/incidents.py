@@ -36,7 +36,7 @@ from incidents.downloads import attachment_response
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
 from org.roles import request_user
-from servicedesk.api import ApiViewSet, error_responses
+from servicedesk.api import ApiViewSet, error_responses, no_input
 
 from .common import (
     ID_PARAM,
@@ -129,6 +129,7 @@ class IncidentViewSet(ApiViewSet):
     @incident_action("Take it: assign to yourself unless someone already has it")
     @action(detail=True, methods=["post"])
     def take(self, request: Request, pk: str) -> Response:
+        no_input(request)
         user = request_user(request)
         incident = services.incident_assign(
             incident=self._incident(), actor=user, assignee=user, only_if_unassigned=True
@@ -138,6 +139,7 @@ class IncidentViewSet(ApiViewSet):
     @incident_action("Start work")
     @action(detail=True, methods=["post"])
     def start(self, request: Request, pk: str) -> Response:
+        no_input(request)
         incident = services.incident_start(incident=self._incident(), actor=request_user(request))
         return self._out(incident)
 
@@ -153,6 +155,7 @@ class IncidentViewSet(ApiViewSet):
     @incident_action("Resume work after a hold")
     @action(detail=True, methods=["post"])
     def resume(self, request: Request, pk: str) -> Response:
+        no_input(request)
         incident = services.incident_resume(incident=self._incident(), actor=request_user(request))
         return self._out(incident)
 
@@ -171,6 +174,7 @@ class IncidentViewSet(ApiViewSet):
     @incident_action("Close (the requester confirms the resolution)")
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str) -> Response:
+        no_input(request)
         incident = services.incident_close(incident=self._incident(), actor=request_user(request))
         return self._out(incident)
 

@@ -19,7 +19,7 @@ from incidents.api.serializers import (
 from incidents.filtersets import ProblemFilterSet
 from incidents.models import Problem
 from org.roles import request_user
-from servicedesk.api import ApiViewSet, error_responses
+from servicedesk.api import ApiViewSet, error_responses, no_input
 
 from .common import PROBLEM_ID, SelectorFilters, problem_action, valid
 
@@ -112,6 +112,7 @@ class ProblemViewSet(ApiViewSet):
     @problem_action("Start investigating")
     @action(detail=True, methods=["post"])
     def investigate(self, request: Request, pk: str) -> Response:
+        no_input(request)
         problem = services.problem_investigate(problem=self._problem(), actor=request_user(request))
         return self._out(problem)
 
@@ -136,5 +137,6 @@ class ProblemViewSet(ApiViewSet):
     @problem_action("Close")
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str) -> Response:
+        no_input(request)
         problem = services.problem_close(problem=self._problem(), actor=request_user(request))
         return self._out(problem)
