@@ -624,3 +624,11 @@ def test_an_action_without_input_refuses_a_body(api: Any, requester: Any, analys
     assert response.json()["message"] == "Unknown field: who. Accepted here: none."
     incident.refresh_from_db()
     assert incident.assignee is None
+
+
+def test_admin_lists_idempotency_keys_read_only(client: Any, admin_user: Any, api: Any) -> None:
+    api(admin_user).post("/api/v1/incidents/", NEW, format="json", HTTP_IDEMPOTENCY_KEY="adm-1")
+    client.force_login(admin_user)
+    page = client.get("/admin/servicedesk/idempotencykey/")
+    assert page.status_code == 200 and "adm-1" in page.content.decode()
+    assert client.get("/admin/servicedesk/idempotencykey/add/").status_code == 403
