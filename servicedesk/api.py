@@ -195,7 +195,20 @@ class ApiViewMixin:
     def handle_exception(self, exc: Exception) -> Any:
         if isinstance(exc, idempotency.Replay):
             return exc.response
-        return super().handle_exception(exc)  # type: ignore[misc]
+        try:
+            return super().handle_exception(exc)  # type: ignore[misc]
+        except BaseException:
+            # a crash (500): finalize_response will not run, so release the key here, or
+            # the client's retry would be told "in progress" until the key expired
+            reservation = getattr(self, "_reservation", None)
+            if reservation is not None:
+                self._reservation = None
+                idempotency.release(reservation)
+            token = getattr(self, "_if_match_token", None)
+            if token is not None:
+                concurrency.reset(token)
+                self._if_match_token = None
+            raise
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         token = getattr(self, "_if_match_token", None)

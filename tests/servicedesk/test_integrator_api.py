@@ -632,3 +632,19 @@ def test_admin_lists_idempotency_keys_read_only(client: Any, admin_user: Any, ap
     page = client.get("/admin/servicedesk/idempotencykey/")
     assert page.status_code == 200 and "adm-1" in page.content.decode()
     assert client.get("/admin/servicedesk/idempotencykey/add/").status_code == 403
+
+
+def test_a_crash_releases_the_idempotency_key(api: Any, requester: Any, monkeypatch: Any) -> None:
+    def boom(**kwargs: Any) -> Any:
+        raise RuntimeError("disk full")
+
+    real = services.incident_create
+    monkeypatch.setattr(services, "incident_create", boom)
+    client = api(requester)
+    client.raise_request_exception = False
+    crashed = client.post("/api/v1/incidents/", NEW, format="json", HTTP_IDEMPOTENCY_KEY="k-500")
+    assert crashed.status_code == 500 and crashed.json()["code"] == "server.error"
+    assert not IdempotencyKey.objects.exists()
+    monkeypatch.setattr(services, "incident_create", real)
+    retried = client.post("/api/v1/incidents/", NEW, format="json", HTTP_IDEMPOTENCY_KEY="k-500")
+    assert retried.status_code == 201
