@@ -1,12 +1,17 @@
 """The change feed every list offers: ``updated_after`` (and ``after_id`` to break ties) in a
 stable ``(updated_at, id)`` order, so a client syncs incrementally without missing or
 repeating rows. Keyset, not pages: the client always asks for the first page after the last row
-it stored, so rows changing while it syncs move behind its cursor instead of shifting pages."""
+it stored, so rows changing while it syncs move behind its cursor instead of shifting pages.
+Rows changed in the last ``CHANGE_FEED_SETTLE_SECONDS`` wait for the next sync (their
+transaction may still be committing)."""
 
+from datetime import timedelta
 from typing import Any
 
 import django_filters
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -51,7 +56,11 @@ class ChangeFeedFilterSet(django_filters.FilterSet):
         condition = Q(updated_at__gt=since)
         if after_id is not None:
             condition |= Q(updated_at=since, pk__gt=int(after_id))
-        return queryset.filter(condition).order_by("updated_at", "pk")
+        # Rows stamped in the last moments may belong to transactions not yet committed (the
+        # stamp is taken before the commit): leave them for the next sync rather than let a
+        # client's cursor pass them by.
+        settled = timezone.now() - timedelta(seconds=settings.CHANGE_FEED_SETTLE_SECONDS)
+        return queryset.filter(condition, updated_at__lte=settled).order_by("updated_at", "pk")
 
     def is_change_feed(self) -> bool:
         return self.form.cleaned_data.get("updated_after") is not None

@@ -229,6 +229,9 @@ WORKER_HEARTBEAT_MAX_AGE = timedelta(seconds=env.int("WORKER_HEARTBEAT_MAX_AGE",
 
 # --- Integrator API -------------------------------------------------------------------------
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+# The change feed (updated_after) holds back rows changed in the last seconds: their
+# transaction may not have committed yet, and a client's cursor must not pass them by.
+CHANGE_FEED_SETTLE_SECONDS = env.int("CHANGE_FEED_SETTLE_SECONDS", default=2)
 
 # --- Process settings -----------------------------------------------------------------------
 INCIDENT_REOPEN_WINDOW = timedelta(days=env.int("INCIDENT_REOPEN_WINDOW_DAYS", default=10))

@@ -329,6 +329,14 @@ def test_edit_from_the_ticket_page_shows_on_the_timeline(
     assert client.post(f"/incidents/{incident.pk}/edit/", {"edit-title": "Mine"}).status_code == 403
 
 
+@pytest.fixture
+def settle(settings: Any) -> Any:
+    def set_to(seconds: int) -> None:
+        settings.CHANGE_FEED_SETTLE_SECONDS = seconds
+
+    return set_to
+
+
 # --- change feed -------------------------------------------------------------------------------
 def _sync(client: Any, path: str, since: str, page_size: int = 2) -> list[int]:
     seen: list[int] = []
@@ -346,8 +354,9 @@ def _sync(client: Any, path: str, since: str, page_size: int = 2) -> list[int]:
 
 
 def test_change_feed_with_shared_timestamps_misses_and_repeats_nothing(
-    api: Any, requester: Any, analyst: Any
+    api: Any, requester: Any, analyst: Any, settle: Any
 ) -> None:
+    settle(0)
     start = timezone.now() - timedelta(hours=1)
     with time_machine.travel(start, tick=False) as clock:
         first = [make_incident(requester, title=f"A{i}") for i in range(5)]  # one timestamp
@@ -363,7 +372,8 @@ def test_change_feed_with_shared_timestamps_misses_and_repeats_nothing(
     assert _sync(client, "/api/v1/incidents/", newest) == [first[0].pk]
 
 
-def test_change_feed_on_problems_and_bad_values(api: Any, analyst: Any) -> None:
+def test_change_feed_on_problems_and_bad_values(api: Any, analyst: Any, settle: Any) -> None:
+    settle(0)
     problems = [make_problem(analyst, title=f"P{i}") for i in range(3)]
     client = api(analyst)
     assert _sync(client, "/api/v1/problems/", "2000-01-01T00:00:00Z") == [p.pk for p in problems]
@@ -372,8 +382,9 @@ def test_change_feed_on_problems_and_bad_values(api: Any, analyst: Any) -> None:
 
 
 def test_change_feed_query_count(
-    api: Any, requester: Any, analyst: Any, django_assert_num_queries: Any
+    api: Any, requester: Any, analyst: Any, django_assert_num_queries: Any, settle: Any
 ) -> None:
+    settle(0)
     for i in range(4):
         make_incident(requester, title=f"T{i}")
     client = api(analyst)
@@ -548,7 +559,10 @@ def test_the_schema_check_catches_an_extra_field_and_an_undocumented_status(
         )
 
 
-def test_change_feed_on_the_directory_lists(api: Any, requester: Any, analyst: Any) -> None:
+def test_change_feed_on_the_directory_lists(
+    api: Any, requester: Any, analyst: Any, settle: Any
+) -> None:
+    settle(0)
     from tests.org.factories import TeamFactory, UserFactory
 
     start = timezone.now() - timedelta(hours=1)
@@ -648,3 +662,16 @@ def test_a_crash_releases_the_idempotency_key(api: Any, requester: Any, monkeypa
     monkeypatch.setattr(services, "incident_create", real)
     retried = client.post("/api/v1/incidents/", NEW, format="json", HTTP_IDEMPOTENCY_KEY="k-500")
     assert retried.status_code == 201
+
+
+def test_change_feed_holds_back_rows_changed_in_the_last_seconds(
+    api: Any, requester: Any, analyst: Any, settle: Any
+) -> None:
+    settle(2)
+    since = (timezone.now() - timedelta(minutes=1)).isoformat()
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        incident = make_incident(requester)
+        client = api(analyst)
+        assert _sync(client, "/api/v1/incidents/", since) == []  # may not be committed yet
+        clock.shift(timedelta(seconds=2))
+        assert _sync(client, "/api/v1/incidents/", since) == [incident.pk]
