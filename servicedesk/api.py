@@ -147,7 +147,7 @@ class ApiViewMixin:
         if request.method not in SAFE_METHODS:
             self.if_match = concurrency.parse_if_match(request.headers.get("If-Match"))
         key = request.headers.get(idempotency.HEADER)
-        if request.method == "POST" and key is not None:
+        if request.method == "POST" and key is not None and request.user.is_authenticated:
             self._reservation = idempotency.begin(
                 user=request.user,
                 key=key,
