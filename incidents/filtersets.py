@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from org.models import BusinessService, Team, User
+from servicedesk.feeds import ChangeFeedFilterSet
 
 from .choices import OPEN_STATUSES, IncidentStatus, Priority, ProblemStatus
 from .limits import OLDER_THAN_DAYS_MAX, SEARCH_MAX
@@ -21,7 +22,7 @@ ORDERING = (
 )
 
 
-class IncidentFilterSet(django_filters.FilterSet):
+class IncidentFilterSet(ChangeFeedFilterSet):
     q = django_filters.CharFilter(
         method="search", label="Search (reference, title, text)", max_length=SEARCH_MAX
     )
@@ -86,7 +87,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         return queryset.filter(created_at__lte=timezone.now() - timedelta(days=float(value)))
 
 
-class ProblemFilterSet(django_filters.FilterSet):
+class ProblemFilterSet(ChangeFeedFilterSet):
     q = django_filters.CharFilter(method="search", label="Search", max_length=SEARCH_MAX)
     status = django_filters.MultipleChoiceFilter(choices=ProblemStatus.choices)
     owner_team_id = django_filters.ModelMultipleChoiceFilter(
@@ -96,7 +97,7 @@ class ProblemFilterSet(django_filters.FilterSet):
         field_name="services", queryset=BusinessService.objects.all()
     )
     ordering = django_filters.OrderingFilter(
-        fields=(("created_at", "created"), ("status", "status"))
+        fields=(("created_at", "created"), ("updated_at", "updated"), ("status", "status"))
     )
 
     class Meta:
@@ -105,6 +106,7 @@ class ProblemFilterSet(django_filters.FilterSet):
 
     def search(self, queryset: QuerySet[Problem], name: str, value: str) -> QuerySet[Problem]:
         value = value.strip()
-        if value.upper().startswith("PRB-") and value[4:].isdigit():
-            return queryset.filter(pk=int(value[4:]))
+        pk = Problem.id_from_ref(value)
+        if pk is not None:
+            return queryset.filter(pk=pk)
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))

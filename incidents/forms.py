@@ -19,6 +19,7 @@ from .choices import (
 from .limits import (
     AFFECTED_USERS_MAX,
     CHANGE_REF_MAX,
+    DESCRIPTION_MAX,
     ID_MAX,
     OLDER_THAN_DAYS_MAX,
     RATING_COMMENT_MAX,
@@ -219,6 +220,25 @@ class ResolveForm(forms.Form):
         max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class EditForm(forms.Form):
+    """Correct what was logged (analysts): the title and the description."""
+
+    title = forms.CharField(label="Title", max_length=TITLE_MAX)
+    description = forms.CharField(
+        label="Description",
+        required=False,
+        max_length=DESCRIPTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+    def __init__(self, *args: Any, incident: Incident | None = None, **kwargs: Any) -> None:
+        if incident is not None and not args and "data" not in kwargs:
+            kwargs.setdefault(
+                "initial", {"title": incident.title, "description": incident.description}
+            )
+        super().__init__(*args, **kwargs)
 
 
 class TriageForm(forms.Form):

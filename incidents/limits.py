@@ -3,6 +3,7 @@ input serializers and the services all read them from here."""
 
 TITLE_MAX = 200  # incident and problem titles (the model's max_length)
 TEXT_MAX = 20_000  # descriptions, comments, resolution notes, workarounds, root causes, fixes
+DESCRIPTION_MAX = TEXT_MAX  # incident and problem descriptions
 REASON_MAX = 2_000  # reopen and cancel reasons, the note of a hold
 RATING_COMMENT_MAX = 4_000
 SEARCH_MAX = 200  # the ``q`` of lists

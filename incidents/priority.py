@@ -19,7 +19,7 @@ def compute_priority(*, impact: int, urgency: int, matrix: Matrix) -> int:
         raise ValidationFailed(
             f"The priority matrix has no cell for impact {impact}, urgency {urgency}; "
             "ask an administrator to complete it.",
-            code="priority_matrix_incomplete",
+            code="priority.matrix_incomplete",
         ) from None
 
 

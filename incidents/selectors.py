@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -71,6 +72,8 @@ def incident_list(*, user: User, filters: Mapping[str, Any] | None = None) -> Qu
     if not filterset.is_valid():
         raise ValidationFailed("Some filters are not valid.", details=filterset.errors)
     qs = filterset.qs
+    if filterset.is_change_feed():
+        return qs  # ordered by (updated_at, id)
     if not (filters or {}).get("ordering"):
         return qs.order_by("-created_at", "-pk")
     return qs.order_by(*qs.query.order_by, "pk")  # a stable order across pages
@@ -109,12 +112,13 @@ def incident_queue(
 
 
 def incident_get(*, user: User, pk: Any) -> Incident:
-    """The incident if the user may see it, else 404 (never reveal that it exists)."""
+    """The incident (by id or reference, ``INC-000123``) if the user may see it, else 404
+    (never reveal that it exists)."""
     try:
         return (
             incident_scope(user=user)
             .select_related(*LIST_RELATED, "reported_by", "problem")
-            .get(pk=int(pk))
+            .get(pk=Incident.id_from_ref(str(pk)) or int(pk))
         )
     except (Incident.DoesNotExist, ValueError, TypeError):
         raise Http404("No such incident, or it is not visible to you.") from None
@@ -149,6 +153,20 @@ def attachment_get(*, user: User, incident_pk: Any, pk: Any) -> IncidentAttachme
         raise Http404("No such attachment.") from None
 
 
+def comment_get(*, user: User, incident: Incident, pk: Any) -> IncidentComment:
+    try:
+        return incident_comments(user=user, incident=incident).get(pk=int(pk))
+    except (IncidentComment.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such comment.") from None
+
+
+def rating_get(*, incident: Incident, pk: Any) -> Any:
+    try:
+        return incident.ratings.get(pk=int(pk))
+    except (ObjectDoesNotExist, ValueError, TypeError):
+        raise Http404("No such rating.") from None
+
+
 def current_rating(incident: Incident) -> Any:
     return incident.ratings.filter(resolution_number=incident.reopened_count + 1).first()
 
@@ -170,6 +188,8 @@ def problem_list(*, user: User, filters: Mapping[str, Any] | None = None) -> Que
     if not filterset.is_valid():
         raise ValidationFailed("Some filters are not valid.", details=filterset.errors)
     qs = filterset.qs
+    if filterset.is_change_feed():
+        return qs  # ordered by (updated_at, id)
     if not (filters or {}).get("ordering"):
         return qs.order_by("-created_at", "-pk")
     return qs.order_by(*qs.query.order_by, "pk")
@@ -177,7 +197,7 @@ def problem_list(*, user: User, filters: Mapping[str, Any] | None = None) -> Que
 
 def problem_get(*, user: User, pk: Any) -> Problem:
     try:
-        return problem_list(user=user).get(pk=int(pk))
+        return problem_list(user=user).get(pk=Problem.id_from_ref(str(pk)) or int(pk))
     except (Problem.DoesNotExist, ValueError, TypeError):
         raise Http404("No such problem.") from None
 

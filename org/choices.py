@@ -42,3 +42,10 @@ ROLE_GROUPS = {
     Role.CHANGE_AUTHORITY: "Change authority",
     Role.PROCESS_OWNER: "Process owners",
 }
+
+
+class TokenScope(models.TextChoices):
+    """What an API token may do: ``read`` is refused every unsafe method (403)."""
+
+    READ = "read", "Read only"
+    READ_WRITE = "read-write", "Read and write"

@@ -1,11 +1,13 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
+from servicedesk.feeds import ChangeFeedFilterSet
+
 from .choices import SeniorityBand, ServiceTier
 from .models import BusinessService, Department, Team, User
 
 
-class UserFilterSet(django_filters.FilterSet):
+class UserFilterSet(ChangeFeedFilterSet):
     q = django_filters.CharFilter(
         method="search",
         label="Search name, username, e-mail (e-mail: analysts only)",
@@ -31,7 +33,7 @@ class UserFilterSet(django_filters.FilterSet):
         )
 
 
-class ColleagueFilterSet(django_filters.FilterSet):
+class ColleagueFilterSet(ChangeFeedFilterSet):
     """What a plain requester may filter the directory by: name and where people work (never
     e-mail or seniority, which requesters are not shown)."""
 
@@ -51,7 +53,7 @@ class ColleagueFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(username__icontains=value) | Q(display_name__icontains=value))
 
 
-class TeamFilterSet(django_filters.FilterSet):
+class TeamFilterSet(ChangeFeedFilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     member_id = django_filters.ModelMultipleChoiceFilter(
         field_name="members", queryset=User.objects.all()
@@ -65,7 +67,7 @@ class TeamFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class BusinessServiceFilterSet(django_filters.FilterSet):
+class BusinessServiceFilterSet(ChangeFeedFilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     owner_team_id = django_filters.ModelMultipleChoiceFilter(
         field_name="owner_team", queryset=Team.objects.all()

@@ -1,5 +1,7 @@
 from django import forms
 
+from .choices import TokenScope
+
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(
@@ -12,4 +14,10 @@ class ApiTokenForm(forms.Form):
         coerce=int,
         choices=[(7, "7 days"), (30, "30 days"), (90, "90 days"), (365, "1 year")],
         initial=90,
+    )
+    scope = forms.ChoiceField(
+        label="May",
+        choices=TokenScope.choices,
+        initial=TokenScope.READ,
+        help_text="A read-only token is refused every change (403).",
     )

@@ -10,7 +10,9 @@ from django.db import models
 from django.db.models import F, Q
 from knox.models import AbstractAuthToken
 
-from .choices import Role, SeniorityBand, ServiceTier, Weekday
+from servicedesk.models import ClockedUpdatedAt
+
+from .choices import Role, SeniorityBand, ServiceTier, TokenScope, Weekday
 
 
 def validate_time_zone(value: str) -> None:
@@ -51,9 +53,11 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    updated_at = ClockedUpdatedAt()
 
     class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
         ordering = ["display_name", "username"]
+        indexes = [models.Index(fields=["updated_at", "id"], name="org_user_changes_idx")]
         constraints = [
             models.CheckConstraint(condition=~Q(manager=F("pk")), name="org_user_not_own_manager"),
         ]
@@ -89,6 +93,9 @@ class ApiToken(AbstractAuthToken):
     """A personal API token (knox: only a SHA-512 digest is stored), named by its owner."""
 
     name: "models.CharField[str, str]" = models.CharField(max_length=80)
+    scope: "models.CharField[str, str]" = models.CharField(
+        max_length=12, choices=TokenScope.choices, default=TokenScope.READ_WRITE
+    )
     last_used_at: "models.DateTimeField[datetime | None, datetime | None]" = models.DateTimeField(
         null=True, blank=True
     )
@@ -118,8 +125,11 @@ class Team(models.Model):
     )
     is_active = models.BooleanField(default=True)
 
+    updated_at = ClockedUpdatedAt()
+
     class Meta:
         ordering = ["name"]
+        indexes = [models.Index(fields=["updated_at", "id"], name="org_team_changes_idx")]
 
     def __str__(self) -> str:
         return self.name
@@ -157,8 +167,11 @@ class BusinessService(models.Model):
     )
     is_active = models.BooleanField(default=True)
 
+    updated_at = ClockedUpdatedAt()
+
     class Meta:
         ordering = ["name"]
+        indexes = [models.Index(fields=["updated_at", "id"], name="org_service_changes_idx")]
 
     def __str__(self) -> str:
         return self.name

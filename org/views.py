@@ -79,6 +79,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
                 user=user,
                 name=form.cleaned_data["name"],
                 expires_in_days=form.cleaned_data["expires_in_days"],
+                scope=form.cleaned_data["scope"],
             )
         except DomainError as exc:
             form.add_error(None, exc.message)

@@ -44,6 +44,11 @@ app.conf.update(
             "schedule": timedelta(seconds=20),
             "options": {"expires": 19},
         },
+        "idempotency-keys-expire": {
+            "task": "servicedesk.tasks.idempotency_keys_expire_task",
+            "schedule": timedelta(hours=1),
+            "options": {"expires": 55 * 60},
+        },
         "incident-autoclose": {
             "task": "incidents.tasks.incident_autoclose_task",
             "schedule": timedelta(minutes=15),

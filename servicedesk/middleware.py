@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware import common
 from django.shortcuts import render
 
 from .errors import DomainError
@@ -49,25 +50,25 @@ class RequestGuardMiddleware:
         meta = request.META
         query = meta.get("QUERY_STRING", "")
         if "\x00" in request.path_info or "%00" in query or "\x00" in query:
-            return _refusal(request, 400, "bad_request", "The address contains a NUL byte.")
+            return _refusal(request, 400, "request.bad", "The address contains a NUL byte.")
         authorization = meta.get("HTTP_AUTHORIZATION", "")
         if authorization and not authorization.isascii():
             return _refusal(
                 request,
                 401,
-                "authentication_failed",
+                "auth.authentication_failed",
                 "The Authorization header must be ASCII: Token <your token>.",
             )
         try:
             length = int(meta.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return _refusal(request, 400, "bad_request", "Content-Length is not a number.")
+            return _refusal(request, 400, "request.bad", "Content-Length is not a number.")
         limit = request_body_limit(meta.get("CONTENT_TYPE", ""))
         if length > limit:
             return _refusal(
                 request,
                 413,
-                "request_too_large",
+                "request.too_large",
                 f"The request body is {length:,} bytes; the limit is {limit:,} bytes.",
             )
         return None
@@ -118,3 +119,14 @@ class DomainErrorMiddleware:
         template = TEMPLATES.get(exception.status, "error.html")
         context = {"message": exception.message, "code": exception.code}
         return render(request, template, context, status=exception.status)
+
+
+class CommonMiddleware(common.CommonMiddleware):
+    """Django's, except that an API URL without its trailing slash is not redirected (a
+    redirect would turn a POST into a GET and drop its body): it gets the JSON 404, which
+    names the URL to use."""
+
+    def should_redirect_with_slash(self, request: HttpRequest) -> bool:
+        if request.path_info.startswith("/api/"):
+            return False
+        return super().should_redirect_with_slash(request)

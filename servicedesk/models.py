@@ -2,7 +2,9 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from . import clock
 
@@ -39,3 +41,34 @@ class ClockedUpdatedAt(models.DateTimeField):
         value = clock.now()
         setattr(model_instance, self.attname, value)
         return value
+
+
+class IdempotencyKey(models.Model):
+    """A client's ``Idempotency-Key`` on a POST: reserved while the first request runs, then
+    holding its successful response for replay. Kept 24 hours (``IDEMPOTENCY_KEY_TTL``)."""
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in-progress", "In progress"
+        DONE = "done", "Done"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idempotency_keys"
+    )
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=2000)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    response_content_type = models.CharField(max_length=100, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.state})"

@@ -12,7 +12,7 @@ from rest_framework.parsers import JSONParser
 class RequestTooLarge(exceptions.APIException):
     status_code = 413
     default_detail = "The request body is too large."
-    default_code = "request_too_large"
+    default_code = "request.too_large"
 
 
 JSON_MAX_DEPTH = 32

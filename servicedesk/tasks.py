@@ -4,7 +4,7 @@ from typing import Any
 
 from celery import shared_task
 
-from . import services
+from . import idempotency, services
 
 
 @shared_task(bind=True, time_limit=10, soft_time_limit=8)
@@ -19,3 +19,9 @@ def worker_heartbeat_task(self: Any) -> str:
     hostname = str(self.request.hostname or "unknown")
     services.worker_heartbeat_record(hostname=hostname, task_id=str(self.request.id or ""))
     return hostname
+
+
+@shared_task(time_limit=120, soft_time_limit=100, acks_late=True)
+def idempotency_keys_expire_task() -> int:
+    """Idempotent sweep: deletes Idempotency-Keys past their 24 hours, in bounded batches."""
+    return idempotency.expire()

@@ -1,4 +1,6 @@
-"""Kernel pages: /healthz, the error pages, the login lockout page and the API docs."""
+"""Kernel pages: /healthz, the error pages, the login lockout page and the API docs. Under
+/api/ the errors are JSON in the one error shape (``{code, message, details?}``), whatever
+failed: an unknown URL, a crash."""
 
 import ipaddress
 import math
@@ -9,10 +11,27 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
 from django.views.decorators.cache import never_cache
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
+from . import requestid
+from .api import error_body
 from .health import run_checks
+
+API_PREFIX = "/api/"
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def _resolves(path: str) -> bool:
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
 
 
 def _from_local_host(request: HttpRequest) -> bool:
@@ -43,7 +62,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    if isinstance(exception, DisallowedHost) or not hasattr(request, "user"):
+    unknown_host = isinstance(exception, DisallowedHost)
+    if _is_api(request):
+        if unknown_host:
+            body = error_body(
+                "request.unknown_host", "This server does not answer for that host name."
+            )
+        else:
+            body = error_body("request.bad", "The request could not be understood.")
+        return JsonResponse(body, status=400)
+    if unknown_host or not hasattr(request, "user"):
         # Refused before the session and user were read: no page that needs them.
         return HttpResponseBadRequest(
             "Bad request: this server does not answer for that host name.",
@@ -53,14 +81,38 @@ def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        message = str(exception or "") or "You do not have permission to do this."
+        return JsonResponse(error_body("auth.permission_denied", message), status=403)
     return render(request, "403.html", {"reason": str(exception or "")}, status=403)
 
 
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        message = f"There is no API endpoint at {request.path}."
+        if not request.path.endswith("/") and _resolves(request.path_info + "/"):
+            message += f" Did you mean {request.path}/ (with the trailing slash)?"
+        return JsonResponse(
+            error_body(
+                "request.unknown_endpoint",
+                f"{message} The endpoints are listed at /api/schema/ and /api/docs/.",
+            ),
+            status=404,
+        )
     return render(request, "404.html", status=404)
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(
+            error_body(
+                "server.error",
+                "Something went wrong on our side; nothing you did caused it. It has been "
+                f"logged with request id {requestid.current()}: quote it if you report it.",
+                {"request_id": requestid.current()},
+            ),
+            status=500,
+        )
     # No request context: the page must render even when the database is down.
     return HttpResponse(render_to_string("500.html"), status=500)
 

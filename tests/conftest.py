@@ -227,3 +227,27 @@ def api() -> Callable[[Any], APIClient]:
         return client
 
     return client_for
+
+
+# --- Every API response matches the published schema ---------------------------------------
+@pytest.fixture(autouse=True)
+def _api_responses_match_the_schema(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Strict by default: see ``tests/support/schema_check.py``."""
+    if request.node.get_closest_marker("schema_unchecked"):
+        return
+    from django.test.client import Client
+
+    from .support.schema_check import check_response
+
+    original = Client.request
+
+    def checked(self: Any, **environ: Any) -> Any:
+        response = original(self, **environ)
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        check_response(method, path, response)
+        return response
+
+    monkeypatch.setattr(Client, "request", checked)

@@ -17,6 +17,7 @@ from incidents.limits import (
     AFFECTED_USERS_MAX,
     BULK_ASSIGN_MAX,
     CHANGE_REF_MAX,
+    DESCRIPTION_MAX,
     ID_MAX,
     LINK_INCIDENTS_MAX,
     RATING_COMMENT_MAX,
@@ -37,6 +38,13 @@ from incidents.models import (
 from incidents.transitions import INCIDENT, PROBLEM
 from org.api.serializers import TeamBriefSerializer, UserBriefSerializer
 from org.models import BusinessService, Team, User
+from servicedesk.api import InputSerializer
+
+
+def _absolute(context: dict[str, Any], name: str, **kwargs: Any) -> str:
+    url = reverse(name, kwargs=kwargs)
+    request = context.get("request")
+    return request.build_absolute_uri(url) if request is not None else url
 
 
 def _viewer_is_agent(context: dict[str, Any]) -> bool:
@@ -84,13 +92,30 @@ class ProblemBriefSerializer(serializers.ModelSerializer):
 
 # --- incidents: output -----------------------------------------------------------------------
 class IncidentSerializer(serializers.ModelSerializer):
-    ref = serializers.CharField(read_only=True, help_text="INC-000123")
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api-incident-detail", help_text="This incident in the API."
+    )
+    ref = serializers.CharField(
+        read_only=True, help_text="The human reference, INC-000123; the URL accepts it too."
+    )
     requester = UserBriefSerializer(read_only=True)
     reported_by = UserBriefSerializer(read_only=True)
     service = ServiceBriefSerializer(read_only=True, allow_null=True)
     category = CategoryBriefSerializer(read_only=True, allow_null=True)
     team = TeamBriefSerializer(read_only=True, allow_null=True)
     assignee = UserBriefSerializer(read_only=True, allow_null=True)
+    pending_reason = serializers.ChoiceField(
+        choices=PendingReason.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Blank unless pending.",
+    )
+    resolution_code = serializers.ChoiceField(
+        choices=ResolutionCode.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Blank until resolved.",
+    )
     problem = serializers.SerializerMethodField(
         help_text="The linked problem; always null for requesters (problem management is internal)."
     )
@@ -103,6 +128,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         model = Incident
         fields = [
             "id",
+            "url",
             "ref",
             "title",
             "description",
@@ -177,16 +203,23 @@ class IncidentEventSerializer(serializers.ModelSerializer):
 
 
 class IncidentCommentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
     author = UserBriefSerializer(read_only=True)
     internal = serializers.BooleanField(source="is_internal", read_only=True)
 
     class Meta:
         model = IncidentComment
-        fields = ["id", "author", "body", "internal", "created_at"]
+        fields = ["id", "url", "author", "body", "internal", "created_at"]
         read_only_fields = fields
+
+    def get_url(self, obj: IncidentComment) -> str:
+        return _absolute(
+            self.context, "api-incident-comment-detail", pk=obj.incident_id, comment_id=obj.pk
+        )
 
 
 class IncidentAttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
     uploaded_by = UserBriefSerializer(read_only=True)
     internal = serializers.BooleanField(source="is_internal", read_only=True)
     download_url = serializers.SerializerMethodField()
@@ -195,6 +228,7 @@ class IncidentAttachmentSerializer(serializers.ModelSerializer):
         model = IncidentAttachment
         fields = [
             "id",
+            "url",
             "filename",
             "content_type",
             "size",
@@ -206,6 +240,14 @@ class IncidentAttachmentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def get_url(self, obj: IncidentAttachment) -> str:
+        return _absolute(
+            self.context,
+            "api-incident-attachment-detail",
+            pk=obj.incident_id,
+            attachment_id=obj.pk,
+        )
+
     def get_download_url(self, obj: IncidentAttachment) -> str:
         url = reverse(
             "api-incident-attachment-download",
@@ -216,14 +258,21 @@ class IncidentAttachmentSerializer(serializers.ModelSerializer):
 
 
 class SatisfactionSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
     class Meta:
         model = Satisfaction
-        fields = ["id", "rating", "comment", "resolution_number", "created_at"]
+        fields = ["id", "url", "rating", "comment", "resolution_number", "created_at"]
         read_only_fields = fields
+
+    def get_url(self, obj: Satisfaction) -> str:
+        return _absolute(
+            self.context, "api-incident-rating-detail", pk=obj.incident_id, rating_id=obj.pk
+        )
 
 
 # --- incidents: input ------------------------------------------------------------------------
-class IncidentCreateInputSerializer(serializers.Serializer):
+class IncidentCreateInputSerializer(InputSerializer):
     title = serializers.CharField(max_length=TITLE_MAX)
     description = serializers.CharField(allow_blank=True, default="", max_length=TEXT_MAX)
     service_id = serializers.PrimaryKeyRelatedField(
@@ -264,7 +313,16 @@ class IncidentCreateInputSerializer(serializers.Serializer):
         return value
 
 
-class AssignInputSerializer(serializers.Serializer):
+class IncidentUpdateInputSerializer(InputSerializer):
+    """What may change after logging; only the fields sent are changed."""
+
+    title = serializers.CharField(max_length=TITLE_MAX, required=False)
+    description = serializers.CharField(
+        allow_blank=True, max_length=DESCRIPTION_MAX, required=False
+    )
+
+
+class AssignInputSerializer(InputSerializer):
     team_id = serializers.PrimaryKeyRelatedField(
         source="team", queryset=_teams(), required=False, allow_null=True
     )
@@ -281,21 +339,21 @@ class BulkAssignInputSerializer(AssignInputSerializer):
     )
 
 
-class PendInputSerializer(serializers.Serializer):
+class PendInputSerializer(InputSerializer):
     reason = serializers.ChoiceField(choices=PendingReason.choices)
     note = serializers.CharField(allow_blank=True, default="", max_length=REASON_MAX)
 
 
-class ResolveInputSerializer(serializers.Serializer):
+class ResolveInputSerializer(InputSerializer):
     resolution_code = serializers.ChoiceField(choices=ResolutionCode.choices)
     resolution_notes = serializers.CharField(max_length=TEXT_MAX)
 
 
-class ReasonInputSerializer(serializers.Serializer):
+class ReasonInputSerializer(InputSerializer):
     reason = serializers.CharField(max_length=REASON_MAX)
 
 
-class TriageInputSerializer(serializers.Serializer):
+class TriageInputSerializer(InputSerializer):
     impact = serializers.ChoiceField(choices=Level.choices, required=False)
     urgency = serializers.ChoiceField(choices=Level.choices, required=False)
     category_id = serializers.PrimaryKeyRelatedField(
@@ -310,24 +368,29 @@ class TriageInputSerializer(serializers.Serializer):
     )
 
 
-class CommentInputSerializer(serializers.Serializer):
+class CommentInputSerializer(InputSerializer):
     body = serializers.CharField(max_length=TEXT_MAX)
     internal = serializers.BooleanField(default=False, help_text="An internal note (analysts).")
 
 
-class RateInputSerializer(serializers.Serializer):
+class RateInputSerializer(InputSerializer):
     rating = serializers.IntegerField(min_value=1, max_value=5)
     comment = serializers.CharField(allow_blank=True, default="", max_length=RATING_COMMENT_MAX)
 
 
-class AttachmentInputSerializer(serializers.Serializer):
+class AttachmentInputSerializer(InputSerializer):
     file = serializers.FileField()
     internal = serializers.BooleanField(default=False, help_text="Only analysts see it.")
 
 
 # --- problems --------------------------------------------------------------------------------
 class ProblemSerializer(serializers.ModelSerializer):
-    ref = serializers.CharField(read_only=True, help_text="PRB-000123")
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api-problem-detail", help_text="This problem in the API."
+    )
+    ref = serializers.CharField(
+        read_only=True, help_text="The human reference, PRB-000123; the URL accepts it too."
+    )
     owner_team = TeamBriefSerializer(read_only=True, allow_null=True)
     created_by = UserBriefSerializer(read_only=True)
     services = ServiceBriefSerializer(many=True, read_only=True)
@@ -339,6 +402,7 @@ class ProblemSerializer(serializers.ModelSerializer):
         model = Problem
         fields = [
             "id",
+            "url",
             "ref",
             "title",
             "description",
@@ -366,7 +430,7 @@ class ProblemSerializer(serializers.ModelSerializer):
         return [t.action for t in PROBLEM.actions_from(obj.status)]
 
 
-class ProblemCreateInputSerializer(serializers.Serializer):
+class ProblemCreateInputSerializer(InputSerializer):
     title = serializers.CharField(max_length=TITLE_MAX)
     description = serializers.CharField(allow_blank=True, default="", max_length=TEXT_MAX)
     service_ids = serializers.PrimaryKeyRelatedField(
@@ -377,7 +441,7 @@ class ProblemCreateInputSerializer(serializers.Serializer):
     )
 
 
-class ProblemUpdateInputSerializer(serializers.Serializer):
+class ProblemUpdateInputSerializer(InputSerializer):
     """Every field optional: only the ones sent are changed."""
 
     description = serializers.CharField(allow_blank=True, required=False, max_length=TEXT_MAX)
@@ -388,7 +452,7 @@ class ProblemUpdateInputSerializer(serializers.Serializer):
     )
 
 
-class LinkIncidentsInputSerializer(serializers.Serializer):
+class LinkIncidentsInputSerializer(InputSerializer):
     incident_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
         allow_empty=False,
@@ -396,14 +460,14 @@ class LinkIncidentsInputSerializer(serializers.Serializer):
     )
 
 
-class WorkaroundInputSerializer(serializers.Serializer):
+class WorkaroundInputSerializer(InputSerializer):
     workaround = serializers.CharField(max_length=TEXT_MAX)
 
 
-class KnownErrorInputSerializer(serializers.Serializer):
+class KnownErrorInputSerializer(InputSerializer):
     root_cause = serializers.CharField(allow_blank=True, default="", max_length=TEXT_MAX)
 
 
-class ProblemResolveInputSerializer(serializers.Serializer):
+class ProblemResolveInputSerializer(InputSerializer):
     permanent_fix = serializers.CharField(allow_blank=True, default="", max_length=TEXT_MAX)
     fix_change_ref = serializers.CharField(allow_blank=True, default="", max_length=CHANGE_REF_MAX)

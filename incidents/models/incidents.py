@@ -99,6 +99,7 @@ class Incident(models.Model):
             models.Index(fields=["status", "due_at"], name="inc_due_idx"),
             models.Index(fields=["status", "resolved_at"], name="inc_resolved_idx"),
             models.Index(fields=["-created_at"], name="inc_created_idx"),
+            models.Index(fields=["updated_at", "id"], name="inc_changes_idx"),
         ]
         constraints = [
             models.CheckConstraint(

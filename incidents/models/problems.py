@@ -1,5 +1,7 @@
 """Problems: the cause behind one or more incidents, a workaround now, a permanent fix later."""
 
+import re
+
 from django.conf import settings
 from django.db import models
 
@@ -8,6 +10,7 @@ from servicedesk import clock
 from servicedesk.models import ClockedUpdatedAt
 
 REF_PREFIX = "PRB-"
+REF_RE = re.compile(r"^\s*PRB-?0*(\d+)\s*$", re.IGNORECASE)
 
 
 class Problem(models.Model):
@@ -40,9 +43,15 @@ class Problem(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["updated_at", "id"], name="prb_changes_idx")]
 
     def __str__(self) -> str:
         return f"{self.ref} {self.title}"
+
+    @staticmethod
+    def id_from_ref(text: str) -> int | None:
+        match = REF_RE.match(text or "")
+        return int(match.group(1)) if match else None
 
     @property
     def ref(self) -> str:

@@ -120,17 +120,17 @@ def _sniffed_type(upload: UploadedFile) -> str:
             f"Files of this type ({guessed or 'unknown'}) cannot be attached. Allowed: "
             + ", ".join(sorted({t.split("/")[-1] for t in allowed}))
             + ".",
-            code="attachment_type",
+            code="attachment.type_not_allowed",
         )
     if declared and declared != "application/octet-stream" and declared != guessed:
         raise ValidationFailed(
             f"The file's name says {guessed} but its type says {declared}.",
-            code="attachment_type",
+            code="attachment.type_not_allowed",
         )
     if not content_matches(guessed, upload):
         raise ValidationFailed(
             f"The file's content is not {guessed}, although its name says so; it was not attached.",
-            code="attachment_content",
+            code="attachment.content_mismatch",
         )
     return guessed
 
@@ -146,7 +146,7 @@ def incident_attach(
     if size > settings.ATTACHMENT_MAX_BYTES:
         raise ValidationFailed(
             f"Files are limited to {_size(settings.ATTACHMENT_MAX_BYTES)}.",
-            code="attachment_too_large",
+            code="attachment.too_large",
         )
     if internal and not access.is_agent(actor):
         raise PermissionDenied("Only analysts add internal attachments.")
@@ -231,7 +231,9 @@ def incident_rate(
             raise TransitionNotAllowed(f"{locked.ref} is not resolved yet; rate it once it is.")
         number = locked.reopened_count + 1
         if Satisfaction.objects.filter(incident=locked, resolution_number=number).exists():
-            raise Conflict("You already rated this resolution. Thank you!", code="already_rated")
+            raise Conflict(
+                "You already rated this resolution. Thank you!", code="incident.already_rated"
+            )
         try:
             with transaction.atomic():
                 rated = Satisfaction.objects.create(
@@ -242,7 +244,9 @@ def incident_rate(
                     rated_by=actor,
                 )
         except IntegrityError:
-            raise Conflict("You already rated this resolution.", code="already_rated") from None
+            raise Conflict(
+                "You already rated this resolution.", code="incident.already_rated"
+            ) from None
         incident_event(
             locked,
             "incident.rated",

@@ -10,10 +10,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from incidents import access, selectors
-from incidents.choices import OPEN_STATUSES, Channel, IncidentStatus
+from incidents.choices import FINAL_STATUSES, OPEN_STATUSES, Channel, IncidentStatus
 from incidents.guards import Ctx, may_work
 from incidents.limits import (
     AFFECTED_USERS_MAX,
+    DESCRIPTION_MAX,
     REASON_MAX,
     TEXT_MAX,
     TITLE_MAX,
@@ -234,6 +235,43 @@ def incident_triage(
         )
         locked.save(update_fields=[*fields, "updated_at"])
         incident_event(locked, "incident.triaged", actor=actor, payload={"changes": changes})
+    return locked
+
+
+def incident_edit(
+    *,
+    incident: Incident | int,
+    actor: User,
+    title: str | None = None,
+    description: str | None = None,
+) -> Incident:
+    """Correct what was logged: the title and the description (only the ones given). Whoever
+    works the incident may, until it is closed or cancelled; the event keeps old and new."""
+    with transaction.atomic():
+        locked = _lock(incident)
+        may_work(Ctx(obj=locked, actor=actor, now=clock.now()))
+        if locked.status in FINAL_STATUSES:
+            raise TransitionNotAllowed(
+                f"{locked.ref} is {locked.get_status_display().lower()}; it can no longer be "
+                "edited."
+            )
+        changes: dict[str, dict[str, str]] = {}
+        if title is not None:
+            title = _clean_text(title, field="Title", required=True, max_length=TITLE_MAX)
+            if title != locked.title:
+                changes["title"] = {"old": locked.title, "new": title}
+                locked.title = title
+        if description is not None:
+            description = _clean_text(
+                description, field="Description", required=False, max_length=DESCRIPTION_MAX
+            )
+            if description != locked.description:
+                changes["description"] = {"old": locked.description, "new": description}
+                locked.description = description
+        if not changes:
+            return locked
+        locked.save(update_fields=[*changes, "updated_at"])
+        incident_event(locked, "incident.edited", actor=actor, payload={"changes": changes})
     return locked
 
 

@@ -10,7 +10,7 @@ from incidents.guards import Ctx, may_manage_problem
 from incidents.models import Incident, Problem
 from incidents.transitions import PROBLEM
 from org.models import BusinessService, Team, User
-from servicedesk import clock
+from servicedesk import clock, concurrency
 from servicedesk.errors import TransitionNotAllowed, ValidationFailed
 
 from .events import incident_event, problem_event
@@ -20,7 +20,9 @@ LINKABLE = {ProblemStatus.NEW, ProblemStatus.INVESTIGATING, ProblemStatus.KNOWN_
 
 def _lock(problem: Problem | int) -> Problem:
     pk = problem.pk if isinstance(problem, Problem) else problem
-    return Problem.objects.select_for_update(of=("self",)).get(pk=pk)
+    locked = Problem.objects.select_for_update(of=("self",)).get(pk=pk)
+    concurrency.check_locked(locked)  # If-Match, under the lock
+    return locked
 
 
 def problem_create(
@@ -68,7 +70,7 @@ def problem_update(
         may_manage_problem(Ctx(obj=locked, actor=actor, now=clock.now()))
         if locked.status == ProblemStatus.CLOSED:
             raise TransitionNotAllowed(f"{locked.ref} is closed.")
-        changed = []
+        changes: dict[str, dict[str, str]] = {}
         for field, value in [
             ("root_cause", root_cause),
             ("permanent_fix", permanent_fix),
@@ -76,16 +78,11 @@ def problem_update(
             ("description", description),
         ]:
             if value is not None and getattr(locked, field) != value.strip():
+                changes[field] = {"old": getattr(locked, field), "new": value.strip()}
                 setattr(locked, field, value.strip())
-                changed.append(field)
-        if changed:
-            locked.save(update_fields=[*changed, "updated_at"])
-            problem_event(
-                locked,
-                "problem.updated",
-                actor=actor,
-                payload={f: getattr(locked, f) for f in changed},
-            )
+        if changes:
+            locked.save(update_fields=[*changes, "updated_at"])
+            problem_event(locked, "problem.updated", actor=actor, payload={"changes": changes})
     return locked
 
 

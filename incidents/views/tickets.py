@@ -21,6 +21,7 @@ from incidents.forms import (
     AssignForm,
     AttachForm,
     CommentForm,
+    EditForm,
     EmptyForm,
     LinkProblemForm,
     MyTicketsFilterForm,
@@ -203,6 +204,16 @@ def _triage(incident: Incident, user: User, form: Any) -> str:
     return "Triage saved."
 
 
+def _edit(incident: Incident, user: User, form: Any) -> str:
+    done = services.incident_edit(
+        incident=incident,
+        actor=user,
+        title=form.cleaned_data["title"],
+        description=form.cleaned_data["description"],
+    )
+    return f"{done.ref} updated."
+
+
 def _link_problem(incident: Incident, user: User, form: Any) -> str:
     problem = form.cleaned_data["problem"]
     services.problem_link_incidents(problem=problem, actor=user, incident_ids=[incident.pk])
@@ -222,6 +233,7 @@ INCIDENT_ACTIONS: dict[str, ActionSpec] = {
     "cancel": ActionSpec(ReasonForm, _cancel),
     "rate": ActionSpec(RateForm, _rate),
     "triage": ActionSpec(TriageForm, _triage, (guards.may_work,)),
+    "edit": ActionSpec(EditForm, _edit, (guards.may_work,)),
     "link-problem": ActionSpec(LinkProblemForm, _link_problem, (guards.may_manage_problem,)),
 }
 
@@ -299,6 +311,11 @@ def _ticket_page(
         "rating": rating,
         "rate_form": form("rate"),
         "triage_form": form("triage", incident=incident) if works else None,
+        "edit_form": (
+            form("edit", incident=incident)
+            if agent and incident.status not in FINAL and _precheck(user, incident, "edit") is None
+            else None
+        ),
         "link_form": form("link-problem") if agent and incident.status not in FINAL else None,
         "open_action": next(iter(bound), ""),
         "now": timezone.now(),

@@ -70,6 +70,16 @@ def _describe(event: IncidentEvent, *, agent: bool) -> str:
             else:
                 parts.append(f"{field.replace('_', ' ')} changed")
         return "triaged: " + ", ".join(parts) if parts else "triaged it"
+    if kind == "edited":
+        changes = p.get("changes", {})
+        parts = []
+        if "title" in changes:
+            parts.append(
+                f"changed the title from “{changes['title']['old']}” to “{changes['title']['new']}”"
+            )
+        if "description" in changes:
+            parts.append("edited the description")
+        return " and ".join(parts) or "edited it"
     if kind == "attachment_added":
         return f"attached {p.get('filename', 'a file')}"
     if kind == "watcher_added":

@@ -1,9 +1,12 @@
 from typing import Any
 
+from django.urls import reverse
 from rest_framework import serializers
 
-from org.choices import SeniorityBand
-from org.models import BusinessService, Department, Team, User
+from org.choices import SeniorityBand, TokenScope
+from org.models import ApiToken, BusinessService, Department, Team, User
+from org.services import TOKEN_DAYS_MAX, TOKEN_DAYS_MIN
+from servicedesk.api import InputSerializer
 
 
 class UserBriefSerializer(serializers.ModelSerializer):
@@ -54,6 +57,7 @@ class UserSerializer(serializers.ModelSerializer):
             "is_vip",
             "manager",
             "time_zone",
+            "updated_at",
         ]
 
 
@@ -61,7 +65,7 @@ class ColleagueSerializer(UserSerializer):
     """The directory as a plain requester sees it: what it takes to pick a colleague (name,
     department), with every other field of ``UserSerializer`` withheld (null)."""
 
-    SHOWN = frozenset({"id", "username", "name", "department"})
+    SHOWN = frozenset({"id", "username", "name", "department", "updated_at"})
 
     def to_representation(self, instance: User) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -84,17 +88,56 @@ class MeSerializer(UserSerializer):
 
 
 class TeamSerializer(serializers.ModelSerializer):
-    lead = UserBriefSerializer(read_only=True)
+    lead = UserBriefSerializer(read_only=True, allow_null=True)
     members = UserBriefSerializer(many=True, read_only=True)
 
     class Meta:
         model = Team
-        fields = ["id", "slug", "name", "description", "email", "lead", "members"]
+        fields = ["id", "slug", "name", "description", "email", "lead", "members", "updated_at"]
 
 
 class BusinessServiceSerializer(serializers.ModelSerializer):
-    owner_team = TeamBriefSerializer(read_only=True)
+    owner_team = TeamBriefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = BusinessService
-        fields = ["id", "slug", "name", "description", "tier", "owner_team"]
+        fields = ["id", "slug", "name", "description", "tier", "owner_team", "updated_at"]
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(
+        source="token_key", read_only=True, help_text="The token's first characters: its id."
+    )
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "url", "name", "scope", "created", "expiry", "last_used_at"]
+        read_only_fields = fields
+
+    def get_url(self, obj: ApiToken) -> str:
+        url = reverse("api-token-detail", kwargs={"id": obj.token_key})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class ApiTokenCreatedSerializer(ApiTokenSerializer):
+    token = serializers.SerializerMethodField(
+        help_text="The secret: shown in this response only, never again. Send it as "
+        "`Authorization: Token <token>`."
+    )
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "token"]
+        read_only_fields = fields
+
+    def get_token(self, obj: ApiToken) -> str:
+        return str(self.context["plaintext"])
+
+
+class ApiTokenCreateInputSerializer(InputSerializer):
+    name = serializers.CharField(max_length=80, help_text="What will use it.")
+    scope = serializers.ChoiceField(choices=TokenScope.choices, default=TokenScope.READ)
+    expires_in_days = serializers.IntegerField(
+        min_value=TOKEN_DAYS_MIN, max_value=TOKEN_DAYS_MAX, default=90
+    )

@@ -1,22 +1,26 @@
-from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from org import selectors
+from org import selectors, services
 from org.filtersets import (
     BusinessServiceFilterSet,
     ColleagueFilterSet,
     TeamFilterSet,
     UserFilterSet,
 )
-from org.models import User
+from org.models import ApiToken, User
 from org.roles import is_staff_side, request_user
-from servicedesk.api import error_responses
+from servicedesk.api import ApiView, ApiViewSet, ReadOnlyApiViewSet, error_responses
 from servicedesk.errors import ValidationFailed
 
 from .serializers import (
+    ApiTokenCreatedSerializer,
+    ApiTokenCreateInputSerializer,
+    ApiTokenSerializer,
     BusinessServiceSerializer,
     ColleagueSerializer,
     MeSerializer,
@@ -25,7 +29,7 @@ from .serializers import (
 )
 
 
-class MeView(APIView):
+class MeView(ApiView):
     """The signed-in user, with derived roles and teams."""
 
     @extend_schema(responses={200: MeSerializer, **error_responses(401)})
@@ -39,7 +43,7 @@ class MeView(APIView):
 
 
 @extend_schema(responses={200: UserSerializer, **error_responses(400, 401, 404)})
-class UserViewSet(viewsets.ReadOnlyModelViewSet):
+class UserViewSet(ReadOnlyApiViewSet):
     """The people directory. Plain requesters see name and department only (the other fields
     are null) and may filter by name, department and team only."""
 
@@ -73,7 +77,7 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema(responses={200: TeamSerializer, **error_responses(401, 404)})
-class TeamViewSet(viewsets.ReadOnlyModelViewSet):
+class TeamViewSet(ReadOnlyApiViewSet):
     """Assignment groups with their lead and members."""
 
     serializer_class = TeamSerializer
@@ -84,7 +88,7 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema(responses={200: BusinessServiceSerializer, **error_responses(401, 404)})
-class BusinessServiceViewSet(viewsets.ReadOnlyModelViewSet):
+class BusinessServiceViewSet(ReadOnlyApiViewSet):
     """Business services and the team that owns each."""
 
     serializer_class = BusinessServiceSerializer
@@ -92,3 +96,64 @@ class BusinessServiceViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.service_list(user=request_user(self.request)).order_by("name")
+
+
+TOKEN_ID = OpenApiParameter(
+    "id",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The token's id (its first characters).",
+)
+
+
+class ApiTokenViewSet(ApiViewSet):
+    """Your API tokens: create (the secret is shown once), list, revoke. Each has a scope
+    (``read`` or ``read-write``) and expires after 1 to 366 days."""
+
+    queryset = ApiToken.objects.none()  # for the schema; reads go through the selector
+    serializer_class = ApiTokenSerializer
+    id_parameter = TOKEN_ID
+    lookup_field = "token_key"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self):
+        return selectors.api_tokens_for(user=request_user(self.request))
+
+    @extend_schema(summary="Your tokens (never their secrets)")
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        context = self.get_serializer_context()
+        return self.get_paginated_response(
+            ApiTokenSerializer(page, many=True, context=context).data
+        )
+
+    @extend_schema(
+        summary="Create a token: the response holds its secret, once",
+        request=ApiTokenCreateInputSerializer,
+        responses={201: ApiTokenCreatedSerializer, **error_responses(400, 401, 403, 409)},
+    )
+    def create(self, request: Request) -> Response:
+        serializer = ApiTokenCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, plaintext = services.api_token_create(
+            user=request_user(request), **serializer.validated_data
+        )
+        context = {**self.get_serializer_context(), "plaintext": plaintext}
+        return Response(
+            ApiTokenCreatedSerializer(token, context=context).data, status.HTTP_201_CREATED
+        )
+
+    @extend_schema(summary="One token")
+    def retrieve(self, request: Request, id: str) -> Response:
+        token = self.get_queryset().filter(token_key=id).first()
+        if token is None:
+            raise Http404("No such token.")
+        return Response(ApiTokenSerializer(token, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Revoke a token: anything using it is refused from now on",
+        responses={204: None, **error_responses(401, 403, 404)},
+    )
+    def destroy(self, request: Request, id: str) -> Response:
+        services.api_token_revoke(user=request_user(request), token_key=id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

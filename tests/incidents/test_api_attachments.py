@@ -127,7 +127,9 @@ def test_list_and_download_permission_matrix(
         assert [a["id"] for a in listing.json()["results"]] == [attachment.pk]
         assert body(download) == PNG
     else:
-        assert download.json()["code"] == ("not_found" if expected == 404 else "not_authenticated")
+        assert download.json()["code"] == (
+            "resource.not_found" if expected == 404 else "auth.not_authenticated"
+        )
 
 
 # --- round trip -----------------------------------------------------------------------------
@@ -193,7 +195,7 @@ def test_too_large_is_400_with_a_clear_message(
     response = api(requester).post(attachments_url(incident), {"file": big}, format="multipart")
     assert response.status_code == 400
     assert response.json() == {
-        "code": "attachment_too_large",
+        "code": "attachment.too_large",
         "message": "Files are limited to 1 MB.",
     }
     assert state(incident) == before
@@ -222,7 +224,7 @@ def test_forbidden_type_is_400_with_a_clear_message(
     upload = png(name, content_type=content_type)
     response = api(requester).post(attachments_url(incident), {"file": upload}, format="multipart")
     assert response.status_code == 400
-    assert response.json()["code"] == "attachment_type"
+    assert response.json()["code"] == "attachment.type_not_allowed"
     assert says in response.json()["message"]
     if "cannot be attached" in says:
         assert "png" in response.json()["message"]  # names what is allowed
@@ -279,7 +281,7 @@ def test_another_requester_gets_404_on_download(
     attachment = attach(incident, requester)
     response = api(other_requester).get(download_url(incident, attachment))
     assert response.status_code == 404
-    assert response.json()["code"] == "not_found"
+    assert response.json()["code"] == "resource.not_found"
 
 
 def test_attachment_must_belong_to_the_incident_in_the_url(
@@ -291,7 +293,7 @@ def test_attachment_must_belong_to_the_incident_in_the_url(
     for bad in ("999999", "abc"):
         response = api(requester).get(download_url(incident, bad))
         assert response.status_code == 404
-        assert response.json()["code"] == "not_found"
+        assert response.json()["code"] == "resource.not_found"
 
 
 def test_missing_file_in_storage_is_404_not_500(

@@ -30,7 +30,7 @@ def desk_service(team: Any) -> Any:
 def test_older_than_days_out_of_range_is_a_400(api: Any, analyst: Any, value: str) -> None:
     response = api(analyst).get(f"/api/v1/incidents/?older_than_days={value}")
     assert response.status_code == 400
-    assert response.json()["code"] == "invalid"
+    assert response.json()["code"] == "request.invalid"
     assert response.json()["message"] == "Some filters are not valid."
     assert "older_than_days" in response.json()["details"]
 
@@ -164,7 +164,7 @@ def test_problem_id_is_not_a_filter_for_requesters(api: Any, requester: Any, ana
         known.json()
         == unknown.json()
         == {
-            "code": "invalid",
+            "code": "request.invalid",
             "message": "problem_id is not a filter requesters can use.",
             "details": {"problem_id": ["Not a filter requesters can use."]},
         }
@@ -279,7 +279,7 @@ def test_an_executable_named_png_is_refused_and_nothing_is_stored(
     )
     assert response.status_code == 400
     assert response.json() == {
-        "code": "attachment_content",
+        "code": "attachment.content_mismatch",
         "message": "The file's content is not image/png, although its name says so; it was "
         "not attached.",
     }

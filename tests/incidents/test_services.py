@@ -197,7 +197,7 @@ def test_attachment_limits_and_hash(requester: Any, settings: Any, tmp_path: Any
             actor=requester,
             upload=SimpleUploadedFile("run.exe", b"MZ", content_type="application/octet-stream"),
         )
-    assert refused.value.code == "attachment_type"
+    assert refused.value.code == "attachment.type_not_allowed"
     settings.ATTACHMENT_MAX_BYTES = 10
     with pytest.raises(ValidationFailed) as refused:
         services.incident_attach(
@@ -205,7 +205,7 @@ def test_attachment_limits_and_hash(requester: Any, settings: Any, tmp_path: Any
             actor=requester,
             upload=SimpleUploadedFile("big.txt", b"x" * 11, content_type="text/plain"),
         )
-    assert refused.value.code == "attachment_too_large"
+    assert refused.value.code == "attachment.too_large"
     assert incident.attachments.count() == 1
 
 

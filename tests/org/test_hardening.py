@@ -64,7 +64,7 @@ def test_requesters_cannot_filter_or_search_by_what_they_are_not_shown(
     refused = api(requester).get("/api/v1/users/?seniority_band=executive")
     assert refused.status_code == 400
     assert refused.json() == {
-        "code": "invalid",
+        "code": "request.invalid",
         "message": "Requesters cannot filter people by seniority_band.",
         "details": {"seniority_band": ["Not a filter requesters can use."]},
     }

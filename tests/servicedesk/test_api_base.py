@@ -15,28 +15,31 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_anonymous_gets_401_with_code(db: Any) -> None:
     response = APIClient().get("/api/v1/me/")
     assert response.status_code == 401
-    assert response.json()["code"] == "not_authenticated"
+    assert response.json()["code"] == "auth.not_authenticated"
     assert response.json()["message"]
 
 
 def test_unknown_object_is_404_with_code(api: Any, requester: Any) -> None:
     response = api(requester).get("/api/v1/teams/999999/")
     assert response.status_code == 404
-    assert response.json() == {"code": "not_found", "message": "No Team matches the given query."}
+    assert response.json() == {
+        "code": "resource.not_found",
+        "message": "No Team matches the given query.",
+    }
 
 
 def test_bad_filter_is_400_with_details(api: Any, requester: Any) -> None:
     response = api(requester).get("/api/v1/services/?tier=9")
     assert response.status_code == 400
     body = response.json()
-    assert body["code"] == "invalid"
+    assert body["code"] == "request.invalid"
     assert "tier" in body["details"]
 
 
 def test_method_not_allowed_is_405_with_code(api: Any, requester: Any) -> None:
     response = api(requester).post("/api/v1/teams/", {})
     assert response.status_code == 405
-    assert response.json()["code"] == "method_not_allowed"
+    assert response.json()["code"] == "request.method_not_allowed"
 
 
 def test_schema_renders_and_documents_endpoints(api: Any, requester: Any) -> None:

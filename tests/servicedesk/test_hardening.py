@@ -29,12 +29,23 @@ def _token_client(user: Any, **extra: Any) -> tuple[APIClient, str]:
 
 
 # --- no server errors from bad input -------------------------------------------------------
-@pytest.mark.parametrize("path", ["/", "/login/", "/api/v1/incidents/", "/queue/"])
+@pytest.mark.parametrize("path", ["/", "/login/", "/queue/"])
 def test_unknown_host_is_a_plain_400(db: Any, path: str) -> None:
     response = Client(raise_request_exception=False).get(path, HTTP_HOST="evil.example")
     assert response.status_code == 400
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert response.content == b"Bad request: this server does not answer for that host name."
+
+
+def test_unknown_host_under_the_api_is_a_json_400(db: Any) -> None:
+    response = Client(raise_request_exception=False).get(
+        "/api/v1/incidents/", HTTP_HOST="evil.example"
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "request.unknown_host",
+        "message": "This server does not answer for that host name.",
+    }
 
 
 def test_non_ascii_authorization_header_is_a_401_not_a_500(db: Any) -> None:
@@ -43,7 +54,7 @@ def test_non_ascii_authorization_header_is_a_401_not_a_500(db: Any) -> None:
     response = client.get("/api/v1/incidents/", HTTP_AUTHORIZATION=header)
     assert response.status_code == 401
     assert response.json() == {
-        "code": "authentication_failed",
+        "code": "auth.authentication_failed",
         "message": "The Authorization header must be ASCII: Token <your token>.",
     }
 
@@ -73,7 +84,7 @@ def test_deeply_nested_json_is_a_400(requester: Any) -> None:
         response = client.post("/api/v1/incidents/", body, content_type="application/json")
         assert response.status_code == 400
         assert response.json() == {
-            "code": "parse_error",
+            "code": "request.malformed",
             "message": "The JSON is nested more than 32 levels deep.",
         }
 
@@ -92,7 +103,7 @@ def test_a_body_over_the_limit_is_a_413_before_any_view(requester: Any, settings
     response = client.post("/api/v1/incidents/", body, content_type="application/json")
     assert response.status_code == 413
     assert response.json() == {
-        "code": "request_too_large",
+        "code": "request.too_large",
         "message": f"The request body is {len(body):,} bytes; the limit is 1,000 bytes.",
     }
 
@@ -130,7 +141,7 @@ def test_rate_limit_per_token_answers_429_with_retry_after(
     assert refused.status_code == 429
     assert 1 <= int(refused["Retry-After"]) <= 60
     assert refused["RateLimit-Remaining"] == "0"
-    assert refused.json()["code"] == "throttled"
+    assert refused.json()["code"] == "request.throttled"
     assert refused.json()["message"].startswith("Request was throttled.")
     # Another person's token has its own budget.
     other, _ = _token_client(other_requester)

@@ -66,3 +66,17 @@ def problem_action(summary: str, request: Any = None, *, errors: tuple[int, ...]
 
 
 ID_PARAM = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+INCIDENT_ID = OpenApiParameter(
+    "id",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The incident's id (123) or its reference (INC-000123).",
+    pattern=r"^(\d+|[Ii][Nn][Cc]-?\d+)$",
+)
+PROBLEM_ID = OpenApiParameter(
+    "id",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The problem's id (123) or its reference (PRB-000123).",
+    pattern=r"^(\d+|[Pp][Rr][Bb]-?\d+)$",
+)

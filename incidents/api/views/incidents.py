@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -23,6 +23,7 @@ from incidents.api.serializers import (
     IncidentCreateInputSerializer,
     IncidentEventSerializer,
     IncidentSerializer,
+    IncidentUpdateInputSerializer,
     PendInputSerializer,
     RateInputSerializer,
     ReasonInputSerializer,
@@ -35,22 +36,33 @@ from incidents.downloads import attachment_response
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
 from org.roles import request_user
-from servicedesk.api import error_responses
+from servicedesk.api import ApiViewSet, error_responses, no_input
 
-from .common import ID_PARAM, FileDownloadNegotiation, SelectorFilters, incident_action, valid
+from .common import (
+    ID_PARAM,
+    INCIDENT_ID,
+    FileDownloadNegotiation,
+    SelectorFilters,
+    incident_action,
+    valid,
+)
 
 
-class IncidentViewSet(viewsets.GenericViewSet):
+class IncidentViewSet(ApiViewSet):
     """Incidents: report, triage, assign and work them through their lifecycle."""
 
     queryset = Incident.objects.none()  # for the schema; every read goes through a selector
     serializer_class = IncidentSerializer
     filterset_class = IncidentFilterSet
     filter_backends = [SelectorFilters]
+    id_parameter = INCIDENT_ID
 
     # --- helpers ---------------------------------------------------------------------------
     def _incident(self) -> Incident:
-        return selectors.incident_get(user=request_user(self.request), pk=self.kwargs["pk"])
+        """The incident in the URL (id or INC-reference); a write honours If-Match on it."""
+        incident = selectors.incident_get(user=request_user(self.request), pk=self.kwargs["pk"])
+        self.precondition(incident)
+        return incident
 
     def _out(self, incident: Incident, code: int = status.HTTP_200_OK) -> Response:
         return Response(
@@ -96,6 +108,18 @@ class IncidentViewSet(viewsets.GenericViewSet):
     def retrieve(self, request: Request, pk: str) -> Response:
         return self._out(self._incident())
 
+    @incident_action(
+        "Edit what was logged: title and description (only the fields sent)",
+        IncidentUpdateInputSerializer,
+        errors=(400,),
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        data = valid(IncidentUpdateInputSerializer, request.data)
+        incident = services.incident_edit(
+            incident=self._incident(), actor=request_user(request), **data
+        )
+        return self._out(incident)
+
     # --- transitions -----------------------------------------------------------------------
     @incident_action("Assign to a team and/or a person", AssignInputSerializer, errors=(400,))
     @action(detail=True, methods=["post"])
@@ -109,6 +133,7 @@ class IncidentViewSet(viewsets.GenericViewSet):
     @incident_action("Take it: assign to yourself unless someone already has it")
     @action(detail=True, methods=["post"])
     def take(self, request: Request, pk: str) -> Response:
+        no_input(request)
         user = request_user(request)
         incident = services.incident_assign(
             incident=self._incident(), actor=user, assignee=user, only_if_unassigned=True
@@ -118,6 +143,7 @@ class IncidentViewSet(viewsets.GenericViewSet):
     @incident_action("Start work")
     @action(detail=True, methods=["post"])
     def start(self, request: Request, pk: str) -> Response:
+        no_input(request)
         incident = services.incident_start(incident=self._incident(), actor=request_user(request))
         return self._out(incident)
 
@@ -133,6 +159,7 @@ class IncidentViewSet(viewsets.GenericViewSet):
     @incident_action("Resume work after a hold")
     @action(detail=True, methods=["post"])
     def resume(self, request: Request, pk: str) -> Response:
+        no_input(request)
         incident = services.incident_resume(incident=self._incident(), actor=request_user(request))
         return self._out(incident)
 
@@ -151,6 +178,7 @@ class IncidentViewSet(viewsets.GenericViewSet):
     @incident_action("Close (the requester confirms the resolution)")
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str) -> Response:
+        no_input(request)
         incident = services.incident_close(incident=self._incident(), actor=request_user(request))
         return self._out(incident)
 
@@ -227,7 +255,28 @@ class IncidentViewSet(viewsets.GenericViewSet):
             return self._page(comments, IncidentCommentSerializer)
         data = valid(CommentInputSerializer, request.data)
         comment = services.incident_comment(incident=incident, actor=user, **data)
-        return Response(IncidentCommentSerializer(comment).data, status.HTTP_201_CREATED)
+        context = self.get_serializer_context()
+        return Response(
+            IncidentCommentSerializer(comment, context=context).data, status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="One comment (requesters never see internal notes)",
+        parameters=[OpenApiParameter("comment_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={200: IncidentCommentSerializer, **error_responses(401, 404)},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"comments/(?P<comment_id>[0-9]+)",
+        url_name="comment-detail",
+    )
+    def comment(self, request: Request, pk: str, comment_id: str) -> Response:
+        found = selectors.comment_get(
+            user=request_user(request), incident=self._incident(), pk=comment_id
+        )
+        context = self.get_serializer_context()
+        return Response(IncidentCommentSerializer(found, context=context).data)
 
     @extend_schema(
         summary="Timeline (requesters never see internal events)",
@@ -249,7 +298,44 @@ class IncidentViewSet(viewsets.GenericViewSet):
         rated = services.incident_rate(
             incident=self._incident(), actor=request_user(request), **data
         )
-        return Response(SatisfactionSerializer(rated).data, status.HTTP_201_CREATED)
+        context = self.get_serializer_context()
+        return Response(
+            SatisfactionSerializer(rated, context=context).data, status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="One rating of the resolution",
+        parameters=[OpenApiParameter("rating_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={200: SatisfactionSerializer, **error_responses(401, 404)},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"satisfaction/(?P<rating_id>[0-9]+)",
+        url_name="rating-detail",
+    )
+    def rating(self, request: Request, pk: str, rating_id: str) -> Response:
+        found = selectors.rating_get(incident=self._incident(), pk=rating_id)
+        context = self.get_serializer_context()
+        return Response(SatisfactionSerializer(found, context=context).data)
+
+    @extend_schema(
+        summary="One attachment's details (requesters never see internal ones)",
+        parameters=[OpenApiParameter("attachment_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={200: IncidentAttachmentSerializer, **error_responses(401, 404)},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment_id>[0-9]+)",
+        url_name="attachment-detail",
+    )
+    def attachment(self, request: Request, pk: str, attachment_id: str) -> Response:
+        found = selectors.attachment_get(
+            user=request_user(request), incident_pk=self._incident().pk, pk=attachment_id
+        )
+        context = self.get_serializer_context()
+        return Response(IncidentAttachmentSerializer(found, context=context).data)
 
     @extend_schema(
         methods=["GET"],

@@ -1,7 +1,7 @@
 """Problem endpoints."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,21 +19,25 @@ from incidents.api.serializers import (
 from incidents.filtersets import ProblemFilterSet
 from incidents.models import Problem
 from org.roles import request_user
-from servicedesk.api import error_responses
+from servicedesk.api import ApiViewSet, error_responses, no_input
 
-from .common import SelectorFilters, problem_action, valid
+from .common import PROBLEM_ID, SelectorFilters, problem_action, valid
 
 
-class ProblemViewSet(viewsets.GenericViewSet):
+class ProblemViewSet(ApiViewSet):
     """Problems: the cause behind incidents (analysts, managers and admins)."""
 
     queryset = Problem.objects.none()  # for the schema; every read goes through a selector
     serializer_class = ProblemSerializer
     filterset_class = ProblemFilterSet
     filter_backends = [SelectorFilters]
+    id_parameter = PROBLEM_ID
 
     def _problem(self) -> Problem:
-        return selectors.problem_get(user=request_user(self.request), pk=self.kwargs["pk"])
+        """The problem in the URL (id or PRB-reference); a write honours If-Match on it."""
+        problem = selectors.problem_get(user=request_user(self.request), pk=self.kwargs["pk"])
+        self.precondition(problem)
+        return problem
 
     def _out(self, problem: Problem, code: int = status.HTTP_200_OK) -> Response:
         """Re-read through the selector, which adds the incident counts."""
@@ -108,6 +112,7 @@ class ProblemViewSet(viewsets.GenericViewSet):
     @problem_action("Start investigating")
     @action(detail=True, methods=["post"])
     def investigate(self, request: Request, pk: str) -> Response:
+        no_input(request)
         problem = services.problem_investigate(problem=self._problem(), actor=request_user(request))
         return self._out(problem)
 
@@ -132,5 +137,6 @@ class ProblemViewSet(viewsets.GenericViewSet):
     @problem_action("Close")
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str) -> Response:
+        no_input(request)
         problem = services.problem_close(problem=self._problem(), actor=request_user(request))
         return self._out(problem)

@@ -4,7 +4,7 @@ from servicedesk.db import refuse_truncate
 
 
 class Migration(migrations.Migration):
-    dependencies = [("incidents", "0002_append_only_and_defaults")]
+    dependencies = [("incidents", "0003_change_feed_indexes")]
 
     operations = [
         refuse_truncate("incidents_incidentevent"),
