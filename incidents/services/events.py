@@ -2,10 +2,8 @@
 
 from typing import Any
 
-from django.db import transaction
-
 from incidents.models import Incident, IncidentEvent, Problem, ProblemEvent
-from servicedesk import clock
+from servicedesk import clock, outbox
 
 
 def incident_event(
@@ -32,9 +30,9 @@ def incident_event(
         is_internal=internal,
     )
     if notify and not internal and not clock.is_pinned():
-        from incidents.tasks import incident_notify_task
+        from incidents.tasks import incident_notify_task, notify_key
 
-        transaction.on_commit(lambda: incident_notify_task.delay(event.pk))
+        outbox.enqueue(incident_notify_task, args=[event.pk], key=notify_key(event.pk))
     return event
 
 
