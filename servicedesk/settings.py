@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "changes",
     "bypass",
     "metrics",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -273,6 +274,18 @@ ATTACHMENT_TYPES = env.list(
 )
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- Webhooks -------------------------------------------------------------------------------
+# Each delivery: one POST with these timeouts, retried with exponential backoff (base doubling,
+# capped) up to WEBHOOK_MAX_ATTEMPTS; a subscription is disabled after
+# WEBHOOK_DISABLE_AFTER consecutive failed attempts and its owner is told by e-mail.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=3600)
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=15)
+# Deliveries go straight to the receiver unless this is set (then the usual *_proxy variables).
+WEBHOOK_USE_PROXY = env.bool("WEBHOOK_USE_PROXY", default=False)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
