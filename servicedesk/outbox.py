@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -55,25 +55,28 @@ def enqueue(
     args: Sequence[Any] = (),
     kwargs: dict[str, Any] | None = None,
     delay: timedelta | None = None,
+    at: datetime | None = None,
 ) -> OutboxMessage:
     """Record ``task(*args, **kwargs)`` to run once the surrounding transaction commits.
 
     ``key`` names the work (``incident-notify:42``): recording the same key again is a no-op and
     returns the existing row. ``args``/``kwargs`` must be JSON values (ids, not objects).
+    ``delay`` or ``at`` holds it back until then (the sweep publishes it when due).
     """
     if not key or len(key) > 200:
         raise ValueError("An outbox key is required and at most 200 characters long.")
     now = timezone.now()
+    due = at or (now + delay if delay else now)
     message, created = OutboxMessage.objects.get_or_create(
         key=key,
         defaults={
             "task": task_name(task),
             "args": list(args),
             "kwargs": kwargs or {},
-            "available_at": now + delay if delay else now,
+            "available_at": due,
         },
     )
-    if created and not delay:
+    if created and due <= now:
         transaction.on_commit(lambda: relay_on_commit([message.pk]))
     return message
 

@@ -185,14 +185,14 @@ def webhook_publish(
     return deliveries
 
 
-def _enqueue(delivery: WebhookDelivery, *, attempt: int, delay: timedelta | None = None) -> None:
+def _enqueue(delivery: WebhookDelivery, *, attempt: int) -> None:
     from .tasks import webhook_deliver_task
 
     outbox.enqueue(
         webhook_deliver_task,
         args=[delivery.pk],
         key=f"webhook-deliver:{delivery.pk}:{attempt}",
-        delay=delay,
+        at=delivery.next_attempt_at,
     )
 
 
@@ -250,9 +250,8 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
             delivery.finished_at = timezone.now()
             delivery.next_attempt_at = None
         else:
-            wait = _backoff(delivery.attempts)
-            delivery.next_attempt_at = timezone.now() + wait
-            _enqueue(delivery, attempt=delivery.attempts + 1, delay=wait)
+            delivery.next_attempt_at = timezone.now() + _backoff(delivery.attempts)
+            _enqueue(delivery, attempt=delivery.attempts + 1)
         delivery.save(
             update_fields=[
                 "attempts",
