@@ -8,6 +8,9 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from org.roles import is_staff_side
+from servicedesk.errors import DomainError
+
 from . import services
 from .choices import EVENT_TYPES
 from .models import URL_MAX, WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -22,6 +25,19 @@ class WebhookAdminForm(forms.ModelForm):
     class Meta:
         model = WebhookSubscription
         fields = ["owner", "name", "url", "event_types"]
+
+    def clean(self) -> dict[str, Any]:
+        """The service's rules, shown as form errors instead of an error page."""
+        data = super().clean() or {}
+        owner = data.get("owner")
+        if owner is not None and not is_staff_side(owner):
+            self.add_error("owner", services.SUBSCRIBERS_ONLY)
+        if data.get("url"):
+            try:
+                services.clean_url(data["url"])
+            except DomainError as exc:
+                self.add_error("url", exc.message)
+        return data
 
 
 @admin.register(WebhookSubscription)
