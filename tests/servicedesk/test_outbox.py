@@ -209,3 +209,34 @@ def test_the_compose_broker_keeps_its_queues_across_a_restart(db: Any, own_redis
     own_redis.stop()
     own_redis.start()
     assert queued(own_redis.url) == 1
+
+
+def test_every_task_finishes_well_inside_the_visibility_timeout(settings: Any) -> None:
+    """A message is redelivered after the visibility timeout: no task (with its retry pause)
+    may still be running then, or it would run twice at once."""
+    import importlib
+
+    for module in ("incidents.tasks", "servicedesk.tasks", "webhooks.tasks"):
+        importlib.import_module(module)
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 300)
+    ours = {
+        name: task
+        for name, task in celery_app.tasks.items()
+        if name.split(".")[0] in {"incidents", "servicedesk", "webhooks"}
+    }
+    assert len(ours) >= 7
+    for name, task in ours.items():
+        limit = task.time_limit or celery_app.conf.task_time_limit
+        pause = getattr(task, "retry_backoff_max", 0) if getattr(task, "autoretry_for", ()) else 0
+        assert limit + pause < visibility, name
+        assert task.soft_time_limit or celery_app.conf.task_soft_time_limit, name
+    idempotent = {
+        "incidents.tasks.incident_notify_task",
+        "incidents.tasks.incident_autoclose_task",
+        "servicedesk.tasks.outbox_relay_task",
+        "webhooks.tasks.webhook_deliver_task",
+        "webhooks.tasks.webhook_disabled_notify_task",
+    }
+    assert {name for name, task in ours.items() if task.acks_late} >= idempotent
+    assert celery_app.conf.worker_prefetch_multiplier == 1
+    assert celery_app.conf.task_reject_on_worker_lost is True

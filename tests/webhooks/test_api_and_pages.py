@@ -29,6 +29,7 @@ def make(owner: Any, name: str = "Chat bridge") -> WebhookSubscription:
 )
 def test_who_may_subscribe(request: Any, api: Callable[..., Any], who: Any, expected: int) -> None:
     user = request.getfixturevalue(who) if who else None
+    assert api(user).get("/api/v1/webhooks/").status_code == (401 if user is None else 200)
     response = api(user).post("/api/v1/webhooks/", BODY, format="json")
     assert response.status_code == expected, response.content
     if expected == 403:
