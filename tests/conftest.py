@@ -274,13 +274,6 @@ class OwnRedis:
             self.process = None
 
 
-def _reset_pool(celery_app: Any) -> None:
-    """Drop pooled broker connections so the next publish connects to the current URL."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
-
-
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Any:
     """Our own Redis, with the Celery app's broker pointed at it for the test."""
@@ -302,11 +295,15 @@ def own_redis(tmp_path: Path) -> Any:
         "socket_connect_timeout": 2,
         "socket_timeout": 5,
     }
-    _reset_pool(celery_app)
+    # Pooled connections point at the shared broker: set them aside for the test's own.
+    pools = celery_app._pool, celery_app.amqp._producer_pool
+    celery_app._pool = celery_app.amqp._producer_pool = None
     try:
         yield redis
     finally:
         redis.stop()
         for key, value in saved.items():
             celery_app.conf[key] = value
-        _reset_pool(celery_app)
+        if celery_app._pool is not None:
+            celery_app._pool.force_close_all()
+        celery_app._pool, celery_app.amqp._producer_pool = pools

@@ -268,7 +268,9 @@ def test_end_to_end_through_the_outbox_and_a_real_worker(
     outbox._breaker_until["at"] = 0.0
     subscription, secret = subscribe(analyst, receiver.url, "incident.started")
     incident = incident_in("assigned", requester=requester, analyst=analyst, team=team)
-    connections["default"].settings_dict["CONN_MAX_AGE"] = 0
+    db_settings = connections["default"].settings_dict
+    max_age = db_settings.get("CONN_MAX_AGE", 0)
+    db_settings["CONN_MAX_AGE"] = 0  # the worker thread closes its connection after each task
     with start_worker(
         celery_app,
         pool="solo",
@@ -282,6 +284,7 @@ def test_end_to_end_through_the_outbox_and_a_real_worker(
         deadline = time.monotonic() + 20
         while not receiver.received and time.monotonic() < deadline:
             time.sleep(0.1)
+    db_settings["CONN_MAX_AGE"] = max_age
     assert len(receiver.received) == 1, list(OutboxMessage.objects.values())
     headers, body = receiver.received[0]
     assert readme_verify(secret, headers, body)
