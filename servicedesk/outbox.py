@@ -237,3 +237,18 @@ def once(key: str) -> Iterator[bool]:
             yield False
             return
         yield True
+
+
+def warm_up() -> None:
+    """Load the task registry and the broker transport's modules when a web process starts
+    (seconds on a busy host), so the first request that relays work pays nothing extra."""
+    from .celery import app
+
+    try:
+        app.loader.import_default_modules()
+        app.finalize(auto=True)
+        connection = app.connection_for_write()
+        _ = connection.transport  # imports the transport (redis-py) without connecting
+        connection.release()
+    except Exception:  # a cold start is slower, never broken
+        logger.warning("outbox: warm-up failed", exc_info=True)

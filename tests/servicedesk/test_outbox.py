@@ -240,3 +240,11 @@ def test_every_task_finishes_well_inside_the_visibility_timeout(settings: Any) -
     assert {name for name, task in ours.items() if task.acks_late} >= idempotent
     assert celery_app.conf.worker_prefetch_multiplier == 1
     assert celery_app.conf.task_reject_on_worker_lost is True
+
+
+def test_the_web_process_warms_the_relay_up() -> None:
+    import servicedesk.wsgi  # noqa: F401 (runs the warm-up like gunicorn does)
+
+    assert celery_app.finalized
+    assert "webhooks.tasks.webhook_deliver_task" in celery_app.tasks
+    assert "incidents.tasks.incident_notify_task" in celery_app.tasks
