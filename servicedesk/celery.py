@@ -57,6 +57,11 @@ app.conf.update(
             "schedule": timedelta(hours=1),
             "options": {"expires": 55 * 60},
         },
+        "webhook-prune": {
+            "task": "webhooks.tasks.webhook_prune_task",
+            "schedule": timedelta(hours=24),
+            "options": {"expires": 3600},
+        },
         "incident-autoclose": {
             "task": "incidents.tasks.incident_autoclose_task",
             "schedule": timedelta(minutes=15),

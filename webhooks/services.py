@@ -311,3 +311,16 @@ def _disable(subscription: WebhookSubscription, reason: str) -> None:
             args=[subscription.pk],
             key=f"webhook-disabled:{subscription.pk}:{now.isoformat()}",
         )
+
+
+def webhook_deliveries_prune(*, older_than: timedelta, batch: int = 1000) -> int:
+    """Forget finished deliveries (and their attempts) past the keep period, a batch at a time."""
+    cutoff = timezone.now() - older_than
+    ids = list(
+        WebhookDelivery.objects.exclude(status=DeliveryStatus.PENDING)
+        .filter(finished_at__lt=cutoff)
+        .values_list("pk", flat=True)[:batch]
+    )
+    WebhookAttempt.objects.filter(delivery_id__in=ids).delete()
+    deleted, _ = WebhookDelivery.objects.filter(pk__in=ids).delete()
+    return deleted

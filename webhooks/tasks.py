@@ -56,3 +56,11 @@ def webhook_disabled_notify_task(self: Any, subscription_id: int) -> int:
             to=[subscription.owner.email],
         ).send(fail_silently=False)
         return 1
+
+
+@shared_task(time_limit=120, soft_time_limit=100, acks_late=True)
+def webhook_prune_task() -> int:
+    """Daily (beat): drop finished deliveries older than WEBHOOK_KEEP_DAYS. Idempotent."""
+    from datetime import timedelta
+
+    return services.webhook_deliveries_prune(older_than=timedelta(days=settings.WEBHOOK_KEEP_DAYS))

@@ -291,3 +291,21 @@ def test_end_to_end_through_the_outbox_and_a_real_worker(
     assert json.loads(body)["type"] == "incident.started"
     delivery = WebhookDelivery.objects.get(subscription=subscription)
     assert delivery.status == "succeeded"
+
+
+def test_finished_deliveries_are_pruned_after_the_keep_period(
+    analyst: Any, receiver: Any, settings: Any
+) -> None:
+    from webhooks.tasks import webhook_prune_task
+
+    subscription, _ = subscribe(analyst, receiver.url)
+    old = services.webhook_send_test(subscription=subscription, actor=analyst)
+    webhook_deliver_task.apply(args=[old.pk])
+    waiting = services.webhook_send_test(subscription=subscription, actor=analyst)
+    later = timezone.now() + timedelta(days=settings.WEBHOOK_KEEP_DAYS, hours=1)
+    with time_machine.travel(later):
+        fresh = services.webhook_send_test(subscription=subscription, actor=analyst)
+        webhook_deliver_task.apply(args=[fresh.pk])
+        assert webhook_prune_task.apply().get() == 1
+    assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {waiting.pk, fresh.pk}
+    assert celery_app.conf.beat_schedule["webhook-prune"]["task"] == webhook_prune_task.name
