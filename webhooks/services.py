@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from org.models import User
 from org.roles import is_staff_side
-from servicedesk import outbox
+from servicedesk import concurrency, outbox
 from servicedesk.errors import NotFound, PermissionDenied, ValidationFailed
 
 from . import sending, signing
@@ -103,6 +103,7 @@ def webhook_update(
     _may_manage(actor, subscription)
     with transaction.atomic():
         locked = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+        concurrency.check_locked(locked)  # If-Match: refuse a stale version under the lock
         fields = ["updated_at"]
         if name is not None:
             locked.name = clean_name(name)

@@ -34,7 +34,7 @@ def test_who_may_subscribe(request: Any, api: Callable[..., Any], who: Any, expe
     assert response.status_code == expected, response.content
     if expected == 403:
         assert response.json() == {
-            "code": "permission_denied",
+            "code": "auth.permission_denied",
             "message": "Only analysts, managers and admins can subscribe to webhooks.",
         }
     if expected == 201:
@@ -67,9 +67,27 @@ def test_owners_see_their_own_and_admins_see_all(
             f"/api/v1/webhooks/{mine.pk}/{suffix}", {}, format="json"
         )
         assert response.status_code == 404, (method, suffix)
-        assert response.json() == {"code": "not_found", "message": "No such webhook."}
+        assert response.json() == {"code": "resource.not_found", "message": "No such webhook."}
     assert api(None).get(f"/api/v1/webhooks/{mine.pk}/").status_code == 401
     assert api(admin_user).get(f"/api/v1/webhooks/{mine.pk}/").status_code == 200
+
+
+def test_create_answers_with_location_and_writes_honour_if_match(
+    api: Callable[..., Any], analyst: Any
+) -> None:
+    client = api(analyst)
+    created = client.post("/api/v1/webhooks/", BODY, format="json")
+    url = f"/api/v1/webhooks/{created.json()['id']}/"
+    assert created["Location"] == f"http://testserver{url}"
+    etag = client.get(url)["ETag"]
+    assert client.patch(url, {"name": "A"}, format="json", HTTP_IF_MATCH=etag).status_code == 200
+    stale = client.patch(url, {"name": "B"}, format="json", HTTP_IF_MATCH=etag)
+    assert stale.status_code == 412 and stale.json()["code"] == "precondition.failed"
+    assert client.delete(url, HTTP_IF_MATCH=etag).status_code == 412
+    assert WebhookSubscription.objects.get().name == "A"
+    unknown = client.patch(url, {"secret": "mine"}, format="json")
+    assert unknown.status_code == 400 and unknown.json()["code"] == "request.unknown_fields"
+    assert client.post(f"{url}test/", {"event": "x"}, format="json").status_code == 400
 
 
 def test_update_enable_disable_and_delete(api: Callable[..., Any], analyst: Any) -> None:
@@ -106,14 +124,14 @@ def test_bad_input_is_a_400_naming_the_field(
     assert response.status_code == 400
     error = response.json()
     if field:
-        assert error["code"] == "invalid" and detail in str(error["details"][field])
+        assert error["code"] == "request.invalid" and detail in str(error["details"][field])
     else:
         messages = {
             "url:invalid": "The URL must be an http:// or https:// address.",
             "url:credentials": "Put no credentials in the URL: deliveries are signed instead.",
         }
         assert error == {
-            "code": "invalid",
+            "code": "request.invalid",
             "message": messages[detail],
             "details": {"url": [detail.split(":")[1]]},
         }

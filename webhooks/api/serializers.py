@@ -2,13 +2,14 @@
 
 from rest_framework import serializers
 
+from servicedesk.api import InputSerializer
 from webhooks.choices import EVENT_TYPES, DeliveryStatus
 from webhooks.models import NAME_MAX, URL_MAX, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 EVENT_TYPE_CHOICES = sorted(EVENT_TYPES)
 
 
-class WebhookInputSerializer(serializers.Serializer):
+class WebhookInputSerializer(InputSerializer):
     name = serializers.CharField(max_length=NAME_MAX)
     url = serializers.URLField(max_length=URL_MAX)
     event_types = serializers.ListField(
@@ -16,7 +17,7 @@ class WebhookInputSerializer(serializers.Serializer):
     )
 
 
-class WebhookUpdateInputSerializer(serializers.Serializer):
+class WebhookUpdateInputSerializer(InputSerializer):
     name = serializers.CharField(max_length=NAME_MAX, required=False)
     url = serializers.URLField(max_length=URL_MAX, required=False)
     event_types = serializers.ListField(

@@ -2,14 +2,15 @@
 
 from typing import Any
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from org.roles import request_user
-from servicedesk.api import error_responses
+from servicedesk.api import ApiViewSet, error_responses, no_input
 from webhooks import selectors, services
 from webhooks.models import WebhookSubscription
 
@@ -28,9 +29,11 @@ def _valid(serializer_class: Any, data: Any) -> dict[str, Any]:
     return dict(serializer.validated_data)
 
 
-class WebhookViewSet(viewsets.GenericViewSet):
+class WebhookViewSet(ApiViewSet):
     """Webhooks: signed POSTs to your endpoint when incidents and problems change. Analysts,
-    managers and admins may subscribe; each sees their own (admins see all)."""
+    managers and admins may subscribe; each sees their own (admins see all). ``url`` is the
+    receiver's address (where deliveries go), as in other webhook APIs; the webhook's own
+    address is in ``Location`` when it is created."""
 
     queryset = WebhookSubscription.objects.none()  # for the schema; reads go through selectors
     serializer_class = WebhookSerializer
@@ -55,7 +58,12 @@ class WebhookViewSet(viewsets.GenericViewSet):
         data = _valid(WebhookInputSerializer, request.data)
         subscription, secret = services.webhook_create(actor=request_user(request), **data)
         subscription.secret = secret
-        return Response(WebhookCreatedSerializer(subscription).data, status.HTTP_201_CREATED)
+        location = request.build_absolute_uri(reverse("api-webhook-detail", args=[subscription.pk]))
+        return Response(
+            WebhookCreatedSerializer(subscription).data,
+            status.HTTP_201_CREATED,
+            headers={"Location": location},
+        )
 
     @extend_schema(
         summary="One webhook", responses={200: WebhookSerializer, **error_responses(401, 404)}
@@ -70,8 +78,10 @@ class WebhookViewSet(viewsets.GenericViewSet):
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         data = _valid(WebhookUpdateInputSerializer, request.data)
+        subscription = self._subscription()
+        self.precondition(subscription)
         subscription = services.webhook_update(
-            subscription=self._subscription(), actor=request_user(request), **data
+            subscription=subscription, actor=request_user(request), **data
         )
         return Response(WebhookSerializer(subscription).data)
 
@@ -80,7 +90,9 @@ class WebhookViewSet(viewsets.GenericViewSet):
         responses={204: None, **error_responses(401, 404)},
     )
     def destroy(self, request: Request, pk: str) -> Response:
-        services.webhook_delete(subscription=self._subscription(), actor=request_user(request))
+        subscription = self._subscription()
+        self.precondition(subscription)
+        services.webhook_delete(subscription=subscription, actor=request_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -90,6 +102,7 @@ class WebhookViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def test(self, request: Request, pk: str) -> Response:
+        no_input(request)
         delivery = services.webhook_send_test(
             subscription=self._subscription(), actor=request_user(request)
         )
