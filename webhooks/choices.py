@@ -6,6 +6,7 @@ from django.db import models
 # internal note) reach only subscriptions whose owner may read internal notes.
 EVENT_TYPES: dict[str, str] = {
     "incident.created": "An incident was reported",
+    "incident.edited": "Title or description changed",
     "incident.triaged": "Impact, urgency, category or service changed",
     "incident.assigned": "Assigned to a team and/or a person",
     "incident.started": "Work started",

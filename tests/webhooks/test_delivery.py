@@ -309,3 +309,18 @@ def test_finished_deliveries_are_pruned_after_the_keep_period(
         assert webhook_prune_task.apply().get() == 1
     assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {waiting.pk, fresh.pk}
     assert celery_app.conf.beat_schedule["webhook-prune"]["task"] == webhook_prune_task.name
+
+
+def test_an_edit_reaches_subscribers_of_incident_edited(
+    api: Any, requester: Any, analyst: Any, team: Any, receiver: Any
+) -> None:
+    subscription, _ = subscribe(analyst, receiver.url, "incident.edited")
+    incident = incident_in("assigned", requester=requester, analyst=analyst, team=team)
+    response = api(analyst).patch(
+        f"/api/v1/incidents/{incident.pk}/", {"title": "Printer on floor 3 jams"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    delivery = WebhookDelivery.objects.get(subscription=subscription)
+    assert webhook_deliver_task.apply(args=[delivery.pk]).get() == "succeeded"
+    payload = json.loads(receiver.received[0][1])
+    assert payload["data"]["incident"]["title"] == "Printer on floor 3 jams"
