@@ -1,39 +1,58 @@
-"""Thin tasks: ids in, one service or send out."""
+"""Thin tasks: ids in, one service or send out. Each is idempotent: redelivery does no harm."""
 
 from typing import Any
 
 from celery import shared_task
 
+from servicedesk import outbox
+
 from . import notifications, services
 from .models import IncidentEvent
+
+
+def notify_key(event_id: int) -> str:
+    return f"incident-notify:{event_id}"
 
 
 @shared_task(
     bind=True,
     time_limit=30,
     soft_time_limit=25,
+    acks_late=True,
     autoretry_for=(OSError,),
     retry_backoff=True,
-    retry_backoff_max=600,
+    retry_backoff_max=60,
     max_retries=5,
 )
 def incident_notify_task(self: Any, event_id: int) -> int:
-    """Send the e-mail for one public event (queue: notifications). Returns recipients."""
-    event = IncidentEvent.objects.select_related("incident__requester").filter(pk=event_id).first()
-    if event is None:
-        return 0
-    message = notifications.build(event)
-    if message is None:
-        return 0
-    message.send(fail_silently=False)
-    return len(message.to)
+    """Send the e-mail for one public event (queue: notifications). Returns recipients.
+    Once per event: the send and its ``TaskRun`` record share a transaction, so a redelivered
+    or retried message finds the work done (a failed send records nothing and is retried)."""
+    with outbox.once(notify_key(event_id)) as first:
+        if not first:
+            return 0
+        event = (
+            IncidentEvent.objects.select_related("incident__requester").filter(pk=event_id).first()
+        )
+        if event is None:
+            return 0
+        message = notifications.build(event)
+        if message is None:
+            return 0
+        message.send(fail_silently=False)
+        return len(message.to)
 
 
-@shared_task(time_limit=300, soft_time_limit=280, acks_late=True)
-def incident_autoclose_task(batch: int = 200) -> int:
-    """Close resolved incidents past the confirmation period, a bounded batch at a time.
-    Idempotent: a closed incident no longer matches the sweep."""
+@shared_task(bind=True, time_limit=120, soft_time_limit=100, acks_late=True)
+def incident_autoclose_task(self: Any, batch: int = 200) -> int:
+    """Close resolved incidents past the confirmation period, a bounded batch at a time; a full
+    batch records the next one in the outbox. Idempotent: a closed incident no longer matches
+    the sweep, and the follow-up's key is this run's id."""
     closed = services.incident_autoclose_due(batch=batch)
     if closed == batch:
-        incident_autoclose_task.delay(batch)
+        outbox.enqueue(
+            incident_autoclose_task,
+            args=[batch],
+            key=f"incident-autoclose:{self.request.id or 'local'}",
+        )
     return closed

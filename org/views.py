@@ -47,6 +47,11 @@ def _home_links(request: HttpRequest) -> list[dict[str, str]]:
                 "url": "/problems/",
                 "text": "Causes behind incidents: root cause, workarounds and permanent fixes.",
             },
+            {
+                "title": "Webhooks",
+                "url": "/webhooks/",
+                "text": "Signed notifications to other tools when incidents and problems change.",
+            },
         ]
     links += [
         {

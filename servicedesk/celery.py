@@ -28,17 +28,25 @@ app.conf.update(
             "metrics.tasks.*": {"queue": "metrics"},
         }
     ],
+    # Every task's time limit (and retry countdown) stays under the broker's visibility timeout
+    # (settings.CELERY_BROKER_TRANSPORT_OPTIONS), so a message a killed worker held is
+    # redelivered promptly, and never while it is still legitimately running.
     task_time_limit=120,
     task_soft_time_limit=90,
     task_acks_late=False,  # opted into per task, only where the task is idempotent
-    task_reject_on_worker_lost=True,
-    worker_prefetch_multiplier=1,
+    task_reject_on_worker_lost=True,  # a worker killed mid-task: the message goes back
+    worker_prefetch_multiplier=1,  # a worker holds one message, not a batch others wait on
     worker_hijack_root_logger=False,
     result_expires=timedelta(hours=6),
     broker_connection_retry_on_startup=True,
     timezone="UTC",
     # The beat schedule lives here and nowhere else.
     beat_schedule={
+        "outbox-relay": {
+            "task": "servicedesk.tasks.outbox_relay_task",
+            "schedule": timedelta(seconds=5),
+            "options": {"expires": 4},
+        },
         "worker-heartbeat": {
             "task": "servicedesk.tasks.worker_heartbeat_task",
             "schedule": timedelta(seconds=20),
@@ -48,6 +56,11 @@ app.conf.update(
             "task": "servicedesk.tasks.idempotency_keys_expire_task",
             "schedule": timedelta(hours=1),
             "options": {"expires": 55 * 60},
+        },
+        "webhook-prune": {
+            "task": "webhooks.tasks.webhook_prune_task",
+            "schedule": timedelta(hours=24),
+            "options": {"expires": 3600},
         },
         "incident-autoclose": {
             "task": "incidents.tasks.incident_autoclose_task",

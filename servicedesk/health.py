@@ -1,4 +1,4 @@
-"""Checks behind /healthz: database, broker, and the freshest worker heartbeat."""
+"""Checks behind /healthz: database, broker, the freshest worker heartbeat and the outbox."""
 
 import time
 from dataclasses import asdict, dataclass
@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from . import outbox
 from .celery import app
 from .models import WorkerHeartbeat
 
@@ -50,14 +51,37 @@ def _worker() -> tuple[bool, str]:
     return ok, f"{latest.hostname} seen {int(age.total_seconds())}s ago"
 
 
+def _outbox(figures: dict[str, Any]) -> tuple[bool, str]:
+    """Work recorded but not handed to the broker: stuck (pending past OUTBOX_STUCK_AFTER) or
+    failed (cannot be published; retry it from the admin)."""
+    b = outbox.backlog()
+    figures.update(b)
+    detail = (
+        f"{b['pending']} pending, {b['stuck']} stuck, {b['failed']} failed; "
+        f"oldest unsent {b['oldest_age_seconds']}s old"
+    )
+    return b["stuck"] == 0 and b["failed"] == 0, detail
+
+
 def run_checks() -> dict[str, Any]:
     """``down`` (HTTP 503) when the database or broker fails; ``degraded`` when only the
-    worker heartbeat is stale (pages still work, background rules lag); else ``ok``."""
-    checks = {"database": _timed(_database), "broker": _timed(_broker), "worker": _timed(_worker)}
+    worker heartbeat is stale or the outbox has stuck or failed work (pages still work,
+    background work lags); else ``ok``. The outbox's figures are also given as numbers."""
+    figures: dict[str, Any] = {}
+    checks = {
+        "database": _timed(_database),
+        "broker": _timed(_broker),
+        "worker": _timed(_worker),
+        "outbox": _timed(lambda: _outbox(figures)),
+    }
     if not (checks["database"].ok and checks["broker"].ok):
         status = "down"
-    elif not checks["worker"].ok:
+    elif not (checks["worker"].ok and checks["outbox"].ok):
         status = "degraded"
     else:
         status = "ok"
-    return {"status": status, "checks": {name: asdict(c) for name, c in checks.items()}}
+    return {
+        "status": status,
+        "checks": {name: asdict(c) for name, c in checks.items()},
+        "outbox": figures,
+    }

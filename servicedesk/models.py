@@ -1,5 +1,7 @@
-"""Kernel models: abstract bases shared by apps, and the worker heartbeat behind /healthz."""
+"""Kernel models: abstract bases shared by apps, the worker heartbeat behind /healthz, stored
+Idempotency-Keys, and the transactional outbox with its record of work done."""
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -72,3 +74,50 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.state})"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class OutboxMessage(models.Model):
+    """Work a service wants done, recorded in the service's own transaction and handed to the
+    broker by the relay (``servicedesk.outbox``). The ``key`` makes enqueueing idempotent: the
+    same work recorded twice is one row, hence one task."""
+
+    key = models.CharField(max_length=200, unique=True)
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    available_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    task_id = models.UUIDField(default=uuid.uuid4, editable=False)
+
+    class Meta:
+        ordering = ["available_at", "id"]
+        indexes = [
+            models.Index(fields=["status", "available_at"], name="outbox_due_idx"),
+            models.Index(fields=["status", "created_at"], name="outbox_age_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} [{self.key}] {self.status}"
+
+
+class TaskRun(models.Model):
+    """One row per piece of work done: a task that finds its key here has nothing left to do.
+    Written in the same transaction as the work (``servicedesk.outbox.once``)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    done_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.key

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "changes",
     "bypass",
     "metrics",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -272,11 +273,29 @@ if CELERY_BROKER_URL.startswith("filesystem"):
     for _folder in ("broker", "control", "processed", "results"):
         (VAR_DIR / "celery" / _folder).mkdir(parents=True, exist_ok=True)
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A message a worker took and never acknowledged (the worker was killed) returns to its
+    # queue after the visibility timeout: longer than any task's time limit (120 s at most,
+    # retry countdowns included), short enough for a prompt redelivery. Restores are checked
+    # every ``unacked_restore_interval`` seconds.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
+        "unacked_restore_interval": env.int("CELERY_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": 1,
+        "socket_connect_timeout": 5,
+        "socket_timeout": 30,
+    }
     _default_backend = CELERY_BROKER_URL
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=_default_backend)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
+# The outbox (servicedesk.outbox): batch per sweep, backoff cap, when a pending message counts
+# as stuck on /healthz, how long sent ones are kept, how long the on-commit relay leaves a
+# failing broker alone.
+OUTBOX_BATCH = env.int("OUTBOX_BATCH", default=200)
+OUTBOX_MAX_BACKOFF_SECONDS = env.int("OUTBOX_MAX_BACKOFF_SECONDS", default=300)
+OUTBOX_STUCK_AFTER = timedelta(seconds=env.int("OUTBOX_STUCK_AFTER_SECONDS", default=300))
+OUTBOX_KEEP_SENT = timedelta(days=env.int("OUTBOX_KEEP_SENT_DAYS", default=7))
+OUTBOX_BREAKER_SECONDS = env.float("OUTBOX_BREAKER_SECONDS", default=5.0)
 # How old the last worker heartbeat may be before /healthz calls the worker absent.
 WORKER_HEARTBEAT_MAX_AGE = timedelta(seconds=env.int("WORKER_HEARTBEAT_MAX_AGE", default=90))
 
@@ -316,6 +335,19 @@ API_RATE_PER_TOKEN = env.str("API_RATE_PER_TOKEN", default="600/minute")
 API_RATE_PER_IP = env.str("API_RATE_PER_IP", default="1200/minute")
 RATELIMIT_CACHE = "default"
 RATELIMIT_KEY_PREFIX = "ratelimit"
+
+# --- Webhooks -------------------------------------------------------------------------------
+# Each delivery: one POST with these timeouts, retried with exponential backoff (base doubling,
+# capped) up to WEBHOOK_MAX_ATTEMPTS; a subscription is disabled after
+# WEBHOOK_DISABLE_AFTER consecutive failed attempts and its owner is told by e-mail.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=3600)
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=15)
+WEBHOOK_KEEP_DAYS = env.int("WEBHOOK_KEEP_DAYS", default=30)  # the delivery log's memory
+# Deliveries go straight to the receiver unless this is set (then the usual *_proxy variables).
+WEBHOOK_USE_PROXY = env.bool("WEBHOOK_USE_PROXY", default=False)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

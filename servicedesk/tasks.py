@@ -25,3 +25,16 @@ def worker_heartbeat_task(self: Any) -> str:
 def idempotency_keys_expire_task() -> int:
     """Idempotent sweep: deletes Idempotency-Keys past their 24 hours, in bounded batches."""
     return idempotency.expire()
+
+
+@shared_task(time_limit=60, soft_time_limit=50, acks_late=True)
+def outbox_relay_task() -> int:
+    """The outbox sweep (beat, every few seconds): publish what is due, a bounded batch at a
+    time, and prune what was sent long ago. Idempotent: sent rows no longer match."""
+    from django.conf import settings
+
+    from . import outbox
+
+    published = outbox.relay()
+    outbox.prune_sent(older_than=settings.OUTBOX_KEEP_SENT)
+    return published

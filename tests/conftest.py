@@ -251,3 +251,84 @@ def _api_responses_match_the_schema(
         return response
 
     monkeypatch.setattr(Client, "request", checked)
+
+
+# --- A Redis of our own, to stop and start (never the shared one) --------------------------
+class OwnRedis:
+    """A redis-server on a free loopback port, for tests that take the broker away."""
+
+    def __init__(self, directory: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.directory = directory
+        self.process: Any = None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        import subprocess
+        import time
+
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",  # like the compose file: what the broker holds survives a restart
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not tcp_open("127.0.0.1", self.port):
+            if time.monotonic() > deadline:
+                raise RuntimeError("own redis-server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Any:
+    """Our own Redis, with the Celery app's broker pointed at it for the test."""
+    require(shutil.which("redis-server") is not None, "redis-server")
+    from servicedesk.celery import app as celery_app
+
+    redis = OwnRedis(tmp_path)
+    redis.start()
+    saved = {
+        key: celery_app.conf.get(key)
+        for key in ("broker_read_url", "broker_write_url", "broker_transport_options")
+    }
+    celery_app.conf.broker_read_url = redis.url
+    celery_app.conf.broker_write_url = redis.url
+    celery_app.conf.broker_transport_options = {
+        "visibility_timeout": 3,
+        "unacked_restore_interval": 1,
+        "unacked_restore_throttle": 1,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+    }
+    # Pooled connections point at the shared broker: set them aside for the test's own.
+    pools = celery_app._pool, celery_app.amqp._producer_pool
+    celery_app._pool = celery_app.amqp._producer_pool = None
+    try:
+        yield redis
+    finally:
+        redis.stop()
+        for key, value in saved.items():
+            celery_app.conf[key] = value
+        if celery_app._pool is not None:
+            celery_app._pool.force_close_all()
+        celery_app._pool, celery_app.amqp._producer_pool = pools

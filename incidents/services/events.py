@@ -2,10 +2,10 @@
 
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
 
 from incidents.models import Incident, IncidentEvent, Problem, ProblemEvent
-from servicedesk import clock
+from servicedesk import clock, outbox
 
 
 def incident_event(
@@ -32,9 +32,15 @@ def incident_event(
         is_internal=internal,
     )
     if notify and not internal and not clock.is_pinned():
-        from incidents.tasks import incident_notify_task
+        from incidents.tasks import incident_notify_task, notify_key
 
-        transaction.on_commit(lambda: incident_notify_task.delay(event.pk))
+        outbox.enqueue(incident_notify_task, args=[event.pk], key=notify_key(event.pk))
+    if not clock.is_pinned():
+        _publish(
+            event,
+            key=f"incident-event:{event.pk}",
+            subject={"incident": _incident_summary(incident)},
+        )
     return event
 
 
@@ -48,7 +54,7 @@ def problem_event(
     reason: str = "",
     payload: dict[str, Any] | None = None,
 ) -> ProblemEvent:
-    return ProblemEvent.objects.create(
+    event = ProblemEvent.objects.create(
         problem=problem,
         type=type,
         actor=actor,
@@ -58,3 +64,60 @@ def problem_event(
         reason=reason,
         payload=payload or {},
     )
+    if not clock.is_pinned():
+        _publish(
+            event,
+            key=f"problem-event:{event.pk}",
+            subject={"problem": _problem_summary(problem)},
+        )
+    return event
+
+
+# --- webhooks: every event, in its transaction, to the subscriptions that want it -----------
+def _publish(event: IncidentEvent | ProblemEvent, *, key: str, subject: dict[str, Any]) -> None:
+    from webhooks.services import webhook_publish
+
+    internal = bool(getattr(event, "is_internal", False))
+    webhook_publish(
+        event_type=event.type,
+        event_key=key,
+        occurred_at=event.created_at,
+        internal=internal,
+        data={
+            "event": {
+                "id": event.pk,
+                "type": event.type,
+                "actor": event.actor_name,
+                "from_status": event.from_status,
+                "to_status": event.to_status,
+                "reason": event.reason,
+                "internal": internal,
+                "details": event.payload,
+            },
+            **subject,
+        },
+    )
+
+
+def _incident_summary(incident: Incident) -> dict[str, Any]:
+    return {
+        "id": incident.pk,
+        "ref": incident.ref,
+        "title": incident.title,
+        "status": incident.status,
+        "priority": incident.priority,
+        "team_id": incident.team_id,
+        "assignee_id": incident.assignee_id,
+        "requester_id": incident.requester_id,
+        "url": f"{settings.SITE_URL}/api/v1/incidents/{incident.pk}/",
+    }
+
+
+def _problem_summary(problem: Problem) -> dict[str, Any]:
+    return {
+        "id": problem.pk,
+        "ref": problem.ref,
+        "title": problem.title,
+        "status": problem.status,
+        "url": f"{settings.SITE_URL}/api/v1/problems/{problem.pk}/",
+    }
