@@ -140,11 +140,16 @@ def test_transition_permission_matrix(
 
 
 @pytest.mark.parametrize(
-    ("action", "source"),
-    [("start", "new"), ("resume", "assigned"), ("close", "in_progress"), ("reopen", "closed")],
+    ("action", "source", "message"),
+    [
+        ("start", "new", "Cannot start an incident that is new."),
+        ("resume", "assigned", "Cannot resume an incident that is assigned."),
+        ("close", "in_progress", "Cannot close an incident that is in progress."),
+        ("reopen", "closed", "Cannot reopen an incident that is closed."),
+    ],
 )
 def test_transition_from_the_wrong_status_is_409(
-    api: Any, build: Any, requester: Any, analyst: Any, action: str, source: str
+    api: Any, build: Any, requester: Any, analyst: Any, action: str, source: str, message: str
 ) -> None:
     incident = build(source)
     before = state(incident)
@@ -153,6 +158,7 @@ def test_transition_from_the_wrong_status_is_409(
     response = api(who).post(url(incident, action), body, format="json")
     assert response.status_code == 409
     assert response.json()["code"] == "state.transition_not_allowed"
+    assert response.json()["message"] == message
     assert state(incident) == before
 
 
@@ -894,6 +900,8 @@ def test_problem_guards_and_wrong_status(api: Any, analyst: Any) -> None:
     assert guarded.json()["code"] == "guard_failed.known_error_root_cause"
     wrong = client.post(f"/api/v1/problems/{problem.pk}/close/")
     assert wrong.status_code == 409 and wrong.json()["code"] == "state.transition_not_allowed"
+    assert wrong.json()["message"] == "Cannot close a problem that is new."
+    assert guarded.json()["message"] == "A known error needs its root cause recorded."
     problem.refresh_from_db()
     assert problem.status == "new"
     assert ProblemEvent.objects.filter(problem=problem).count() == 1

@@ -331,7 +331,7 @@ def test_transition_not_allowed_from_state_is_409(
     client.force_login(analyst)
     response = client.post(f"/incidents/{done.pk}/start/")
     assert response.status_code == 409
-    assert "Cannot start" in response.content.decode()
+    assert "Cannot start an incident that is closed." in response.content.decode()
 
 
 def test_buttons_follow_the_transition_table_and_the_viewer(

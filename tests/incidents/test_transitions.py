@@ -36,6 +36,28 @@ EXPECTED = {
 }
 
 
+# The words a person reads when a transition is refused, also written out by hand.
+ACTION_WORDS = {
+    "assign": "assign",
+    "start": "start",
+    "pend": "put on hold",
+    "resume": "resume",
+    "resolve": "resolve",
+    "close": "close",
+    "reopen": "reopen",
+    "cancel": "cancel",
+}
+STATUS_WORDS = {
+    "new": "new",
+    "assigned": "assigned",
+    "in_progress": "in progress",
+    "pending": "pending",
+    "resolved": "resolved",
+    "closed": "closed",
+    "cancelled": "cancelled",
+}
+
+
 def test_state_graph_matches_the_expected_pairs() -> None:
     assert INCIDENT.pairs() == {(src, dst) for (src, _a), dst in EXPECTED.items()}
 
@@ -78,6 +100,9 @@ def test_every_status_action_pair(
         with pytest.raises(TransitionNotAllowed) as refused:
             _run(action, incident, requester, analyst, team)
         assert refused.value.status == 409
+        assert refused.value.message == (
+            f"Cannot {ACTION_WORDS[action]} an incident that is {STATUS_WORDS[status]}."
+        )
         incident.refresh_from_db()
         assert incident.status == status
         assert IncidentEvent.objects.filter(incident=incident).count() == events_before
