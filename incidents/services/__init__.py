@@ -16,6 +16,7 @@ from .lifecycle import (
     incident_close,
     incident_create,
     incident_edit,
+    incident_merge,
     incident_pend,
     incident_reopen,
     incident_resolve,
@@ -24,6 +25,8 @@ from .lifecycle import (
     incident_triage,
 )
 from .problems import (
+    incident_join_known_error,
+    incident_unlink_problem,
     problem_close,
     problem_create,
     problem_investigate,
@@ -33,8 +36,17 @@ from .problems import (
     problem_resolve,
     problem_update,
 )
+from .replies import (
+    canned_reply_create,
+    canned_reply_delete,
+    canned_reply_update,
+    may_manage_canned_replies,
+)
 
 __all__ = [
+    "canned_reply_create",
+    "canned_reply_delete",
+    "canned_reply_update",
     "incident_assign",
     "incident_attach",
     "incident_autoclose_due",
@@ -44,6 +56,8 @@ __all__ = [
     "incident_comment",
     "incident_create",
     "incident_edit",
+    "incident_join_known_error",
+    "incident_merge",
     "incident_pend",
     "incident_rate",
     "incident_reopen",
@@ -51,7 +65,9 @@ __all__ = [
     "incident_resume",
     "incident_start",
     "incident_triage",
+    "incident_unlink_problem",
     "incident_watch",
+    "may_manage_canned_replies",
     "problem_close",
     "problem_create",
     "problem_investigate",

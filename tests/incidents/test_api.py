@@ -224,7 +224,7 @@ def test_take_assigns_to_self(
     body = api(analyst).post(url(incident, "take")).json()
     assert body["assignee"]["id"] == analyst.pk
     assert body["team"]["id"] == team.pk
-    assert body["allowed_actions"] == ["assign", "start", "resolve", "cancel"]
+    assert body["allowed_actions"] == ["assign", "start", "resolve", "cancel", "merge"]
     # allowed_actions is per viewer: another team's analyst may do nothing, the requester cancel
     detail = f"/api/v1/incidents/{incident.pk}/"
     assert api(other_analyst).get(detail).json()["allowed_actions"] == []
@@ -742,7 +742,9 @@ def test_problem_list_query_count_is_constant(
         problem = make_problem(
             analyst, title=f"Problem {n}", owner_team=team, services=[desk_service, other_service]
         )
-        services.problem_link_incidents(problem=problem, actor=analyst, incident_ids=[incident.pk])
+        services.problem_link_incidents(
+            problem=problem, actor=analyst, incident_ids=[incident.pk], move=True
+        )
     client = api(fresh(analyst))
     with django_assert_num_queries(ROLE_QUERIES + 3):  # count, page, services prefetch
         response = client.get("/api/v1/problems/?page_size=50")

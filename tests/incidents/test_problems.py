@@ -91,9 +91,17 @@ def test_incident_linked_after_publication_gets_the_workaround(
     problem = make_problem(analyst)
     services.problem_publish_workaround(problem=problem, actor=analyst, workaround="Reboot")
     late = make_incident(requester)
-    services.problem_link_incidents(problem=problem, actor=analyst, incident_ids=[late.pk])
+    quiet = make_incident(requester)
+    services.problem_link_incidents(
+        problem=problem, actor=analyst, incident_ids=[late.pk], send_workaround=True
+    )
     late.refresh_from_db()
     assert late.workaround == "Reboot" and late.problem == problem
+    # Not confirmed: linked, but nothing is sent.
+    services.problem_link_incidents(problem=problem, actor=analyst, incident_ids=[quiet.pk])
+    quiet.refresh_from_db()
+    assert quiet.workaround == "" and quiet.problem == problem
+    assert not quiet.events.filter(type="incident.workaround_published").exists()
 
 
 def test_link_refuses_unknown_ids_and_closed_problems(requester: Any, analyst: Any) -> None:

@@ -11,10 +11,10 @@ from incidents.models import Incident, IncidentEvent
 from incidents.transitions import INCIDENT
 from servicedesk.errors import TransitionNotAllowed
 
-from .factories import incident_in
+from .factories import incident_in, make_incident
 
 STATUSES = [s.value for s in IncidentStatus]
-ACTIONS = ["assign", "start", "pend", "resume", "resolve", "close", "reopen", "cancel"]
+ACTIONS = ["assign", "start", "pend", "resume", "resolve", "close", "reopen", "cancel", "merge"]
 
 # Written out by hand, independently of incidents/transitions.py.
 EXPECTED = {
@@ -33,6 +33,10 @@ EXPECTED = {
     ("assigned", "cancel"): "cancelled",
     ("in_progress", "cancel"): "cancelled",
     ("pending", "cancel"): "cancelled",
+    ("new", "merge"): "closed",
+    ("assigned", "merge"): "closed",
+    ("in_progress", "merge"): "closed",
+    ("pending", "merge"): "closed",
 }
 
 
@@ -46,6 +50,7 @@ ACTION_WORDS = {
     "close": "close",
     "reopen": "reopen",
     "cancel": "cancel",
+    "merge": "merge",
 }
 STATUS_WORDS = {
     "new": "new",
@@ -85,6 +90,9 @@ def _run(action: str, incident: Incident, requester: Any, analyst: Any, team: An
         return services.incident_reopen(incident=incident, actor=requester, reason="Again")
     if action == "cancel":
         return services.incident_cancel(incident=incident, actor=requester, reason="Not needed")
+    if action == "merge":
+        kept = make_incident(requester, title="The one we keep")
+        return services.incident_merge(incident=incident, into=kept, actor=analyst)
     raise AssertionError(action)
 
 
