@@ -15,7 +15,12 @@ from servicedesk.errors import ValidationFailed
 
 from . import access
 from .choices import OPEN_PROBLEM_STATUSES, OPEN_STATUSES, IncidentStatus
-from .filtersets import IncidentFilterSet, ProblemFilterSet
+from .filtersets import (
+    CannedReplyFilterSet,
+    IncidentFilterSet,
+    KnownErrorFilterSet,
+    ProblemFilterSet,
+)
 from .models import (
     CannedReply,
     Incident,
@@ -221,9 +226,9 @@ def title_words(text: str) -> list[str]:
     return words[:8]
 
 
-def known_error_list(*, user: User, service_id: Any = None, q: str = "") -> QuerySet[Problem]:
+def known_error_list(*, user: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Problem]:
     """Open problems with a published workaround: what every signed-in person may read (the
-    title, services and workaround; never root cause or internal notes)."""
+    title, services and workaround; never the root cause or internal notes)."""
     qs = (
         Problem.objects.filter(
             status__in=OPEN_PROBLEM_STATUSES, workaround_published_at__isnull=False
@@ -231,11 +236,10 @@ def known_error_list(*, user: User, service_id: Any = None, q: str = "") -> Quer
         .exclude(workaround="")
         .prefetch_related(Prefetch("services", queryset=BusinessService.objects.order_by("name")))
     )
-    if service_id:
-        qs = qs.filter(services__id=service_id)
-    for word in title_words(q):
-        qs = qs.filter(Q(title__icontains=word) | Q(workaround__icontains=word))
-    return qs.order_by("-workaround_published_at", "-pk")
+    filterset = KnownErrorFilterSet(filters or {}, queryset=qs)
+    if not filterset.is_valid():
+        raise ValidationFailed("Some filters are not valid.", details=filterset.errors)
+    return filterset.qs.order_by("-workaround_published_at", "-pk")
 
 
 def known_error_matches(*, user: User, service_id: Any = None, title: str = "") -> list[Problem]:
@@ -271,13 +275,17 @@ def known_error_get(*, user: User, pk: Any) -> Problem:
 
 
 # --- canned replies, for analysts ------------------------------------------------------------
-def canned_reply_list(*, user: User, team_id: Any = None) -> QuerySet[CannedReply]:
+def canned_reply_list(
+    *, user: User, filters: Mapping[str, Any] | None = None
+) -> QuerySet[CannedReply]:
+    """Every team's replies, for analysts (a requester sees none)."""
     if not access.is_agent(user):
         return CannedReply.objects.none()
     qs = CannedReply.objects.select_related("team", "created_by")
-    if team_id:
-        qs = qs.filter(team_id=team_id)
-    return qs.order_by("team__name", "title", "pk")
+    filterset = CannedReplyFilterSet(filters or {}, queryset=qs)
+    if not filterset.is_valid():
+        raise ValidationFailed("Some filters are not valid.", details=filterset.errors)
+    return filterset.qs.order_by("team__name", "title", "pk")
 
 
 def canned_replies_for(*, user: User, incident: Incident) -> list[CannedReply]:

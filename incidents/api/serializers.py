@@ -11,9 +11,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents import access
-from incidents.choices import Level, PendingReason, ResolutionCode
+from incidents.choices import ON_BEHALF_CHANNELS, Channel, Level, PendingReason, ResolutionCode
 from incidents.guards import Ctx
 from incidents.models import (
+    CannedReply,
     Category,
     Incident,
     IncidentAttachment,
@@ -283,6 +284,12 @@ class IncidentCreateInputSerializer(InputSerializer):
         source="team", queryset=_teams(), required=False, allow_null=True
     )
     is_major = serializers.BooleanField(default=False)
+    channel = serializers.ChoiceField(
+        choices=[(Channel.API.value, Channel.API.label)]
+        + [(c.value, c.label) for c in ON_BEHALF_CHANNELS],
+        default=Channel.API,
+        help_text="How the caller reached the desk, when an analyst logs on their behalf.",
+    )
 
 
 class IncidentUpdateInputSerializer(InputSerializer):
@@ -419,6 +426,15 @@ class ProblemUpdateInputSerializer(InputSerializer):
 
 
 class LinkIncidentsInputSerializer(InputSerializer):
+    move = serializers.BooleanField(
+        default=False,
+        help_text="Confirm moving incidents that are linked to another problem (else 409).",
+    )
+    send_workaround = serializers.BooleanField(
+        default=False,
+        help_text="Send the problem's published workaround to the linked open incidents (only "
+        "when true).",
+    )
     incident_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=500
     )
@@ -435,3 +451,65 @@ class KnownErrorInputSerializer(InputSerializer):
 class ProblemResolveInputSerializer(InputSerializer):
     permanent_fix = serializers.CharField(allow_blank=True, default="")
     fix_change_ref = serializers.CharField(allow_blank=True, default="", max_length=20)
+
+
+class MergeInputSerializer(InputSerializer):
+    into_id = serializers.IntegerField(min_value=1, help_text="The incident that is kept.")
+    note = serializers.CharField(allow_blank=True, default="", max_length=2000)
+
+
+class UnlinkProblemInputSerializer(InputSerializer):
+    reason = serializers.CharField(allow_blank=True, default="", max_length=2000)
+
+
+# --- known errors ------------------------------------------------------------------------------
+class KnownErrorSerializer(serializers.ModelSerializer):
+    """What everyone may read of a problem with a published workaround."""
+
+    ref = serializers.CharField(read_only=True)
+    services = ServiceBriefSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Problem
+        fields = [
+            "id",
+            "ref",
+            "title",
+            "status",
+            "services",
+            "workaround",
+            "workaround_published_at",
+        ]
+        read_only_fields = fields
+
+
+# --- canned replies ----------------------------------------------------------------------------
+class CannedReplySerializer(serializers.ModelSerializer):
+    team = TeamBriefSerializer(read_only=True)
+    created_by = UserBriefSerializer(read_only=True)
+
+    class Meta:
+        model = CannedReply
+        fields = [
+            "id",
+            "team",
+            "title",
+            "body",
+            "is_active",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class CannedReplyCreateInputSerializer(InputSerializer):
+    team_id = serializers.PrimaryKeyRelatedField(source="team", queryset=_teams())
+    title = serializers.CharField(max_length=120)
+    body = serializers.CharField(max_length=5000)
+
+
+class CannedReplyUpdateInputSerializer(InputSerializer):
+    title = serializers.CharField(max_length=120, required=False)
+    body = serializers.CharField(max_length=5000, required=False)
+    is_active = serializers.BooleanField(required=False)

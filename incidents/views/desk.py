@@ -82,11 +82,14 @@ def people_search(request: HttpRequest) -> HttpResponse:
 def known_error_list(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     form = KnownErrorFilterForm(request.GET)
-    service_id, q = None, ""
+    filters: dict[str, Any] = {}
     if form.is_valid():
         service = form.cleaned_data.get("service")
-        service_id, q = (service.pk if service else None), form.cleaned_data.get("q") or ""
-    page = paginate(request, selectors.known_error_list(user=user, service_id=service_id, q=q))
+        filters = {
+            "q": form.cleaned_data.get("q") or "",
+            "service_id": service.pk if service else "",
+        }
+    page = paginate(request, selectors.known_error_list(user=user, filters=filters))
     return render(request, "incidents/known_errors.html", {"form": form, "page": page})
 
 
@@ -142,7 +145,10 @@ def canned_reply_list(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"Canned reply “{reply.title}” saved for {reply.team}.")
                 return redirect("canned-reply-list")
-    replies = selectors.canned_reply_list(user=user, team_id=request.GET.get("team") or None)
+    team_id = request.GET.get("team", "")
+    replies = selectors.canned_reply_list(
+        user=user, filters={"team_id": team_id} if team_id.isdigit() else {}
+    )
     manageable = set(teams.values_list("pk", flat=True))
     context = {
         "form": form if manageable else None,
