@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -13,6 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from incidents import selectors, services
+from incidents.guards import Ctx
+from incidents.transitions import INCIDENT
 from incidents.api.serializers import (
     AssignInputSerializer,
     AttachmentInputSerializer,
@@ -241,6 +244,12 @@ class IncidentViewSet(ApiViewSet):
     @action(detail=True, methods=["post"])
     def merge(self, request: Request, pk: str) -> Response:
         user = request_user(request)
+        incident = self._incident()
+        refusal = INCIDENT.refusal(
+            incident.status, "merge", Ctx(obj=incident, actor=user, now=timezone.now())
+        )
+        if refusal is not None:  # who may merge and from which state, before the input
+            raise refusal
         data = valid(MergeInputSerializer, request.data)
         try:
             kept = selectors.incident_get(user=user, pk=data["into_id"])
@@ -250,7 +259,7 @@ class IncidentViewSet(ApiViewSet):
                 details={"into_id": ["unknown"]},
             ) from None
         incident = services.incident_merge(
-            incident=self._incident(), into=kept, actor=user, note=data["note"]
+            incident=incident, into=kept, actor=user, note=data["note"]
         )
         return self._out(incident)
 
