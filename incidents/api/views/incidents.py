@@ -14,8 +14,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from incidents import selectors, services
-from incidents.guards import Ctx
-from incidents.transitions import INCIDENT
 from incidents.api.serializers import (
     AssignInputSerializer,
     AttachmentInputSerializer,
@@ -38,7 +36,9 @@ from incidents.api.serializers import (
 )
 from incidents.downloads import attachment_response
 from incidents.filtersets import IncidentFilterSet
+from incidents.guards import Ctx
 from incidents.models import Incident
+from incidents.transitions import INCIDENT
 from org.roles import request_user
 from servicedesk.api import ApiViewSet, error_responses, no_input
 from servicedesk.errors import ValidationFailed
