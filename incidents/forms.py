@@ -4,6 +4,7 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from org.models import BusinessService, Team, User
@@ -18,6 +19,7 @@ from .choices import (
     ProblemStatus,
     ResolutionCode,
 )
+from .filekinds import allowed_in_words
 from .models import Category, Incident, Problem
 from .models.incidents import DESCRIPTION_MAX, TITLE_MAX
 
@@ -118,12 +120,14 @@ class ReportForm(forms.Form):
     attachment = forms.FileField(
         label="Screenshot or file (optional)",
         required=False,
-        help_text="Images, PDF, text, CSV, ZIP or Office documents.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["service"].queryset = active_services()  # type: ignore[attr-defined]
+        self.fields[
+            "attachment"
+        ].help_text = f"You can attach {allowed_in_words(settings.ATTACHMENT_TYPES)}."
 
     def impact_urgency(self) -> tuple[int, int]:
         return SEVERITY[self.cleaned_data["severity"]]

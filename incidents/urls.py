@@ -12,6 +12,7 @@ urlpatterns = [
     path("known-errors/match/", desk.known_error_matches, name="known-error-matches"),
     path("canned-replies/", desk.canned_reply_list, name="canned-reply-list"),
     path("canned-replies/<int:pk>/", desk.canned_reply_edit, name="canned-reply-edit"),
+    path("priority-matrix/", desk.priority_matrix, name="priority-matrix"),
     path("incidents/<int:pk>/", views.incident_detail, name="incident-detail"),
     path(
         "incidents/<int:pk>/attachments/<int:aid>/",

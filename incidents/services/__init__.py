@@ -2,6 +2,7 @@
 transaction, locks the row, checks the transition table and the guards, saves the changed
 fields, appends its event in the same transaction and schedules side effects on commit."""
 
+from .config import priority_matrix_update
 from .conversation import (
     incident_attach,
     incident_comment,
@@ -68,6 +69,7 @@ __all__ = [
     "incident_unlink_problem",
     "incident_watch",
     "may_manage_canned_replies",
+    "priority_matrix_update",
     "problem_close",
     "problem_create",
     "problem_investigate",

@@ -9,7 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from incidents import selectors, services
+from incidents.choices import Level, Priority
 from incidents.forms import CannedReplyForm, KnownErrorFilterForm, LogCallForm
+from org.choices import Role
 from org.models import Team, User
 from org.roles import request_user
 from servicedesk.errors import DomainError, PermissionDenied
@@ -217,3 +219,52 @@ def canned_reply_text(user: User, incident: Any, pk: Any) -> str:
     except StopIteration:
         raise Http404("No such canned reply for this ticket.") from None
     return fill(reply.body, values_for(incident, user))
+
+
+# --- the priority matrix, as a grid (admins) ------------------------------------------------
+@login_required
+@require_http_methods(["GET", "POST"])
+def priority_matrix(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
+    if Role.ADMIN not in user.roles:
+        raise PermissionDenied("Only admins change the priority matrix.")
+    current = selectors.priority_matrix()
+    status, errors = 200, ""
+    values = dict(current)
+    if request.method == "POST":
+        cells: dict[tuple[int, int], int] = {}
+        for impact in Level.values:
+            for urgency in Level.values:
+                raw = request.POST.get(f"cell-{impact}-{urgency}", "")
+                if raw.isdigit():
+                    cells[(impact, urgency)] = int(raw)
+        values.update(cells)
+        try:
+            changed = services.priority_matrix_update(actor=user, cells=cells)
+        except DomainError as exc:
+            status, errors = exc.status, exc.message
+        else:
+            messages.success(
+                request,
+                f"Priority matrix saved: {changed} cell{'' if changed == 1 else 's'} changed. "
+                "New and re-triaged incidents use it.",
+            )
+            return redirect("priority-matrix")
+    rows = [
+        {
+            "impact": impact,
+            "label": label,
+            "cells": [
+                {"urgency": urgency, "priority": values.get((impact, urgency))}
+                for urgency in Level.values
+            ],
+        }
+        for impact, label in Level.choices
+    ]
+    context = {
+        "rows": rows,
+        "urgencies": Level.choices,
+        "priorities": Priority.choices,
+        "error": errors,
+    }
+    return render(request, "incidents/priority_matrix.html", context, status=status)

@@ -415,3 +415,114 @@ def test_my_tickets_keeps_status_and_expected_fix_on_phones(client: Client, requ
     head = body[body.index("<thead>") : body.index("</thead>")]
     assert "<th>Status</th>" in head and "<th>Expected fix</th>" in head  # never hidden
     assert '<th class="opt">Priority</th>' in head  # hidden below 760px by the stylesheet
+
+
+# --- words: file kinds, durations, the priority matrix -------------------------------------
+def test_report_form_names_allowed_file_kinds_in_plain_words(
+    client: Client, requester: Any, settings: Any, tmp_path: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(requester)
+    form = text(client.get("/incidents/new/"))
+    allowed = (
+        "pictures (PNG, JPEG, GIF or WebP), PDF documents, text files, CSV files, ZIP archives, "
+        "JSON files, Word documents and Excel workbooks"
+    )
+    assert f"You can attach {allowed}." in form
+    response = client.post(
+        "/incidents/new/",
+        {
+            "title": "Installer fails",
+            "description": "See the file.",
+            "severity": "minor",
+            "known_errors_shown": "1",
+            "attachment": SimpleUploadedFile("setup.exe", b"MZ", "application/octet-stream"),
+        },
+    )
+    assert response.status_code == 400
+    assert f"“setup.exe” is a program, which cannot be attached. You can attach {allowed}." in (
+        text(response)
+    )
+    assert "application/" not in text(response).split("<main")[1]
+    assert not Incident.objects.exists()
+
+
+def test_durations_read_and_typed_as_words(client: Client, admin_user: Any) -> None:
+    from datetime import timedelta
+
+    from incidents.models import ResolutionTarget
+
+    client.force_login(admin_user)
+    target = ResolutionTarget.objects.get(priority=1)
+    page = text(client.get(f"/admin/incidents/resolutiontarget/{target.pk}/change/"))
+    assert 'value="4 hours"' in page
+    saved = client.post(
+        f"/admin/incidents/resolutiontarget/{target.pk}/change/",
+        {"priority": 1, "resolve_within": "1 day 4 hours"},
+    )
+    assert saved.status_code == 302
+    target.refresh_from_db()
+    assert target.resolve_within == timedelta(hours=28)
+    bad = client.post(
+        f"/admin/incidents/resolutiontarget/{target.pk}/change/",
+        {"priority": 1, "resolve_within": "soon"},
+    )
+    assert bad.status_code == 200
+    assert "Write a duration such as “4 hours”, “3 days” or “1 day 4 hours”." in text(bad)
+    listing = text(client.get("/admin/incidents/resolutiontarget/"))
+    assert 'value="3 days"' in listing and 'value="1 day 4 hours"' in listing
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("4 hours", "4:00:00"),
+        ("3 days", "3 days, 0:00:00"),
+        ("1 day, 4 hours", "1 day, 4:00:00"),
+        ("1d 4h", "1 day, 4:00:00"),
+        ("90 minutes", "1:30:00"),
+        ("2 weeks", "14 days, 0:00:00"),
+    ],
+)
+def test_duration_words_round_trip(typed: str, expected: str) -> None:
+    from servicedesk.durations import format_duration, parse_duration_words
+
+    parsed = parse_duration_words(typed)
+    assert str(parsed) == expected
+    assert parse_duration_words(format_duration(parsed)) == parsed
+
+
+@pytest.mark.parametrize("typed", ["", "soon", "4", "4 fortnights", "hours 4", "4 hours later"])
+def test_duration_words_refuse_what_they_cannot_read(typed: str) -> None:
+    from servicedesk.durations import parse_duration_words
+
+    with pytest.raises(ValueError):
+        parse_duration_words(typed)
+
+
+def test_priority_matrix_is_edited_as_a_grid(
+    client: Client, admin_user: Any, analyst: Any, requester: Any
+) -> None:
+    from incidents.selectors import priority_matrix
+
+    client.force_login(admin_user)
+    page = text(client.get("/priority-matrix/"))
+    assert page.count("<select") == 16 and "Impact ↓ · Urgency →" in page
+    assert "Edit as an impact × urgency grid" in text(client.get("/admin/incidents/priorityrule/"))
+    grid = {f"cell-{i}-{u}": str(p) for (i, u), p in priority_matrix().items()}
+    grid["cell-4-4"] = "3"
+    saved = client.post("/priority-matrix/", grid)
+    assert saved.status_code == 302
+    assert "Priority matrix saved: 1 cell changed." in text(client.get(saved["Location"]))
+    assert priority_matrix()[(4, 4)] == 3
+    del grid["cell-1-1"]
+    incomplete = client.post("/priority-matrix/", grid)
+    assert incomplete.status_code == 400
+    assert "The matrix needs every cell; missing: impact 1 with urgency 1." in text(incomplete)
+    for who in (analyst, requester):
+        client.force_login(who)
+        denied = client.get("/priority-matrix/")
+        assert denied.status_code == 403
+        assert "Only admins change the priority matrix." in text(denied)
