@@ -510,7 +510,8 @@ def test_priority_matrix_is_edited_as_a_grid(
     client.force_login(admin_user)
     page = text(client.get("/priority-matrix/"))
     assert page.count("<select") == 16 and "Impact ↓ · Urgency →" in page
-    assert "Edit as an impact × urgency grid" in text(client.get("/admin/incidents/priorityrule/"))
+    admin_list = text(client.get("/admin/incidents/priorityrule/"))
+    assert "Edit as an impact \N{MULTIPLICATION SIGN} urgency grid" in admin_list
     grid = {f"cell-{i}-{u}": str(p) for (i, u), p in priority_matrix().items()}
     grid["cell-4-4"] = "3"
     saved = client.post("/priority-matrix/", grid)
