@@ -168,7 +168,9 @@ def problem_close(*, problem: Problem, actor: User) -> Problem:
     return locked
 
 
-def _give_workaround(incident: Incident, problem: Problem, actor: User) -> None:
+def _give_workaround(
+    incident: Incident, problem: Problem, actor: User, *, me_too: bool = False
+) -> None:
     incident.workaround = problem.workaround
     incident.save(update_fields=["workaround", "updated_at"])
     incident_event(
@@ -176,7 +178,7 @@ def _give_workaround(incident: Incident, problem: Problem, actor: User) -> None:
         "incident.workaround_published",
         actor=actor,
         reason=problem.workaround,
-        payload={"problem_id": problem.pk, "problem": problem.ref},
+        payload={"problem_id": problem.pk, "problem": problem.ref, "me_too": me_too},
         notify=True,
     )
 
@@ -337,7 +339,7 @@ def incident_join_known_error(*, incident: Incident, problem: Problem, actor: Us
             "me_too": True,
         },
     )
-    _give_workaround(incident, locked_problem, actor)
+    _give_workaround(incident, locked_problem, actor, me_too=True)
     problem_event(
         locked_problem,
         "problem.incidents_linked",

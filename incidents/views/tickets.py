@@ -51,6 +51,8 @@ from .timeline import build_timeline
 def incident_new(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     form = ReportForm(request.POST or None, request.FILES or None)
+    if request.POST.get("me_too"):  # "me too" needs no story: the known error tells it
+        form.fields["description"].required = False
     status = 200
     matches: list[Any] = []
     if request.method == "POST":
@@ -132,7 +134,7 @@ ACTION_LABELS = {
     "close": "Confirm & close",
     "reopen": "Reopen",
     "cancel": "Cancel ticket",
-    "merge": "Merge into…",
+    "merge": "Merge into",
 }
 
 

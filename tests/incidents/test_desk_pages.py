@@ -151,6 +151,21 @@ def test_report_without_javascript_shows_known_errors_before_sending(
     assert Incident.objects.order_by("-pk").first().problem is None  # type: ignore[union-attr]
 
 
+def test_me_too_needs_no_description(
+    client: Client, requester: Any, analyst: Any, service: Any
+) -> None:
+    known = published(analyst, title="Outlook crashes on start", services=[service])
+    client.force_login(requester)
+    response = client.post(
+        "/incidents/new/",
+        {"title": "Outlook crashes", "severity": "slow", "me_too": known.pk},
+    )
+    assert response.status_code == 302
+    assert Incident.objects.get().problem == known
+    without = client.post("/incidents/new/", {"title": "Chair", "severity": "slow"})
+    assert without.status_code == 400 and Incident.objects.count() == 1
+
+
 def test_report_with_no_match_is_sent_at_once(client: Client, requester: Any) -> None:
     client.force_login(requester)
     response = client.post(
