@@ -288,7 +288,8 @@ class IncidentCreateInputSerializer(InputSerializer):
         choices=[(Channel.API.value, Channel.API.label)]
         + [(c.value, c.label) for c in ON_BEHALF_CHANNELS],
         default=Channel.API,
-        help_text="How the caller reached the desk, when an analyst logs on their behalf.",
+        help_text="How the caller reached the desk, when an analyst logs on their behalf "
+        "(analysts only; a requester's own report is always api).",
     )
 
 
