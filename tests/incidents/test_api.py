@@ -110,6 +110,26 @@ TRANSITIONS: dict[str, tuple[str, Callable[[Any], dict[str, Any]], str, dict[str
 }
 
 
+def _forbidden(action: str, who: str) -> str:
+    if action == "close":
+        return (
+            "An incident is closed when its requester confirms the fix (or automatically "
+            "after 5 days)."
+        )
+    if action in {"reopen", "cancel"}:
+        return "Only the requester or someone working the incident may do this."
+    return "Only the assignee, the incident's team, its lead or an admin may do this."
+
+
+# The whole sentence a person reads for each refusal of the matrix.
+REFUSALS: dict[int, Callable[[str, str], str]] = {
+    401: lambda action, who: "Authentication credentials were not provided.",
+    403: _forbidden,
+    404: lambda action, who: "No such incident, or it is not visible to you.",
+    409: lambda action, who: "Root is not a member of Desk; choose one of their teams too.",
+}
+
+
 @pytest.mark.parametrize(
     ("action", "who", "expected"), matrix({a: t[3] for a, t in TRANSITIONS.items()})
 )
@@ -137,6 +157,8 @@ def test_transition_permission_matrix(
     else:
         assert set(response.json()) >= {"code", "message"}
         assert state(incident) == before  # a refusal changes nothing
+        if expected in REFUSALS:
+            assert response.json()["message"] == REFUSALS[expected](action, who)
 
 
 @pytest.mark.parametrize(
