@@ -174,3 +174,59 @@ def test_analyst_merges_a_duplicate(
     expect(page.locator(".at-a-glance")).to_contain_text("In progress")
     expect(page.locator(".at-a-glance")).to_contain_text("Analyst")
     screenshot(f"{width}-3-requester-follows-kept")
+
+
+def test_bulk_link_shows_each_row_then_a_canned_reply_goes_into_the_reply_box(
+    live_server: Any,
+    page: Any,
+    requester: Any,
+    analyst: Any,
+    manager: Any,
+    team: Any,
+    service: Any,
+    screenshot: Any,
+) -> None:
+    page.set_viewport_size(SIZES["desktop"])
+    old = make_problem(analyst, title="Old suspicion")
+    problem = make_problem(analyst, title="Mail relay queue full")
+    services.problem_publish_workaround(
+        problem=problem, actor=analyst, workaround="Send large files through the share instead."
+    )
+    first = make_incident(requester, title="Mail stuck in outbox", service=service)
+    second = make_incident(requester, title="Cannot send attachments", service=service)
+    services.problem_link_incidents(problem=old, actor=analyst, incident_ids=[second.pk])
+    services.canned_reply_create(
+        actor=manager,
+        team=team,
+        title="Known error",
+        body="Hi {requester_first_name}, {reference} is a known problem; see the workaround.",
+    )
+    sign_in(page, live_server, "analyst")
+    page.goto(f"{live_server.url}/queue/all/")
+    for incident in (first, second):
+        page.check(f"#row-{incident.pk} input[type=checkbox]")
+    page.select_option("#id_bulk-problem", value=str(problem.pk))
+    page.click("button[name=bulk-action][value=link]")
+    expect(page.locator("h1")).to_have_text(f"Link to {problem.ref}?")
+    plan = page.locator("table.link-plan")
+    expect(plan).to_contain_text("Will be linked. The requester will receive the workaround.")
+    expect(plan).to_contain_text(f"Moves from {old.ref} (Old suspicion).")
+    expect(page.locator("#wa-h")).to_have_text("The workaround that will be sent")
+    screenshot("1-bulk-link-preview")
+    assert Incident.objects.filter(problem=problem).count() == 0  # nothing yet
+    page.click("button:has-text('Move, link and send the workaround')")
+    expect(page.locator(".msg-success")).to_have_text(f"Linked 2 incident(s) to {problem.ref}.")
+    assert Incident.objects.filter(problem=problem).count() == 2
+    first.refresh_from_db()
+    assert first.workaround == "Send large files through the share instead."
+
+    page.goto(f"{live_server.url}/incidents/{first.pk}/")
+    page.fill("#id_comment-body", "Thanks for reporting.")
+    page.select_option("#canned-select", label="Desk: Known error")
+    page.click(".canned-pick button")  # htmx swaps the reply box, keeping what was typed
+    expect(page.locator("#id_comment-body")).to_have_value(
+        f"Thanks for reporting.\n\nHi Requester, {first.ref} is a known problem; "
+        "see the workaround."
+    )
+    expect(page.locator("#id_comment-visibility_1")).to_be_checked()  # a reply, not a note
+    screenshot("2-canned-reply-inserted")
