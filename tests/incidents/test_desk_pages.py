@@ -3,6 +3,7 @@ the report form ("me too"), canned replies, merge, unlink and the link previews,
 phone-width pages put first. Query budgets for the new lists."""
 
 import html
+import re
 from typing import Any
 
 import pytest
@@ -542,3 +543,29 @@ def test_priority_matrix_is_edited_as_a_grid(
         denied = client.get("/priority-matrix/")
         assert denied.status_code == 403
         assert "Only admins change the priority matrix." in text(denied)
+
+
+@pytest.mark.parametrize("rows", [2, 12])
+def test_canned_reply_page_query_count_is_constant(
+    client: Client,
+    team: Any,
+    other_team: Any,
+    manager: Any,
+    admin_user: Any,
+    rows: int,
+    django_assert_num_queries: Any,
+) -> None:
+    for n in range(rows):
+        services.canned_reply_create(
+            actor=admin_user, team=team if n % 2 else other_team, title=f"Reply {n}", body="x"
+        )
+    client.force_login(manager)
+    client.get("/canned-replies/")
+    # session, user, the roles for the menu (3), may-manage (Managers group), the teams they
+    # may write for (form choices + the id set), count, page
+    with django_assert_num_queries(10):
+        response = client.get("/canned-replies/")
+    assert response.status_code == 200
+    body = text(response)
+    assert body.count("<tr>") == rows + 1  # every team's replies are listed
+    assert len(re.findall(r'href="/canned-replies/\d+/"', body)) == rows // 2  # own team's editable
