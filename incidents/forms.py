@@ -502,7 +502,7 @@ class LogCallForm(forms.Form):
     requester = forms.ModelChoiceField(
         queryset=User.objects.none(),
         required=False,
-        widget=forms.RadioSelect,
+        widget=forms.HiddenInput,  # the page lists only the matches, as radios
         error_messages={"invalid_choice": "That person cannot be chosen; search again."},
     )
     channel = forms.ChoiceField(
