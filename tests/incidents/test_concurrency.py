@@ -45,7 +45,7 @@ def test_two_analysts_take_the_same_incident(require_postgres: Any, team: Any) -
     assert len(winners) == 1 and len(losers) == 1, outcomes
     assert losers[0].status == 409
     assert losers[0].code == "incident.assign.already_taken"
-    assert "was just taken by" in losers[0].message
+    assert losers[0].message == f"{incident.ref} was just taken by {winners[0].title()}."
     incident.refresh_from_db()
     assert incident.assignee.username == winners[0]
     assert incident.events.filter(type="incident.assigned").count() == 1
