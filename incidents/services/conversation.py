@@ -97,7 +97,9 @@ def _resume_on_reply(incident: Incident, actor: User) -> None:
 
 
 def _size(n: int) -> str:
-    return f"{n / (1024 * 1024):g} MB" if n >= 1024 * 1024 else f"{n / 1024:g} KB"
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):g} MB"
+    return f"{n / 1024:g} KB" if n >= 1024 else f"{n} bytes"
 
 
 def _sniffed_type(upload: UploadedFile) -> str:
