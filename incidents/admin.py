@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from servicedesk.durations import DurationWordsField
 
 from .models import (
+    CannedReply,
     Category,
     Incident,
     IncidentEvent,
@@ -103,3 +104,14 @@ class ProblemAdmin(ReadOnlyAdmin):
 class ProblemEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "problem", "type", "actor_name"]
     list_select_related = ["problem"]
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(ReadOnlyAdmin):
+    """Read-only: written on the Canned replies page or through the API (the services check
+    who may write for which team)."""
+
+    list_display = ["title", "team", "is_active", "created_by", "updated_at"]
+    list_filter = ["team", "is_active"]
+    list_select_related = ["team", "created_by"]
+    search_fields = ["title", "body"]

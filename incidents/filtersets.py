@@ -9,7 +9,7 @@ from django.utils import timezone
 from org.models import BusinessService, Team, User
 from servicedesk.feeds import ChangeFeedFilterSet
 
-from .choices import OPEN_STATUSES, IncidentStatus, Priority, ProblemStatus
+from .choices import OPEN_STATUSES, Channel, IncidentStatus, Priority, ProblemStatus
 from .models import CannedReply, Category, Incident, Problem
 
 ORDERING = (
@@ -45,6 +45,10 @@ class IncidentFilterSet(ChangeFeedFilterSet):
     problem_id = django_filters.ModelMultipleChoiceFilter(
         field_name="problem", queryset=Problem.objects.all()
     )
+    reported_by_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="reported_by", queryset=User.objects.all(), label="Logged by"
+    )
+    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices)
     is_major = django_filters.BooleanFilter()
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")

@@ -33,7 +33,16 @@ from .models import (
     ResolutionTarget,
 )
 
-LIST_RELATED = ("requester", "reported_by", "assignee", "team", "service", "category", "problem")
+LIST_RELATED = (
+    "requester",
+    "reported_by",
+    "assignee",
+    "team",
+    "service",
+    "category",
+    "problem",
+    "merged_into",
+)
 
 QUEUES = {
     "mine": "My work",

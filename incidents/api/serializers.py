@@ -79,6 +79,14 @@ class ProblemBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "ref", "title", "status"]
 
 
+class IncidentBriefSerializer(serializers.ModelSerializer):
+    ref = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = ["id", "ref", "title", "status"]
+
+
 # --- incidents: output -----------------------------------------------------------------------
 class IncidentSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(
@@ -107,6 +115,11 @@ class IncidentSerializer(serializers.ModelSerializer):
     )
     problem = serializers.SerializerMethodField(
         help_text="The linked problem; always null for requesters (problem management is internal)."
+    )
+    merged_into = IncidentBriefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The incident this duplicate was merged into (its requester follows that one).",
     )
     allowed_actions = serializers.SerializerMethodField(
         help_text="Transitions you may take now, given the status and who you are (their input "
@@ -139,6 +152,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "resolution_code",
             "resolution_notes",
             "problem",
+            "merged_into",
             "reopened_count",
             "created_at",
             "updated_at",

@@ -324,3 +324,26 @@ def test_schema_documents_the_desk_endpoints(api: Any, requester: Any) -> None:
     assert "409" in paths["/api/v1/incidents/{id}/unlink-problem/"]["post"]["responses"]
     assert "200" in paths["/api/v1/known-errors/"]["get"]["responses"]
     assert "201" in paths["/api/v1/canned-replies/"]["post"]["responses"]
+
+
+def test_merged_into_and_on_behalf_filters(
+    api: Any, requester: Any, other_requester: Any, analyst: Any
+) -> None:
+    kept = make_incident(requester, title="Kept")
+    duplicate = make_incident(other_requester, title="Dup")
+    called = services.incident_create(
+        actor=analyst, requester=requester, channel="phone", title="Called in"
+    )
+    services.incident_merge(incident=duplicate, into=kept, actor=analyst)
+    client = api(analyst)
+    body = client.get(f"/api/v1/incidents/{duplicate.pk}/").json()
+    assert body["merged_into"] == {"id": kept.pk, "ref": kept.ref, "title": "Kept", "status": "new"}
+    assert client.get(f"/api/v1/incidents/{kept.pk}/").json()["merged_into"] is None
+
+    def refs(query: str) -> list[str]:
+        return [i["ref"] for i in client.get(f"/api/v1/incidents/?{query}").json()["results"]]
+
+    assert refs("channel=phone") == [called.ref]
+    assert refs(f"reported_by_id={analyst.pk}") == [called.ref]
+    bad = client.get("/api/v1/incidents/?channel=pigeon")
+    assert bad.status_code == 400 and "channel" in bad.json()["details"]
