@@ -38,7 +38,7 @@ from incidents.models import Incident
 from incidents.transitions import INCIDENT
 from org.models import User
 from org.roles import request_user
-from servicedesk.errors import DomainError
+from servicedesk.errors import DomainError, ValidationFailed
 
 from .common import DONE, FINAL, available_actions, is_htmx, paginate, safe_next
 from .desk import canned_reply_text
@@ -274,7 +274,11 @@ def _unlink_problem(incident: Incident, user: User, form: Any) -> str:
 
 
 def _merge(incident: Incident, user: User, form: Any) -> str:
-    kept = selectors.incident_get(user=user, pk=form.cleaned_data["into"])
+    into = form.cleaned_data["into"]
+    try:
+        kept = selectors.incident_get(user=user, pk=into)
+    except Http404:
+        raise ValidationFailed(f"No incident INC-{into:06d} to merge into.") from None
     services.incident_merge(
         incident=incident, into=kept, actor=user, note=form.cleaned_data["note"]
     )

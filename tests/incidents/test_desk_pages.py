@@ -290,6 +290,9 @@ def test_merge_on_the_ticket_page(
     refused = client.post(f"/incidents/{duplicate.pk}/merge/", {"merge-into": duplicate.ref})
     assert refused.status_code == 409
     assert f"{duplicate.ref} cannot be merged into itself." in text(refused)
+    unknown = client.post(f"/incidents/{duplicate.pk}/merge/", {"merge-into": "INC-999999"})
+    assert unknown.status_code == 400
+    assert "No incident INC-999999 to merge into." in text(unknown)
     bad = client.post(f"/incidents/{duplicate.pk}/merge/", {"merge-into": "nonsense"})
     assert bad.status_code == 400 and "Give a ticket reference such as INC-000123." in text(bad)
     done = client.post(
