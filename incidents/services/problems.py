@@ -321,8 +321,7 @@ def incident_join_known_error(*, incident: Incident, problem: Problem, actor: Us
         and locked_problem.workaround
     ):
         raise ValidationFailed(
-            "That known error has no published workaround any more; your report is sent "
-            "without it.",
+            "That known error no longer has a published workaround; send the report without it.",
             code="known_error_unavailable",
         )
     incident.problem = locked_problem

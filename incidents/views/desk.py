@@ -31,6 +31,7 @@ def incident_log_call(request: HttpRequest) -> HttpResponse:
     people: list[User] = []
     if request.method == "POST":
         status = 200 if finding else 400
+        known_error = _caller_known_error(user, request.POST.get("me_too", ""))
         if form.is_valid() and not finding:
             data = form.cleaned_data
             try:
@@ -43,15 +44,22 @@ def incident_log_call(request: HttpRequest) -> HttpResponse:
                     service=data["service"],
                     impact=data["impact"],
                     urgency=data["urgency"],
+                    known_error=known_error,
                 )
             except DomainError as exc:
                 form.add_error(None, exc.message)
                 status = exc.status
             else:
+                also = (
+                    f" It is linked to the known error {known_error.ref}; the caller has the "
+                    "workaround."
+                    if known_error
+                    else ""
+                )
                 messages.success(
                     request,
                     f"{incident.ref} is logged for {incident.requester.name} "
-                    f"({incident.get_channel_display().lower()}).",
+                    f"({incident.get_channel_display().lower()}).{also}",
                 )
                 return redirect("incident-detail", pk=incident.pk)
         q = request.POST.get("caller_q", "")
@@ -66,6 +74,17 @@ def incident_log_call(request: HttpRequest) -> HttpResponse:
         "searched": bool(request.POST.get("caller_q")),
     }
     return render(request, "incidents/log_call.html", context, status=status)
+
+
+def _caller_known_error(user: User, pk: str) -> Any:
+    """The known error the analyst chose for the caller. The service refuses it, in words, if
+    its workaround was withdrawn meanwhile."""
+    if not pk.isdigit():
+        return None
+    try:
+        return selectors.problem_get(user=user, pk=pk)
+    except Http404:
+        return None
 
 
 @login_required
@@ -105,7 +124,8 @@ def known_error_matches(request: HttpRequest) -> HttpResponse:
     matches = selectors.known_error_matches(
         user=user, service_id=service_id, title=request.GET.get("title", "")
     )
-    return render(request, "incidents/_known_error_matches.html", {"matches": matches})
+    context = {"matches": matches, "for_caller": request.GET.get("for") == "caller"}
+    return render(request, "incidents/_known_error_matches.html", context)
 
 
 # --- canned replies -------------------------------------------------------------------------

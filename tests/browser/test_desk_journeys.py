@@ -51,6 +51,10 @@ def test_analyst_logs_a_callers_ticket(
         username="ada", display_name="Ada Lovelace", email="ada.lovelace@example.com"
     )
     UserFactory(username="adam", display_name="Adam Smith", email="adam@example.com")
+    known = make_problem(analyst, title="Payroll login fails after a password change")
+    services.problem_publish_workaround(
+        problem=known, actor=analyst, workaround="Sign in with the old password once, then retry."
+    )
     sign_in(page, live_server, "analyst")
     open_menu_item(page, width, "Log a call")
     expect(page.locator("h1")).to_have_text("Log a call")
@@ -60,15 +64,20 @@ def test_analyst_logs_a_callers_ticket(
     expect(results).not_to_contain_text("Adam Smith")
     expect(page.locator(f"#caller-{caller.pk}")).to_be_checked()  # the only match
     page.check("label:has-text('Phone') input[name=channel]")
-    page.fill("#id_title", "Cannot log in to payroll")
+    page.locator("#id_title").press_sequentially("Cannot log in to payroll", delay=20)
+    panel = page.locator("#known-errors")
+    expect(panel).to_contain_text("Payroll login fails after a password change")
+    expect(panel.locator("button")).to_have_text("The caller has this too")
     page.fill("#id_description", "Says her password expired while on holiday.")
     page.select_option("#id_service", label="E-mail")
     screenshot(f"{width}-1-log-call-form")
-    page.click("button:has-text('Log the ticket')")
+    panel.locator("button").click()
     incident = Incident.objects.get()
     expect(page.locator(".msg-success")).to_have_text(
-        f"{incident.ref} is logged for Ada Lovelace (phone)."
+        f"{incident.ref} is logged for Ada Lovelace (phone). It is linked to the known error "
+        f"{known.ref}; the caller has the workaround."
     )
+    expect(page.locator("section.callout")).to_contain_text("Sign in with the old password")
     facts = page.locator("dl.facts")
     expect(facts).to_contain_text("Ada Lovelace")
     expect(facts).to_contain_text("Logged by")
@@ -79,6 +88,7 @@ def test_analyst_logs_a_callers_ticket(
         analyst,
         "phone",
     )
+    assert incident.problem == known and incident.workaround.startswith("Sign in with")
 
 
 def test_requester_sees_a_known_error_and_says_me_too(

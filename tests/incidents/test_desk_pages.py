@@ -92,6 +92,34 @@ def test_log_call_without_javascript(
     assert "Logged by" in page and "Came in by" in page
 
 
+def test_log_call_against_a_known_error(
+    client: Client, analyst: Any, caller: Any, service: Any
+) -> None:
+    known = published(analyst, title="Payroll login fails", services=[service])
+    withdrawn = make_problem(analyst, title="Old one")
+    client.force_login(analyst)
+    offered = text(client.get("/known-errors/match/?title=payroll+login&for=caller"))
+    assert "The caller has this too" in offered and "This is happening to me too" not in offered
+    form = {
+        "requester": caller.pk,
+        "channel": "chat",
+        "title": "Payroll login",
+        "impact": 3,
+        "urgency": 3,
+    }
+    refused = client.post("/incidents/log/", {**form, "me_too": withdrawn.pk})
+    assert refused.status_code == 400
+    assert (
+        "That known error no longer has a published workaround; send the report without it."
+    ) in text(refused)
+    assert not Incident.objects.exists()
+    done = client.post("/incidents/log/", {**form, "me_too": known.pk})
+    assert done.status_code == 302
+    incident = Incident.objects.get()
+    assert incident.problem == known and incident.workaround == "Use webmail meanwhile."
+    assert incident.requester == caller and incident.channel == "chat"
+
+
 @pytest.mark.parametrize("rows", [2, 9])
 def test_people_search_fragment(
     client: Client, analyst: Any, rows: int, django_assert_num_queries: Any

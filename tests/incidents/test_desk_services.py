@@ -257,7 +257,7 @@ def test_me_too_on_a_withdrawn_known_error_logs_nothing(requester: Any, analyst:
     with pytest.raises(ValidationFailed) as refused:
         services.incident_create(actor=requester, title="x", known_error=problem)
     assert refused.value.message == (
-        "That known error has no published workaround any more; your report is sent without it."
+        "That known error no longer has a published workaround; send the report without it."
     )
     assert not Incident.objects.exists()
 
