@@ -481,6 +481,9 @@ class UnlinkProblemInputSerializer(InputSerializer):
 class KnownErrorSerializer(serializers.ModelSerializer):
     """What everyone may read of a problem with a published workaround."""
 
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api-known-error-detail", help_text="This known error in the API."
+    )
     ref = serializers.CharField(read_only=True)
     services = ServiceBriefSerializer(many=True, read_only=True)
 
@@ -488,6 +491,7 @@ class KnownErrorSerializer(serializers.ModelSerializer):
         model = Problem
         fields = [
             "id",
+            "url",
             "ref",
             "title",
             "status",
@@ -500,6 +504,9 @@ class KnownErrorSerializer(serializers.ModelSerializer):
 
 # --- canned replies ----------------------------------------------------------------------------
 class CannedReplySerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api-canned-reply-detail", help_text="This canned reply in the API."
+    )
     team = TeamBriefSerializer(read_only=True)
     created_by = UserBriefSerializer(read_only=True)
 
@@ -507,6 +514,7 @@ class CannedReplySerializer(serializers.ModelSerializer):
         model = CannedReply
         fields = [
             "id",
+            "url",
             "team",
             "title",
             "body",

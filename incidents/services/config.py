@@ -24,7 +24,7 @@ def priority_matrix_update(*, actor: User, cells: Mapping[tuple[int, int], int])
             "The matrix needs every cell; missing: "
             + ", ".join(f"impact {i} with urgency {u}" for i, u in missing)
             + ".",
-            code="priority_matrix_incomplete",
+            code="priority.matrix_incomplete",
         )
     bad = sorted(k for k, p in cells.items() if p not in Priority.values)
     if bad:

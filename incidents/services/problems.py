@@ -289,7 +289,7 @@ def incident_unlink_problem(*, incident: Incident, actor: User, reason: str = ""
         locked = lock_incident(incident)
         may_manage_problem(Ctx(obj=locked, actor=actor, now=clock.now()))
         if locked.problem_id is None:
-            raise Conflict(f"{locked.ref} is not linked to a problem.", code="not_linked")
+            raise Conflict(f"{locked.ref} is not linked to a problem.", code="problem.not_linked")
         previous = _lock(locked.problem_id)
         locked.problem = None
         locked.save(update_fields=["problem", "updated_at"])
@@ -322,7 +322,7 @@ def incident_join_known_error(*, incident: Incident, problem: Problem, actor: Us
     ):
         raise ValidationFailed(
             "That known error no longer has a published workaround; send the report without it.",
-            code="known_error_unavailable",
+            code="known_error.unavailable",
         )
     incident.problem = locked_problem
     incident.save(update_fields=["problem", "updated_at"])

@@ -96,7 +96,7 @@ def test_unlink_of_an_unlinked_incident_is_409(api: Any, requester: Any, analyst
     response = api(analyst).post(f"/api/v1/incidents/{incident.pk}/unlink-problem/")
     assert response.status_code == 409
     assert response.json() == {
-        "code": "not_linked",
+        "code": "problem.not_linked",
         "message": f"{incident.ref} is not linked to a problem.",
     }
 
@@ -152,7 +152,7 @@ def test_requester_sending_someone_elses_id_is_refused_clearly(
     )
     assert refused.status_code == 403
     assert refused.json() == {
-        "code": "permission_denied",
+        "code": "auth.permission_denied",
         "message": "Only analysts can log an incident on behalf of someone else.",
     }
     unknown = client.post("/api/v1/incidents/", {"title": "x", "requester_id": 999999})
@@ -182,6 +182,7 @@ def test_known_errors_are_for_everyone_signed_in(
     assert [k["title"] for k in listing.json()["results"]] == ["Outlook crashes"]
     assert set(one.json()) == {
         "id",
+        "url",
         "ref",
         "title",
         "status",

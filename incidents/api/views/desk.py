@@ -1,7 +1,7 @@
 """Known errors (everyone) and canned replies (analysts read, leads and managers write)."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -15,12 +15,12 @@ from incidents.api.serializers import (
 from incidents.filtersets import CannedReplyFilterSet, KnownErrorFilterSet
 from incidents.models import CannedReply, Problem
 from org.roles import request_user
-from servicedesk.api import error_responses
+from servicedesk.api import ApiViewSet, error_responses
 
 from .common import SelectorFilters, valid
 
 
-class KnownErrorViewSet(viewsets.GenericViewSet):
+class KnownErrorViewSet(ApiViewSet):
     """Published known errors: open problems with a workaround anyone may apply."""
 
     queryset = Problem.objects.none()  # for the schema; reads go through the selector
@@ -35,7 +35,10 @@ class KnownErrorViewSet(viewsets.GenericViewSet):
     def list(self, request: Request) -> Response:
         known = selectors.known_error_list(user=request_user(request), filters=request.query_params)
         page = self.paginate_queryset(known)
-        return self.get_paginated_response(KnownErrorSerializer(page, many=True).data)
+        context = self.get_serializer_context()
+        return self.get_paginated_response(
+            KnownErrorSerializer(page, many=True, context=context).data
+        )
 
     @extend_schema(
         summary="One published known error",
@@ -43,10 +46,10 @@ class KnownErrorViewSet(viewsets.GenericViewSet):
     )
     def retrieve(self, request: Request, pk: str) -> Response:
         known = selectors.known_error_get(user=request_user(request), pk=pk)
-        return Response(KnownErrorSerializer(known).data)
+        return Response(KnownErrorSerializer(known, context=self.get_serializer_context()).data)
 
 
-class CannedReplyViewSet(viewsets.GenericViewSet):
+class CannedReplyViewSet(ApiViewSet):
     """Canned replies per team. Analysts read them; the team's lead, managers and admins
     write them. Placeholders: {requester_first_name}, {requester_name}, {reference}, {title},
     {analyst_name}, {analyst_first_name}, {team_name}."""
@@ -57,7 +60,15 @@ class CannedReplyViewSet(viewsets.GenericViewSet):
     filter_backends = [SelectorFilters]
 
     def _reply(self) -> CannedReply:
-        return selectors.canned_reply_get(user=request_user(self.request), pk=self.kwargs["pk"])
+        """The reply in the URL; a write honours If-Match on it."""
+        reply = selectors.canned_reply_get(user=request_user(self.request), pk=self.kwargs["pk"])
+        self.precondition(reply)
+        return reply
+
+    def _out(self, reply: CannedReply, code: int = status.HTTP_200_OK) -> Response:
+        return Response(
+            CannedReplySerializer(reply, context=self.get_serializer_context()).data, code
+        )
 
     @extend_schema(
         summary="Canned replies (empty for requesters)",
@@ -68,7 +79,10 @@ class CannedReplyViewSet(viewsets.GenericViewSet):
             user=request_user(request), filters=request.query_params
         )
         page = self.paginate_queryset(replies)
-        return self.get_paginated_response(CannedReplySerializer(page, many=True).data)
+        context = self.get_serializer_context()
+        return self.get_paginated_response(
+            CannedReplySerializer(page, many=True, context=context).data
+        )
 
     @extend_schema(
         summary="Write a canned reply for a team",
@@ -78,14 +92,14 @@ class CannedReplyViewSet(viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         data = valid(CannedReplyCreateInputSerializer, request.data)
         reply = services.canned_reply_create(actor=request_user(request), **data)
-        return Response(CannedReplySerializer(reply).data, status.HTTP_201_CREATED)
+        return self._out(reply, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="One canned reply",
         responses={200: CannedReplySerializer, **error_responses(401, 404)},
     )
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(CannedReplySerializer(self._reply()).data)
+        return self._out(self._reply())
 
     @extend_schema(
         summary="Change a canned reply (only the fields sent)",
@@ -97,7 +111,7 @@ class CannedReplyViewSet(viewsets.GenericViewSet):
         reply = services.canned_reply_update(
             reply=self._reply(), actor=request_user(request), **data
         )
-        return Response(CannedReplySerializer(reply).data)
+        return self._out(reply)
 
     @extend_schema(
         summary="Delete a canned reply",
