@@ -10,7 +10,14 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from incidents import access, selectors
-from incidents.choices import FINAL_STATUSES, OPEN_STATUSES, Channel, IncidentStatus, ResolutionCode
+from incidents.choices import (
+    FINAL_STATUSES,
+    ON_BEHALF_CHANNELS,
+    OPEN_STATUSES,
+    Channel,
+    IncidentStatus,
+    ResolutionCode,
+)
 from incidents.guards import Ctx, may_work
 from incidents.models import Incident, Problem
 from incidents.models.incidents import DESCRIPTION_MAX, TITLE_MAX
@@ -128,6 +135,12 @@ def incident_create(
         raise PermissionDenied("Only analysts set the team or declare a major incident.")
     if channel not in Channel.values:
         raise ValidationFailed(f"Unknown channel {channel!r}.")
+    if channel in ON_BEHALF_CHANNELS and not agent:
+        raise PermissionDenied(
+            f"Only analysts log calls that came in by {Channel(channel).label.lower()}; "
+            "report it yourself without a channel.",
+            code="incident.permission.channel",
+        )
     if affected_users < 1:
         raise ValidationFailed("At least one user is affected: the requester.")
     priority = compute_priority(impact=impact, urgency=urgency, matrix=selectors.priority_matrix())

@@ -347,11 +347,21 @@ def test_create_output_and_read_only_fields(
         "urgency": 2,
         "affected_users": 12,
     }
-    read_only = {"status": "closed", "channel": "phone", "priority": 4}
+    read_only = {"status": "closed", "priority": 4}
     refused = api(requester).post("/api/v1/incidents/", {**payload, **read_only}, format="json")
     assert refused.status_code == 400
     assert refused.json()["code"] == "request.unknown_fields"
-    assert refused.json()["message"].startswith("Unknown fields: channel, priority, status.")
+    assert refused.json()["message"] == (
+        "Unknown fields: priority, status. Accepted here: affected_users, category_id, channel, "
+        "description, impact, is_major, requester_id, service_id, team_id, title, urgency."
+    )
+    by_phone = api(requester).post(
+        "/api/v1/incidents/", {**payload, "channel": "phone"}, format="json"
+    )
+    assert by_phone.status_code == 403
+    assert by_phone.json()["message"] == (
+        "Only analysts log calls that came in by phone; report it yourself without a channel."
+    )
     assert not Incident.objects.exists()
     response = api(requester).post("/api/v1/incidents/", payload, format="json")
     assert response.status_code == 201

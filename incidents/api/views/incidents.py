@@ -13,7 +13,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from incidents import access, selectors, services
+from incidents import selectors, services
 from incidents.api.serializers import (
     AssignInputSerializer,
     AttachmentInputSerializer,
@@ -34,7 +34,6 @@ from incidents.api.serializers import (
     TriageInputSerializer,
     UnlinkProblemInputSerializer,
 )
-from incidents.choices import Channel
 from incidents.downloads import attachment_response
 from incidents.filtersets import IncidentFilterSet
 from incidents.guards import Ctx
@@ -100,8 +99,6 @@ class IncidentViewSet(ApiViewSet):
     def create(self, request: Request) -> Response:
         data = valid(IncidentCreateInputSerializer, request.data)
         user = request_user(request)
-        if not access.is_agent(user):
-            data["channel"] = Channel.API  # a requester's own report comes in through the API
         incident = services.incident_create(actor=user, **data)
         return self._out(incident, status.HTTP_201_CREATED)
 
