@@ -4,9 +4,13 @@ read-only (they change only through services, so that every change has its event
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
+from servicedesk.durations import DurationWordsField
+
 from .models import (
+    CannedReply,
     Category,
     Incident,
     IncidentEvent,
@@ -19,9 +23,17 @@ from .models import (
 
 @admin.register(PriorityRule)
 class PriorityRuleAdmin(admin.ModelAdmin):
+    """Read here; edited as the impact x urgency grid at /priority-matrix/ (linked above the
+    list), so the matrix is always changed whole and stays complete."""
+
     list_display = ["impact", "urgency", "priority"]
-    list_editable = ["priority"]
     list_filter = ["impact", "urgency"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the matrix must stay complete
@@ -29,8 +41,11 @@ class PriorityRuleAdmin(admin.ModelAdmin):
 
 @admin.register(ResolutionTarget)
 class ResolutionTargetAdmin(admin.ModelAdmin):
+    """Targets read and are typed as words: "4 hours", "3 days", "1 day 4 hours"."""
+
     list_display = ["priority", "resolve_within"]
     list_editable = ["resolve_within"]
+    formfield_overrides = {models.DurationField: {"form_class": DurationWordsField}}
 
 
 @admin.register(Category)
@@ -89,3 +104,14 @@ class ProblemAdmin(ReadOnlyAdmin):
 class ProblemEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "problem", "type", "actor_name"]
     list_select_related = ["problem"]
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(ReadOnlyAdmin):
+    """Read-only: written on the Canned replies page or through the API (the services check
+    who may write for which team)."""
+
+    list_display = ["title", "team", "is_active", "created_by", "updated_at"]
+    list_filter = ["team", "is_active"]
+    list_select_related = ["team", "created_by"]
+    search_fields = ["title", "body"]

@@ -27,6 +27,12 @@ class Channel(models.TextChoices):
     API = "api", "API"
     EMAIL = "email", "E-mail"
     PHONE = "phone", "Phone"
+    WALK_IN = "walk_in", "Walk-in"
+    CHAT = "chat", "Chat"
+
+
+# How a caller reached the desk when an analyst logs a ticket for them.
+ON_BEHALF_CHANNELS = (Channel.PHONE, Channel.WALK_IN, Channel.EMAIL, Channel.CHAT)
 
 
 class Level(models.IntegerChoices):

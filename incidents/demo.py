@@ -248,4 +248,23 @@ def seed(org: DemoOrg) -> str:
     printer_ids = [i.pk for i in earlier if i.service_id == org.services["printing"].pk][-6:]
     with clock.at(linked_at):
         services.problem_link_incidents(problem=printers, actor=desk, incident_ids=printer_ids)
+    for title, body in CANNED_REPLIES:
+        services.canned_reply_create(
+            actor=desk, team=org.teams["service-desk"], title=title, body=body
+        )
     return f"{len(incidents)} incidents and {Problem.objects.count()} problems"
+
+
+CANNED_REPLIES = [
+    (
+        "Password reset done",
+        "Hi {requester_first_name},\n\nI have reset your password; you will be asked to choose "
+        "a new one at your next sign-in. Reply on {reference} if it does not work.\n\n"
+        "{analyst_name}, {team_name}",
+    ),
+    (
+        "Need more detail",
+        "Hi {requester_first_name},\n\nTo look into “{title}” we need a little more: when did "
+        "it start, and what exactly do you see (a screenshot helps)?\n\n{analyst_name}",
+    ),
+]

@@ -9,9 +9,9 @@ from django.utils import timezone
 from org.models import BusinessService, Team, User
 from servicedesk.feeds import ChangeFeedFilterSet
 
-from .choices import OPEN_STATUSES, IncidentStatus, Priority, ProblemStatus
+from .choices import OPEN_STATUSES, Channel, IncidentStatus, Priority, ProblemStatus
 from .limits import OLDER_THAN_DAYS_MAX, SEARCH_MAX
-from .models import Category, Incident, Problem
+from .models import CannedReply, Category, Incident, Problem
 
 ORDERING = (
     ("created_at", "created"),
@@ -48,6 +48,10 @@ class IncidentFilterSet(ChangeFeedFilterSet):
     problem_id = django_filters.ModelMultipleChoiceFilter(
         field_name="problem", queryset=Problem.objects.all()
     )
+    reported_by_id = django_filters.ModelMultipleChoiceFilter(
+        field_name="reported_by", queryset=User.objects.all(), label="Logged by"
+    )
+    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices)
     is_major = django_filters.BooleanFilter()
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
@@ -110,3 +114,39 @@ class ProblemFilterSet(ChangeFeedFilterSet):
         if pk is not None:
             return queryset.filter(pk=pk)
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+
+
+class KnownErrorFilterSet(django_filters.FilterSet):
+    """Published known errors: by service and by words of the title or workaround."""
+
+    q = django_filters.CharFilter(method="search", label="Words of the title or workaround")
+    service_id = django_filters.ModelChoiceFilter(
+        field_name="services", queryset=BusinessService.objects.filter(is_active=True)
+    )
+
+    class Meta:
+        model = Problem
+        fields: list[str] = []
+
+    def search(self, queryset: QuerySet[Problem], name: str, value: str) -> QuerySet[Problem]:
+        from .selectors import title_words
+
+        for word in title_words(value):
+            queryset = queryset.filter(Q(title__icontains=word) | Q(workaround__icontains=word))
+        return queryset
+
+
+class CannedReplyFilterSet(django_filters.FilterSet):
+    team_id = django_filters.ModelChoiceFilter(field_name="team", queryset=Team.objects.all())
+    is_active = django_filters.BooleanFilter()
+    q = django_filters.CharFilter(method="search", label="Search the title and text")
+
+    class Meta:
+        model = CannedReply
+        fields: list[str] = []
+
+    def search(
+        self, queryset: QuerySet[CannedReply], name: str, value: str
+    ) -> QuerySet[CannedReply]:
+        value = value.strip()
+        return queryset.filter(Q(title__icontains=value) | Q(body__icontains=value))

@@ -4,18 +4,22 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from org.models import BusinessService, Team, User
 
 from .choices import (
+    ON_BEHALF_CHANNELS,
     OPEN_STATUSES,
+    Channel,
     Level,
     PendingReason,
     Priority,
     ProblemStatus,
     ResolutionCode,
 )
+from .filekinds import allowed_in_words
 from .limits import (
     AFFECTED_USERS_MAX,
     CHANGE_REF_MAX,
@@ -128,12 +132,14 @@ class ReportForm(forms.Form):
     attachment = forms.FileField(
         label="Screenshot or file (optional)",
         required=False,
-        help_text="Images, PDF, text, CSV, ZIP or Office documents.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["service"].queryset = active_services()  # type: ignore[attr-defined]
+        self.fields[
+            "attachment"
+        ].help_text = f"You can attach {allowed_in_words(settings.ATTACHMENT_TYPES)}."
 
     def impact_urgency(self) -> tuple[int, int]:
         return SEVERITY[self.cleaned_data["severity"]]
@@ -275,7 +281,14 @@ class TriageForm(forms.Form):
         self.fields["service"].queryset = active_services()  # type: ignore[attr-defined]
 
 
-class LinkProblemForm(forms.Form):
+class LinkConfirmFields(forms.Form):
+    """The second step of linking: what will happen was shown; these say what was agreed."""
+
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    send_workaround = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class LinkProblemForm(LinkConfirmFields):
     problem = ProblemChoiceField(
         queryset=Problem.objects.none(), label="Open problems", empty_label="Choose a problem"
     )
@@ -335,7 +348,7 @@ class QueueFilterForm(forms.Form):
         return filters
 
 
-class BulkForm(forms.Form):
+class BulkForm(LinkConfirmFields):
     ids = IdListField(required=True, error_messages={"required": "Tick at least one incident."})
     action = forms.ChoiceField(choices=[("assign", "Assign"), ("link", "Link to problem")])
     team = forms.ModelChoiceField(
@@ -478,7 +491,7 @@ class ProblemResolveForm(forms.Form):
     )
 
 
-class LinkIncidentsForm(forms.Form):
+class LinkIncidentsForm(LinkConfirmFields):
     refs = forms.CharField(
         label="Incidents",
         max_length=REFS_INPUT_MAX,
@@ -510,3 +523,126 @@ class WorkaroundForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Linked open incidents receive it on their timeline and the requesters are told.",
     )
+
+
+# --- the desk logs for callers ------------------------------------------------------------
+class LogCallForm(forms.Form):
+    """An analyst logs a ticket for a caller. The caller is found by name or e-mail: htmx
+    lists matches as the analyst types; without JavaScript the "Find" button does the same."""
+
+    caller_q = forms.CharField(
+        label="Caller (name or e-mail)",
+        required=False,
+        max_length=120,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "e.g. Ada or ada@"}),
+    )
+    requester = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.HiddenInput,  # the page lists only the matches, as radios
+        error_messages={"invalid_choice": "That person cannot be chosen; search again."},
+    )
+    channel = forms.ChoiceField(
+        label="How did they reach us?",
+        choices=[(c.value, c.label) for c in ON_BEHALF_CHANNELS],
+        widget=forms.RadioSelect,
+        initial=Channel.PHONE,
+    )
+    title = forms.CharField(label="Title", max_length=200, required=False)
+    description = forms.CharField(
+        label="What the caller says",
+        max_length=20000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    service = forms.ModelChoiceField(
+        label="Service", queryset=BusinessService.objects.none(), required=False, empty_label="—"
+    )
+    impact = forms.TypedChoiceField(
+        label="Impact", coerce=int, choices=Level.choices, initial=Level.MEDIUM
+    )
+    urgency = forms.TypedChoiceField(
+        label="Urgency", coerce=int, choices=Level.choices, initial=Level.MEDIUM
+    )
+
+    def __init__(self, *args: Any, finding: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.finding = finding
+        self.fields["requester"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            is_active=True
+        )
+        self.fields["service"].queryset = active_services()  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.finding:
+            return data
+        if data.get("requester") is None and "requester" not in self.errors:
+            self.add_error(
+                "requester",
+                "Choose the caller from the list (type a name or e-mail, then Find).",
+            )
+        if not (data.get("title") or "").strip():
+            self.add_error("title", "Give the ticket a title.")
+        return data
+
+
+class MergeForm(forms.Form):
+    into = forms.CharField(
+        label="Keep this ticket",
+        max_length=20,
+        widget=forms.TextInput(attrs={"placeholder": "INC-000123"}),
+        help_text="This ticket is closed as its duplicate; its requester follows the kept one.",
+    )
+    note = forms.CharField(
+        label="Note (optional, the requester reads it)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean_into(self) -> int:
+        value = self.cleaned_data["into"].strip()
+        pk = int(value) if value.isdigit() else Incident.id_from_ref(value)
+        if not pk:
+            raise forms.ValidationError("Give a ticket reference such as INC-000123.")
+        return pk
+
+
+class UnlinkProblemForm(forms.Form):
+    reason = forms.CharField(
+        label="Why (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class CannedReplyForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), label="Team")
+    title = forms.CharField(label="Title", max_length=120)
+    body = forms.CharField(
+        label="Reply",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Placeholders: {requester_first_name}, {requester_name}, {reference}, "
+        "{title}, {analyst_name}, {analyst_first_name}, {team_name}.",
+    )
+    is_active = forms.BooleanField(label="Offered on tickets", required=False, initial=True)
+
+    def __init__(self, *args: Any, teams: QuerySet[Team] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = (  # type: ignore[attr-defined]
+            teams if teams is not None else active_teams()
+        )
+
+
+class KnownErrorFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    service = forms.ModelChoiceField(
+        label="Service", queryset=BusinessService.objects.none(), required=False, empty_label="Any"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = active_services()  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ from django.conf import settings
 from servicedesk.errors import Conflict, GuardFailed, PermissionDenied
 
 from . import access
-from .choices import PendingReason, ResolutionCode
+from .choices import OPEN_STATUSES, PendingReason, ResolutionCode
 
 
 @dataclass
@@ -145,6 +145,20 @@ def reason_given(ctx: Ctx) -> None:
     """incident.reason_required (reopen, cancel)"""
     if not ctx.data.get("reason", "").strip():
         raise GuardFailed("Give a reason.", guard="reason_required")
+
+
+def merge_target_valid(ctx: Ctx) -> None:
+    """incident.merge.target — a duplicate goes into another open incident, never itself."""
+    duplicate, kept = ctx.obj, ctx.data.get("into")
+    if kept is None:
+        raise GuardFailed("Choose the ticket to keep.", guard="merge_target")
+    if kept.pk == duplicate.pk:
+        raise GuardFailed(f"{duplicate.ref} cannot be merged into itself.", guard="merge_target")
+    if kept.status not in OPEN_STATUSES:
+        raise GuardFailed(
+            f"{kept.ref} is {kept.get_status_display().lower()}; merge into an open ticket.",
+            guard="merge_target",
+        )
 
 
 # --- problems -------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ SUBJECTS = {
     "incident.reopened": "{ref} was reopened by the requester",
     "incident.cancelled": "{ref} was cancelled",
     "incident.workaround_published": "A workaround for {ref}",
+    "incident.merged": "{ref} was merged into another ticket",
 }
 
 
@@ -38,6 +39,16 @@ def build(event: IncidentEvent) -> EmailMessage | None:
         comment = incident.comments.filter(pk=event.payload.get("comment_id")).first()
         if comment:
             lines += [f"{event.actor_name} wrote:", comment.body]
+    elif event.type == "incident.merged":
+        into = event.payload.get("into", "")
+        lines += [
+            f"{event.actor_name} found that this is the same as {into}: "
+            f"{event.payload.get('into_title', '')}.",
+            f"It is handled there; you can follow it as a watcher:"
+            f" {settings.SITE_URL}/incidents/{event.payload.get('into_id')}/",
+        ]
+        if event.reason:
+            lines += ["", event.reason]
     elif event.reason:
         lines += [event.reason]
     lines += ["", f"{settings.SITE_URL}/incidents/{incident.pk}/"]

@@ -6,17 +6,23 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from org.models import User
+from org.models import BusinessService, User
 from servicedesk.errors import ValidationFailed
 
 from . import access
-from .choices import OPEN_STATUSES, IncidentStatus
-from .filtersets import IncidentFilterSet, ProblemFilterSet
+from .choices import OPEN_PROBLEM_STATUSES, OPEN_STATUSES, IncidentStatus
+from .filtersets import (
+    CannedReplyFilterSet,
+    IncidentFilterSet,
+    KnownErrorFilterSet,
+    ProblemFilterSet,
+)
 from .models import (
+    CannedReply,
     Incident,
     IncidentAttachment,
     IncidentComment,
@@ -27,7 +33,16 @@ from .models import (
     ResolutionTarget,
 )
 
-LIST_RELATED = ("requester", "reported_by", "assignee", "team", "service", "category", "problem")
+LIST_RELATED = (
+    "requester",
+    "reported_by",
+    "assignee",
+    "team",
+    "service",
+    "category",
+    "problem",
+    "merged_into",
+)
 
 QUEUES = {
     "mine": "My work",
@@ -117,7 +132,7 @@ def incident_get(*, user: User, pk: Any) -> Incident:
     try:
         return (
             incident_scope(user=user)
-            .select_related(*LIST_RELATED, "reported_by", "problem")
+            .select_related(*LIST_RELATED, "reported_by", "problem", "merged_into")
             .get(pk=Incident.id_from_ref(str(pk)) or int(pk))
         )
     except (Incident.DoesNotExist, ValueError, TypeError):
@@ -208,3 +223,135 @@ def problem_events(*, problem: Problem) -> QuerySet[ProblemEvent]:
 
 def problem_incidents(*, problem: Problem) -> QuerySet[Incident]:
     return problem.incidents.select_related(*LIST_RELATED).order_by("-created_at")
+
+
+# --- known errors (published workarounds), for everyone ------------------------------------
+KNOWN_ERROR_MATCH_LIMIT = 5
+_STOP_WORDS = frozenset(
+    {
+        *("the", "and", "for", "with", "not", "can", "cannot", "cant", "does", "doesnt"),
+        *("dont", "will", "wont", "when", "from", "into", "this", "that", "have", "has"),
+        *("had", "was", "are", "its", "our", "your", "any", "all"),
+    }
+)
+
+
+def title_words(text: str) -> list[str]:
+    """The words of a title worth matching on (three letters or more, no filler), at most 8."""
+    words = []
+    for raw in (text or "").lower().replace("'", "").split():
+        word = "".join(ch for ch in raw if ch.isalnum())
+        if len(word) >= 3 and word not in _STOP_WORDS and word not in words:
+            words.append(word)
+    return words[:8]
+
+
+def known_error_list(*, user: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Problem]:
+    """Open problems with a published workaround: what every signed-in person may read (the
+    title, services and workaround; never the root cause or internal notes)."""
+    qs = (
+        Problem.objects.filter(
+            status__in=OPEN_PROBLEM_STATUSES, workaround_published_at__isnull=False
+        )
+        .exclude(workaround="")
+        .prefetch_related(Prefetch("services", queryset=BusinessService.objects.order_by("name")))
+    )
+    filterset = KnownErrorFilterSet(filters or {}, queryset=qs)
+    if not filterset.is_valid():
+        raise ValidationFailed("Some filters are not valid.", details=filterset.errors)
+    return filterset.qs.order_by("-workaround_published_at", "-pk")
+
+
+def known_error_matches(*, user: User, service_id: Any = None, title: str = "") -> list[Problem]:
+    """Known errors that look like what someone is reporting: the same service and/or words of
+    the title, best first (service and two or more words beat one word)."""
+    words = title_words(title)
+    if not words and not service_id:
+        return []
+    by_words = Q()
+    for word in words:
+        by_words |= Q(title__icontains=word)
+    candidates = Problem.objects.filter(
+        status__in=OPEN_PROBLEM_STATUSES, workaround_published_at__isnull=False
+    ).exclude(workaround="")
+    match = by_words | Q(services__id=service_id) if service_id else by_words
+    found = list(candidates.filter(match).prefetch_related("services").distinct()[:50])
+
+    def score(problem: Problem) -> tuple[int, Any]:
+        title_lower = problem.title.lower()
+        hits = sum(1 for w in words if w in title_lower)
+        same_service = any(str(s.pk) == str(service_id) for s in problem.services.all())
+        return (hits + (2 if same_service else 0), problem.workaround_published_at)
+
+    ranked = sorted(found, key=score, reverse=True)
+    return [p for p in ranked if score(p)[0] > 0][:KNOWN_ERROR_MATCH_LIMIT]
+
+
+def known_error_get(*, user: User, pk: Any) -> Problem:
+    try:
+        return known_error_list(user=user).get(pk=int(pk))
+    except (Problem.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such known error.") from None
+
+
+# --- canned replies, for analysts ------------------------------------------------------------
+def canned_reply_list(
+    *, user: User, filters: Mapping[str, Any] | None = None
+) -> QuerySet[CannedReply]:
+    """Every team's replies, for analysts (a requester sees none)."""
+    if not access.is_agent(user):
+        return CannedReply.objects.none()
+    qs = CannedReply.objects.select_related("team", "created_by")
+    filterset = CannedReplyFilterSet(filters or {}, queryset=qs)
+    if not filterset.is_valid():
+        raise ValidationFailed("Some filters are not valid.", details=filterset.errors)
+    return filterset.qs.order_by("team__name", "title", "pk")
+
+
+def canned_replies_for(*, user: User, incident: Incident) -> list[CannedReply]:
+    """The active replies offered on a ticket: its team's, then the analyst's own teams'."""
+    teams = {incident.team_id} | set(user.team_ids) | set(user.led_team_ids)
+    teams.discard(None)
+    replies = canned_reply_list(user=user).filter(team_id__in=teams, is_active=True)
+    return sorted(replies, key=lambda r: (r.team_id != incident.team_id, r.team.name, r.title))
+
+
+def canned_reply_get(*, user: User, pk: Any) -> CannedReply:
+    try:
+        return canned_reply_list(user=user).get(pk=int(pk))
+    except (CannedReply.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such canned reply.") from None
+
+
+# --- people, for logging on behalf of a caller -----------------------------------------------
+PEOPLE_SEARCH_LIMIT = 10
+
+
+def people_search(*, user: User, q: str) -> QuerySet[User]:
+    """Active people by name, username or e-mail (every word must match). Analysts only."""
+    words = (q or "").split()[:4]
+    if not access.is_agent(user) or not words or len("".join(words)) < 2:
+        return User.objects.none()
+    qs = User.objects.filter(is_active=True).select_related("department")
+    for word in words:
+        qs = qs.filter(
+            Q(username__icontains=word)
+            | Q(email__icontains=word)
+            | Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(display_name__icontains=word)
+        )
+    return qs.order_by("display_name", "username", "pk")
+
+
+def problem_link_preview(*, user: User, problem: Problem, incident_ids: Any) -> list[Any]:
+    """What linking these incidents to ``problem`` would do, row by row (nothing is written)."""
+    from .linking import link_plan
+
+    incidents = (
+        incident_scope(user=user)
+        .filter(pk__in=list(incident_ids))
+        .select_related("problem", "requester")
+        .order_by("pk")
+    )
+    return link_plan(problem, incidents)

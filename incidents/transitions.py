@@ -5,6 +5,7 @@ new ─assign→ assigned ─start→ in progress ⇄ pending
   └──────────────┴── resolve ─────┴──→ resolved ─close→ closed
                                           └─reopen (within the window)→ assigned
 cancel: from any open state
+merge: from any open state into another open incident → closed (a duplicate, with a link)
 """
 
 from servicedesk.transitions import StateMachine, Transition
@@ -76,6 +77,14 @@ INCIDENT = StateMachine(
             checks=(g.may_act_as_party_or_worker,),
             guards=(g.reason_given,),
             label="cancel",
+        ),
+        Transition(
+            "merge",
+            OPEN,
+            S.CLOSED,
+            checks=(g.may_work,),
+            guards=(g.merge_target_valid,),
+            label="merge",
         ),
     ],
     labels=dict(S.choices),

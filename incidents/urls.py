@@ -1,10 +1,18 @@
 from django.urls import path
 
 from . import views
+from .views import desk
 
 urlpatterns = [
     path("incidents/new/", views.incident_new, name="incident-new"),
     path("incidents/mine/", views.incident_mine, name="incident-mine"),
+    path("incidents/log/", desk.incident_log_call, name="incident-log-call"),
+    path("people/search/", desk.people_search, name="people-search"),
+    path("known-errors/", desk.known_error_list, name="known-error-list"),
+    path("known-errors/match/", desk.known_error_matches, name="known-error-matches"),
+    path("canned-replies/", desk.canned_reply_list, name="canned-reply-list"),
+    path("canned-replies/<int:pk>/", desk.canned_reply_edit, name="canned-reply-edit"),
+    path("priority-matrix/", desk.priority_matrix, name="priority-matrix"),
     path("incidents/<int:pk>/", views.incident_detail, name="incident-detail"),
     path(
         "incidents/<int:pk>/attachments/<int:aid>/",

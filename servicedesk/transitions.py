@@ -51,13 +51,17 @@ class StateMachine:
             raise TransitionNotAllowed(f"Unknown {self.name} action {action!r}.")
         if status not in transition.sources:
             raise TransitionNotAllowed(
-                f"Cannot {transition.label or action} an {self.name} that is "
-                if self.name[0] in "aeiou"
-                else f"Cannot {transition.label or action} a {self.name} that is "
-                f"{self.labels.get(status, status).lower()}.",
-                details={"status": status, "action": action},
+                self.refusal_text(status, action), details={"status": status, "action": action}
             )
         return transition
+
+    def refusal_text(self, status: str, action: str) -> str:
+        """The whole sentence a person reads when ``action`` is not possible from ``status``:
+        "Cannot start an incident that is resolved." """
+        transition = self.transitions[action]
+        article = "an" if self.name[:1].lower() in "aeiou" else "a"
+        state = self.labels.get(status, status).lower()
+        return f"Cannot {transition.label or action} {article} {self.name} that is {state}."
 
     def actions_from(self, status: str) -> list[Transition]:
         return [t for t in self.transitions.values() if status in t.sources]

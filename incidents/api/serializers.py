@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents import access
-from incidents.choices import Level, PendingReason, ResolutionCode
+from incidents.choices import ON_BEHALF_CHANNELS, Channel, Level, PendingReason, ResolutionCode
 from incidents.guards import Ctx
 from incidents.limits import (
     AFFECTED_USERS_MAX,
@@ -27,6 +27,7 @@ from incidents.limits import (
     TITLE_MAX,
 )
 from incidents.models import (
+    CannedReply,
     Category,
     Incident,
     IncidentAttachment,
@@ -90,6 +91,14 @@ class ProblemBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "ref", "title", "status"]
 
 
+class IncidentBriefSerializer(serializers.ModelSerializer):
+    ref = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = ["id", "ref", "title", "status"]
+
+
 # --- incidents: output -----------------------------------------------------------------------
 class IncidentSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(
@@ -118,6 +127,11 @@ class IncidentSerializer(serializers.ModelSerializer):
     )
     problem = serializers.SerializerMethodField(
         help_text="The linked problem; always null for requesters (problem management is internal)."
+    )
+    merged_into = IncidentBriefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The incident this duplicate was merged into (its requester follows that one).",
     )
     allowed_actions = serializers.SerializerMethodField(
         help_text="Transitions you may take now, given the status and who you are (their input "
@@ -150,6 +164,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "resolution_code",
             "resolution_notes",
             "problem",
+            "merged_into",
             "reopened_count",
             "created_at",
             "updated_at",
@@ -300,6 +315,13 @@ class IncidentCreateInputSerializer(InputSerializer):
         source="team", queryset=_teams(), required=False, allow_null=True
     )
     is_major = serializers.BooleanField(default=False)
+    channel = serializers.ChoiceField(
+        choices=[(Channel.API.value, Channel.API.label)]
+        + [(c.value, c.label) for c in ON_BEHALF_CHANNELS],
+        default=Channel.API,
+        help_text="How the caller reached the desk, when an analyst logs on their behalf "
+        "(analysts only; a requester's own report is always api).",
+    )
 
     def validate_impact(self, value: int) -> int:
         """A requester reports what the report form offers (impact 3 or 4): priority 1 and 2
@@ -453,6 +475,15 @@ class ProblemUpdateInputSerializer(InputSerializer):
 
 
 class LinkIncidentsInputSerializer(InputSerializer):
+    move = serializers.BooleanField(
+        default=False,
+        help_text="Confirm moving incidents that are linked to another problem (else 409).",
+    )
+    send_workaround = serializers.BooleanField(
+        default=False,
+        help_text="Send the problem's published workaround to the linked open incidents (only "
+        "when true).",
+    )
     incident_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
         allow_empty=False,
@@ -471,3 +502,73 @@ class KnownErrorInputSerializer(InputSerializer):
 class ProblemResolveInputSerializer(InputSerializer):
     permanent_fix = serializers.CharField(allow_blank=True, default="", max_length=TEXT_MAX)
     fix_change_ref = serializers.CharField(allow_blank=True, default="", max_length=CHANGE_REF_MAX)
+
+
+class MergeInputSerializer(InputSerializer):
+    into_id = serializers.IntegerField(min_value=1, help_text="The incident that is kept.")
+    note = serializers.CharField(allow_blank=True, default="", max_length=REASON_MAX)
+
+
+class UnlinkProblemInputSerializer(InputSerializer):
+    reason = serializers.CharField(allow_blank=True, default="", max_length=REASON_MAX)
+
+
+# --- known errors ------------------------------------------------------------------------------
+class KnownErrorSerializer(serializers.ModelSerializer):
+    """What everyone may read of a problem with a published workaround."""
+
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api-known-error-detail", help_text="This known error in the API."
+    )
+    ref = serializers.CharField(read_only=True)
+    services = ServiceBriefSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Problem
+        fields = [
+            "id",
+            "url",
+            "ref",
+            "title",
+            "status",
+            "services",
+            "workaround",
+            "workaround_published_at",
+        ]
+        read_only_fields = fields
+
+
+# --- canned replies ----------------------------------------------------------------------------
+class CannedReplySerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api-canned-reply-detail", help_text="This canned reply in the API."
+    )
+    team = TeamBriefSerializer(read_only=True)
+    created_by = UserBriefSerializer(read_only=True)
+
+    class Meta:
+        model = CannedReply
+        fields = [
+            "id",
+            "url",
+            "team",
+            "title",
+            "body",
+            "is_active",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class CannedReplyCreateInputSerializer(InputSerializer):
+    team_id = serializers.PrimaryKeyRelatedField(source="team", queryset=_teams())
+    title = serializers.CharField(max_length=120)
+    body = serializers.CharField(max_length=5000)
+
+
+class CannedReplyUpdateInputSerializer(InputSerializer):
+    title = serializers.CharField(max_length=120, required=False)
+    body = serializers.CharField(max_length=5000, required=False)
+    is_active = serializers.BooleanField(required=False)

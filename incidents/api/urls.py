@@ -3,10 +3,12 @@ never collide with the browser pages' names ("incident-detail", "problem-list", 
 
 from rest_framework.routers import SimpleRouter
 
-from .views import IncidentViewSet, ProblemViewSet
+from .views import CannedReplyViewSet, IncidentViewSet, KnownErrorViewSet, ProblemViewSet
 
 router = SimpleRouter()
 router.register("incidents", IncidentViewSet, basename="api-incident")
 router.register("problems", ProblemViewSet, basename="api-problem")
+router.register("known-errors", KnownErrorViewSet, basename="api-known-error")
+router.register("canned-replies", CannedReplyViewSet, basename="api-canned-reply")
 
 urlpatterns = router.urls

@@ -9,8 +9,10 @@ from .incidents import (
     Satisfaction,
 )
 from .problems import Problem, ProblemEvent
+from .replies import CannedReply
 
 __all__ = [
+    "CannedReply",
     "Category",
     "Incident",
     "IncidentAttachment",

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from incidents.choices import Level, Priority
+from servicedesk.durations import format_duration
 
 
 class Category(models.Model):
@@ -54,4 +55,4 @@ class ResolutionTarget(models.Model):
         ordering = ["priority"]
 
     def __str__(self) -> str:
-        return f"P{self.priority}: {self.resolve_within}"
+        return f"P{self.priority}: {format_duration(self.resolve_within)}"

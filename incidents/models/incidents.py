@@ -79,6 +79,14 @@ class Incident(models.Model):
         on_delete=models.SET_NULL,
         related_name="incidents",
     )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_duplicates",
+        help_text="The ticket this duplicate was merged into (set only by the merge service).",
+    )
     watchers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="incidents_watched"
     )

@@ -2,6 +2,7 @@
 transaction, locks the row, checks the transition table and the guards, saves the changed
 fields, appends its event in the same transaction and schedules side effects on commit."""
 
+from .config import priority_matrix_update
 from .conversation import (
     incident_attach,
     incident_comment,
@@ -16,6 +17,7 @@ from .lifecycle import (
     incident_close,
     incident_create,
     incident_edit,
+    incident_merge,
     incident_pend,
     incident_reopen,
     incident_resolve,
@@ -24,6 +26,8 @@ from .lifecycle import (
     incident_triage,
 )
 from .problems import (
+    incident_join_known_error,
+    incident_unlink_problem,
     problem_close,
     problem_create,
     problem_investigate,
@@ -33,8 +37,17 @@ from .problems import (
     problem_resolve,
     problem_update,
 )
+from .replies import (
+    canned_reply_create,
+    canned_reply_delete,
+    canned_reply_update,
+    may_manage_canned_replies,
+)
 
 __all__ = [
+    "canned_reply_create",
+    "canned_reply_delete",
+    "canned_reply_update",
     "incident_assign",
     "incident_attach",
     "incident_autoclose_due",
@@ -44,6 +57,8 @@ __all__ = [
     "incident_comment",
     "incident_create",
     "incident_edit",
+    "incident_join_known_error",
+    "incident_merge",
     "incident_pend",
     "incident_rate",
     "incident_reopen",
@@ -51,7 +66,10 @@ __all__ = [
     "incident_resume",
     "incident_start",
     "incident_triage",
+    "incident_unlink_problem",
     "incident_watch",
+    "may_manage_canned_replies",
+    "priority_matrix_update",
     "problem_close",
     "problem_create",
     "problem_investigate",

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from incidents import access
 from incidents.choices import FINAL_STATUSES, IncidentStatus, PendingReason
 from incidents.content_types import content_matches
+from incidents.filekinds import allowed_in_words, describe
 from incidents.limits import TEXT_MAX
 from incidents.models import Incident, IncidentAttachment, IncidentComment, Satisfaction
 from incidents.transitions import INCIDENT
@@ -98,38 +99,33 @@ def _resume_on_reply(incident: Incident, actor: User) -> None:
 
 
 def _size(n: int) -> str:
-    return f"{n / (1024 * 1024):g} MB" if n >= 1024 * 1024 else f"{n / 1024:g} KB"
-
-
-def allowed_extensions() -> str:
-    """The allowed attachment types as people know them: ".png, .pdf, .docx, …"."""
-    names = set()
-    for mime in settings.ATTACHMENT_TYPES:
-        extensions = mimetypes.guess_all_extensions(mime)
-        preferred = mimetypes.guess_extension(mime)
-        names.add(preferred if preferred else (extensions[0] if extensions else mime))
-    return ", ".join(sorted(names))
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):g} MB"
+    return f"{n / 1024:g} KB" if n >= 1024 else f"{n} bytes"
 
 
 def _sniffed_type(upload: UploadedFile) -> str:
     guessed, _ = mimetypes.guess_type(upload.name or "")
     declared = (upload.content_type or "").split(";")[0].strip().lower()
     allowed = settings.ATTACHMENT_TYPES
+    name = upload.name or "The file"
     if guessed is None or guessed not in allowed:
+        kind = describe(guessed) if guessed else "a file of a kind we cannot tell from its name"
         raise ValidationFailed(
-            f"Files of this type ({guessed or 'unknown'}) cannot be attached. Allowed: "
-            + ", ".join(sorted({t.split("/")[-1] for t in allowed}))
-            + ".",
+            f"“{name}” is {kind}, which cannot be attached. You can attach "
+            f"{allowed_in_words(allowed)}.",
             code="attachment.type_not_allowed",
         )
     if declared and declared != "application/octet-stream" and declared != guessed:
         raise ValidationFailed(
-            f"The file's name says {guessed} but its type says {declared}.",
+            f"“{name}” is named like {describe(guessed)}, but what was sent is "
+            f"{describe(declared)}. Attach the original file.",
             code="attachment.type_not_allowed",
         )
     if not content_matches(guessed, upload):
         raise ValidationFailed(
-            f"The file's content is not {guessed}, although its name says so; it was not attached.",
+            f"“{name}” is named like {describe(guessed)}, but its content is not one; it was "
+            "not attached.",
             code="attachment.content_mismatch",
         )
     return guessed

@@ -10,7 +10,14 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from incidents import access, selectors
-from incidents.choices import FINAL_STATUSES, OPEN_STATUSES, Channel, IncidentStatus
+from incidents.choices import (
+    FINAL_STATUSES,
+    ON_BEHALF_CHANNELS,
+    OPEN_STATUSES,
+    Channel,
+    IncidentStatus,
+    ResolutionCode,
+)
 from incidents.guards import Ctx, may_work
 from incidents.limits import (
     AFFECTED_USERS_MAX,
@@ -19,7 +26,7 @@ from incidents.limits import (
     TEXT_MAX,
     TITLE_MAX,
 )
-from incidents.models import Incident
+from incidents.models import Incident, Problem
 from incidents.priority import compute_priority, expected_resolution
 from incidents.transitions import INCIDENT
 from org.models import BusinessService, Team, User
@@ -30,6 +37,7 @@ from servicedesk.transitions import Transition
 
 from .conversation import incident_attach
 from .events import incident_event
+from .problems import incident_join_known_error
 from .rows import lock_incident as _lock
 
 
@@ -112,18 +120,33 @@ def incident_create(
     team: Team | None = None,
     is_major: bool = False,
     attachments: Sequence[UploadedFile] = (),
+    known_error: Problem | None = None,
 ) -> Incident:
-    """Log an incident (and its files: all of it, or nothing)."""
+    """Log an incident (and its files: all of it, or nothing). ``requester`` other than the
+    actor is logging on behalf of a caller (analysts only; the actor is recorded as
+    ``reported_by``). ``known_error`` is the requester's "this is happening to me too": the
+    ticket is linked to that problem and receives its workaround at once."""
     title = _clean_text(title, field="Title", required=True, max_length=TITLE_MAX)
     description = _clean_text(description, field="Description", required=False)
     requester = requester or actor
     agent = access.is_agent(actor)
     if requester.pk != actor.pk and not agent:
         raise PermissionDenied("Only analysts can log an incident on behalf of someone else.")
+    if not requester.is_active:
+        raise ValidationFailed(
+            f"{requester.name} no longer has an active account; log it for someone else.",
+            details={"requester_id": ["inactive"]},
+        )
     if (team is not None or is_major) and not agent:
         raise PermissionDenied("Only analysts set the team or declare a major incident.")
     if channel not in Channel.values:
         raise ValidationFailed(f"Unknown channel {channel!r}.")
+    if channel in ON_BEHALF_CHANNELS and not agent:
+        raise PermissionDenied(
+            f"Only analysts log calls that came in by {Channel(channel).label.lower()}; "
+            "report it yourself without a channel.",
+            code="incident.permission.channel",
+        )
     if affected_users < 1:
         raise ValidationFailed("At least one user is affected: the requester.")
     _check_affected_users(affected_users)
@@ -168,6 +191,8 @@ def incident_create(
         )
         for upload in attachments:
             incident_attach(incident=incident, actor=actor, upload=upload)
+        if known_error is not None:
+            incident_join_known_error(incident=incident, problem=known_error, actor=actor)
     return incident
 
 
@@ -464,6 +489,70 @@ def incident_cancel(*, incident: Incident, actor: User, reason: str) -> Incident
         step.incident.closed_at = step.now
         return _finish(
             step, "incident.cancelled", fields=["closed_at"], reason=reason.strip(), notify=True
+        )
+
+
+def incident_merge(
+    *, incident: Incident | int, into: Incident | int, actor: User, note: str = ""
+) -> Incident:
+    """Close a duplicate with a link to the ticket that is kept. The duplicate's requester
+    becomes a watcher of the kept ticket and is told; both timelines record the merge."""
+    note = _clean_text(note, field="Note", required=False, max_length=2000)
+    with transaction.atomic():
+        pks = sorted(
+            {
+                incident.pk if isinstance(incident, Incident) else int(incident),
+                into.pk if isinstance(into, Incident) else int(into),
+            }
+        )
+        rows = {
+            row.pk: row
+            for row in Incident.objects.select_for_update(of=("self",)).filter(pk__in=pks)
+        }  # both rows, locked in ascending order, before anything is checked
+        kept = rows.get(into.pk if isinstance(into, Incident) else int(into))
+        if kept is None:
+            raise ValidationFailed(
+                "No such ticket to merge into.", details={"into_id": ["unknown"]}
+            )
+        step = _begin(incident, "merge", actor, data={"into": kept})
+        duplicate = step.incident
+        duplicate.merged_into = kept
+        duplicate.resolution_code = ResolutionCode.DUPLICATE
+        duplicate.resolution_notes = f"Merged into {kept.ref}: {kept.title}"
+        duplicate.pending_reason = ""
+        duplicate.closed_at = step.now
+        watcher_added = (
+            duplicate.requester_id != kept.requester_id
+            and not kept.watchers.filter(pk=duplicate.requester_id).exists()
+        )
+        if watcher_added:
+            kept.watchers.add(duplicate.requester_id)
+        incident_event(
+            kept,
+            "incident.merge_received",
+            actor=actor,
+            internal=True,
+            reason=note,
+            payload={
+                "from_id": duplicate.pk,
+                "from": duplicate.ref,
+                "requester_id": duplicate.requester_id,
+                "watcher_added": watcher_added,
+            },
+        )
+        return _finish(
+            step,
+            "incident.merged",
+            fields=[
+                "merged_into",
+                "resolution_code",
+                "resolution_notes",
+                "pending_reason",
+                "closed_at",
+            ],
+            reason=note,
+            payload={"into_id": kept.pk, "into": kept.ref, "into_title": kept.title},
+            notify=True,
         )
 
 

@@ -7,13 +7,15 @@ from django.db import transaction
 
 from incidents.choices import OPEN_STATUSES, ProblemStatus
 from incidents.guards import Ctx, may_manage_problem
+from incidents.linking import ALREADY, MOVE, link_plan, moves, workaround_rows
 from incidents.models import Incident, Problem
 from incidents.transitions import PROBLEM
 from org.models import BusinessService, Team, User
 from servicedesk import clock, concurrency
-from servicedesk.errors import TransitionNotAllowed, ValidationFailed
+from servicedesk.errors import Conflict, TransitionNotAllowed, ValidationFailed
 
 from .events import incident_event, problem_event
+from .rows import lock_incident
 
 LINKABLE = {ProblemStatus.NEW, ProblemStatus.INVESTIGATING, ProblemStatus.KNOWN_ERROR}
 
@@ -166,7 +168,9 @@ def problem_close(*, problem: Problem, actor: User) -> Problem:
     return locked
 
 
-def _give_workaround(incident: Incident, problem: Problem, actor: User) -> None:
+def _give_workaround(
+    incident: Incident, problem: Problem, actor: User, *, me_too: bool = False
+) -> None:
     incident.workaround = problem.workaround
     incident.save(update_fields=["workaround", "updated_at"])
     incident_event(
@@ -174,16 +178,24 @@ def _give_workaround(incident: Incident, problem: Problem, actor: User) -> None:
         "incident.workaround_published",
         actor=actor,
         reason=problem.workaround,
-        payload={"problem_id": problem.pk, "problem": problem.ref},
+        payload={"problem_id": problem.pk, "problem": problem.ref, "me_too": me_too},
         notify=True,
     )
 
 
 def problem_link_incidents(
-    *, problem: Problem, actor: User, incident_ids: Iterable[int]
+    *,
+    problem: Problem,
+    actor: User,
+    incident_ids: Iterable[int],
+    move: bool = False,
+    send_workaround: bool = False,
 ) -> list[Incident]:
-    """Link many incidents at once. Already-linked ones are skipped; open ones receive the
-    published workaround, if there is one."""
+    """Link many incidents at once; already-linked ones are skipped.
+
+    Safe by default: an incident linked to another problem moves only with ``move`` (else 409,
+    nothing changes), and the problem's published workaround reaches the open incidents only
+    with ``send_workaround`` (what will happen is shown first by ``linking.link_plan``)."""
     ids = sorted({int(i) for i in incident_ids})
     if not ids:
         raise ValidationFailed("Select at least one incident.")
@@ -198,32 +210,62 @@ def problem_link_incidents(
                 "open problem."
             )
         incidents = list(
-            Incident.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")
+            Incident.objects.select_for_update(of=("self",))
+            .select_related("problem")
+            .filter(pk__in=ids)
+            .order_by("pk")
         )
         missing = sorted(set(ids) - {i.pk for i in incidents})
         if missing:
             raise ValidationFailed(
                 "No such incidents: " + ", ".join(f"INC-{pk:06d}" for pk in missing) + "."
             )
+        plan = link_plan(locked, incidents)
+        moving = moves(plan)
+        if moving and not move:
+            raise Conflict(
+                " ".join(
+                    f"{r.incident.ref} is already linked to {r.previous_problem.ref}."
+                    for r in moving
+                )
+                + " Confirm to move "
+                + ("it" if len(moving) == 1 else "them")
+                + f" to {locked.ref}.",
+                code="problem_link.move_unconfirmed",
+                details={
+                    "moves": [
+                        {"incident_id": r.incident.pk, "from_problem_id": r.previous_problem.pk}
+                        for r in moving
+                    ]
+                },
+            )
         linked = []
-        for incident in incidents:
-            if incident.problem_id == locked.pk:
+        for row in plan:
+            if row.outcome == ALREADY:
                 continue
-            previous = incident.problem_id
+            incident, previous = row.incident, row.previous_problem
             incident.problem = locked
             incident.save(update_fields=["problem", "updated_at"])
             incident_event(
                 incident,
-                "incident.problem_linked",
+                "incident.problem_moved" if row.outcome == MOVE else "incident.problem_linked",
                 actor=actor,
                 internal=True,
                 payload={
                     "problem_id": locked.pk,
                     "problem": locked.ref,
-                    "previous_problem_id": previous,
+                    "previous_problem_id": previous.pk if previous else None,
+                    "previous_problem": previous.ref if previous else "",
                 },
             )
-            if locked.workaround_published_at and incident.status in OPEN_STATUSES:
+            if previous is not None:
+                problem_event(
+                    previous,
+                    "problem.incident_moved_away",
+                    actor=actor,
+                    payload={"incident_id": incident.pk, "to_problem_id": locked.pk},
+                )
+            if send_workaround and row.gets_workaround:
                 _give_workaround(incident, locked, actor)
             linked.append(incident)
         if linked:
@@ -231,9 +273,79 @@ def problem_link_incidents(
                 locked,
                 "problem.incidents_linked",
                 actor=actor,
-                payload={"incident_ids": [i.pk for i in linked]},
+                payload={
+                    "incident_ids": [i.pk for i in linked],
+                    "moved_ids": [r.incident.pk for r in moving],
+                    "workaround_sent": bool(send_workaround and workaround_rows(plan)),
+                },
             )
     return linked
+
+
+def incident_unlink_problem(*, incident: Incident, actor: User, reason: str = "") -> Incident:
+    """Take an incident off its problem. The workaround it already received stays on it."""
+    reason = (reason or "").strip()[:2000]
+    with transaction.atomic():
+        locked = lock_incident(incident)
+        may_manage_problem(Ctx(obj=locked, actor=actor, now=clock.now()))
+        if locked.problem_id is None:
+            raise Conflict(f"{locked.ref} is not linked to a problem.", code="problem.not_linked")
+        previous = _lock(locked.problem_id)
+        locked.problem = None
+        locked.save(update_fields=["problem", "updated_at"])
+        incident_event(
+            locked,
+            "incident.problem_unlinked",
+            actor=actor,
+            internal=True,
+            reason=reason,
+            payload={"previous_problem_id": previous.pk, "previous_problem": previous.ref},
+        )
+        problem_event(
+            previous,
+            "problem.incident_unlinked",
+            actor=actor,
+            reason=reason,
+            payload={"incident_id": locked.pk},
+        )
+    return locked
+
+
+def incident_join_known_error(*, incident: Incident, problem: Problem, actor: User) -> Incident:
+    """ "This is happening to me too": the requester links their new ticket to a published known
+    error and gets its workaround at once. Called inside ``incident_create``'s transaction."""
+    locked_problem = _lock(problem)
+    if not (
+        locked_problem.status in LINKABLE
+        and locked_problem.workaround_published_at
+        and locked_problem.workaround
+    ):
+        raise ValidationFailed(
+            "That known error no longer has a published workaround; send the report without it.",
+            code="known_error.unavailable",
+        )
+    incident.problem = locked_problem
+    incident.save(update_fields=["problem", "updated_at"])
+    incident_event(
+        incident,
+        "incident.problem_linked",
+        actor=actor,
+        internal=True,
+        payload={
+            "problem_id": locked_problem.pk,
+            "problem": locked_problem.ref,
+            "previous_problem_id": None,
+            "me_too": True,
+        },
+    )
+    _give_workaround(incident, locked_problem, actor, me_too=True)
+    problem_event(
+        locked_problem,
+        "problem.incidents_linked",
+        actor=actor,
+        payload={"incident_ids": [incident.pk], "me_too": True, "workaround_sent": True},
+    )
+    return incident
 
 
 def problem_publish_workaround(*, problem: Problem, actor: User, workaround: str) -> int:

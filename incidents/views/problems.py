@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -33,6 +34,7 @@ from org.roles import request_user
 from servicedesk.errors import DomainError
 
 from .common import available_actions, paginate, require_agent
+from .tickets import link_preview_response
 
 
 # --- problems -------------------------------------------------------------------------------
@@ -103,12 +105,18 @@ def _p_close(problem: Problem, user: User, form: Any) -> str:
 
 
 def _p_link(problem: Problem, user: User, form: Any) -> str:
+    send = form.cleaned_data["send_workaround"]
     linked = services.problem_link_incidents(
-        problem=problem, actor=user, incident_ids=form.cleaned_data["refs"]
+        problem=problem,
+        actor=user,
+        incident_ids=form.cleaned_data["refs"],
+        move=form.cleaned_data["confirm"],
+        send_workaround=send,
     )
     if not linked:
         return "Those incidents were already linked."
-    return f"Linked {', '.join(i.ref for i in linked)}."
+    sent = " Their requesters received the workaround." if send and problem.workaround else ""
+    return f"Linked {', '.join(i.ref for i in linked)}.{sent}"
 
 
 def _p_workaround(problem: Problem, user: User, form: Any) -> str:
@@ -219,6 +227,19 @@ def problem_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         refusal = PROBLEM.refusal(problem.status, action, ctx)
     if refusal is None and not form.is_valid():
         return _problem_page(request, user, problem, bound={action: form}, status=400)
+    if action == "link" and refusal is None and not form.cleaned_data["confirm"]:
+        refs = form.cleaned_data["refs"]
+        preview = link_preview_response(
+            request,
+            user,
+            problem,
+            refs,
+            prefix="link-",
+            resend=[("link-refs", " ".join(str(pk) for pk in refs))],
+            back=reverse("problem-detail", args=[problem.pk]),
+        )
+        if preview is not None:
+            return preview
     try:
         if refusal is not None:
             raise refusal

@@ -20,6 +20,7 @@ from org.roles import request_user
 from servicedesk.errors import DomainError
 
 from .common import paginate, require_agent
+from .tickets import link_preview_response
 
 # --- analyst: the queue ---------------------------------------------------------------------
 SORTABLE = (("priority", "Priority"), ("due", "Due"), ("created", "Opened"), ("updated", "Updated"))
@@ -38,6 +39,9 @@ def queue(request: HttpRequest, tab: str = "mine") -> HttpResponse:
     if request.method == "POST":
         status = 400
         if bulk_form.is_valid():
+            preview = _bulk_link_preview(request, user, bulk_form)
+            if preview is not None:
+                return preview
             try:
                 message = _bulk(user, bulk_form)
             except DomainError as exc:
@@ -54,7 +58,11 @@ def _bulk(user: User, form: BulkForm) -> str:
     ids = data["ids"]
     if data["action"] == "link":
         linked = services.problem_link_incidents(
-            problem=data["problem"], actor=user, incident_ids=ids
+            problem=data["problem"],
+            actor=user,
+            incident_ids=ids,
+            move=data["confirm"],
+            send_workaround=data["send_workaround"],
         )
         if not linked:
             ref = data["problem"].ref
@@ -64,6 +72,25 @@ def _bulk(user: User, form: BulkForm) -> str:
         incident_ids=ids, actor=user, team=data["team"], assignee=data["assignee"]
     )
     return f"Assigned {len(done)} incident(s)."
+
+
+def _bulk_link_preview(request: HttpRequest, user: User, form: BulkForm) -> HttpResponse | None:
+    """Before a bulk link that moves rows or sends a workaround: what happens to each row."""
+    data = form.cleaned_data
+    if data["action"] != "link" or data["confirm"]:
+        return None
+    resend = [("bulk-action", "link"), ("bulk-problem", str(data["problem"].pk))]
+    resend += [("bulk-ids", str(pk)) for pk in data["ids"]]
+    return link_preview_response(
+        request,
+        user,
+        data["problem"],
+        data["ids"],
+        prefix="bulk-",
+        resend=resend,
+        back=request.get_full_path(),
+        always=True,
+    )
 
 
 def _queue_page(

@@ -24,6 +24,7 @@ from incidents.forms import (
     EditForm,
     EmptyForm,
     LinkProblemForm,
+    MergeForm,
     MyTicketsFilterForm,
     PendForm,
     RateForm,
@@ -31,14 +32,16 @@ from incidents.forms import (
     ReportForm,
     ResolveForm,
     TriageForm,
+    UnlinkProblemForm,
 )
 from incidents.models import Incident
 from incidents.transitions import INCIDENT
 from org.models import User
 from org.roles import request_user
-from servicedesk.errors import DomainError
+from servicedesk.errors import DomainError, ValidationFailed
 
 from .common import DONE, FINAL, available_actions, is_htmx, paginate, safe_next
+from .desk import canned_reply_text
 from .timeline import build_timeline
 
 
@@ -48,32 +51,65 @@ from .timeline import build_timeline
 def incident_new(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     form = ReportForm(request.POST or None, request.FILES or None)
+    if request.POST.get("me_too"):  # "me too" needs no story: the known error tells it
+        form.fields["description"].required = False
     status = 200
+    matches: list[Any] = []
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            impact, urgency = form.impact_urgency()
-            upload = form.cleaned_data.get("attachment")
-            try:
-                incident = services.incident_create(
-                    actor=user,
+            service = form.cleaned_data["service"]
+            me_too = _known_error_chosen(request, user)
+            if me_too is None and not request.POST.get("known_errors_shown"):
+                # Without JavaScript the matches were never shown: show them before sending.
+                matches = selectors.known_error_matches(
+                    user=user,
+                    service_id=service.pk if service else None,
                     title=form.cleaned_data["title"],
-                    description=form.cleaned_data["description"],
-                    service=form.cleaned_data["service"],
-                    impact=impact,
-                    urgency=urgency,
-                    attachments=[upload] if upload else [],
                 )
-            except DomainError as exc:
-                field = "attachment" if exc.code.startswith("attachment") else None
-                form.add_error(field, exc.message)
-                status = exc.status
+            if matches:
+                status = 200
             else:
-                when = timezone.localtime(incident.due_at) if incident.due_at else None
-                expected = f" We aim to fix it by {when:%a %d %b, %H:%M}." if when else ""
-                messages.success(request, f"Thank you: {incident.ref} is logged.{expected}")
-                return redirect("incident-detail", pk=incident.pk)
-    return render(request, "incidents/new.html", {"form": form}, status=status)
+                impact, urgency = form.impact_urgency()
+                upload = form.cleaned_data.get("attachment")
+                try:
+                    incident = services.incident_create(
+                        actor=user,
+                        title=form.cleaned_data["title"],
+                        description=form.cleaned_data["description"],
+                        service=service,
+                        impact=impact,
+                        urgency=urgency,
+                        attachments=[upload] if upload else [],
+                        known_error=me_too,
+                    )
+                except DomainError as exc:
+                    field = "attachment" if exc.code.startswith("attachment") else None
+                    form.add_error(field, exc.message)
+                    status = exc.status
+                else:
+                    when = timezone.localtime(incident.due_at) if incident.due_at else None
+                    expected = f" We aim to fix it by {when:%a %d %b, %H:%M}." if when else ""
+                    if me_too is not None:
+                        expected = (
+                            f" It is a known error ({me_too.title}): the workaround is below."
+                            + expected
+                        )
+                    messages.success(request, f"Thank you: {incident.ref} is logged.{expected}")
+                    return redirect("incident-detail", pk=incident.pk)
+    context = {"form": form, "matches": matches, "checked": bool(matches)}
+    return render(request, "incidents/new.html", context, status=status)
+
+
+def _known_error_chosen(request: HttpRequest, user: User) -> Any:
+    """The known error the requester said "this is happening to me too" about, if any."""
+    pk = request.POST.get("me_too") or ""
+    if not pk.isdigit():
+        return None
+    try:
+        return selectors.known_error_get(user=user, pk=pk)
+    except Http404:
+        return None
 
 
 @login_required
@@ -98,6 +134,7 @@ ACTION_LABELS = {
     "close": "Confirm & close",
     "reopen": "Reopen",
     "cancel": "Cancel ticket",
+    "merge": "Merge into",
 }
 
 
@@ -216,8 +253,39 @@ def _edit(incident: Incident, user: User, form: Any) -> str:
 
 def _link_problem(incident: Incident, user: User, form: Any) -> str:
     problem = form.cleaned_data["problem"]
-    services.problem_link_incidents(problem=problem, actor=user, incident_ids=[incident.pk])
-    return f"Linked to {problem.ref}."
+    send = form.cleaned_data["send_workaround"]
+    services.problem_link_incidents(
+        problem=problem,
+        actor=user,
+        incident_ids=[incident.pk],
+        move=form.cleaned_data["confirm"],
+        send_workaround=send,
+    )
+    sent = " The workaround was sent to the requester." if send and problem.workaround else ""
+    return f"Linked to {problem.ref}.{sent}"
+
+
+def _unlink_problem(incident: Incident, user: User, form: Any) -> str:
+    previous = incident.problem
+    services.incident_unlink_problem(
+        incident=incident, actor=user, reason=form.cleaned_data["reason"]
+    )
+    return f"{incident.ref} is no longer linked to {previous.ref if previous else 'a problem'}."
+
+
+def _merge(incident: Incident, user: User, form: Any) -> str:
+    into = form.cleaned_data["into"]
+    try:
+        kept = selectors.incident_get(user=user, pk=into)
+    except Http404:
+        raise ValidationFailed(f"No incident INC-{into:06d} to merge into.") from None
+    services.incident_merge(
+        incident=incident, into=kept, actor=user, note=form.cleaned_data["note"]
+    )
+    return (
+        f"{incident.ref} is closed as a duplicate of {kept.ref}; "
+        f"{incident.requester.name} follows {kept.ref} now and has been told."
+    )
 
 
 INCIDENT_ACTIONS: dict[str, ActionSpec] = {
@@ -235,6 +303,8 @@ INCIDENT_ACTIONS: dict[str, ActionSpec] = {
     "triage": ActionSpec(TriageForm, _triage, (guards.may_work,)),
     "edit": ActionSpec(EditForm, _edit, (guards.may_work,)),
     "link-problem": ActionSpec(LinkProblemForm, _link_problem, (guards.may_manage_problem,)),
+    "unlink-problem": ActionSpec(UnlinkProblemForm, _unlink_problem, (guards.may_manage_problem,)),
+    "merge": ActionSpec(MergeForm, _merge),
 }
 
 
@@ -296,6 +366,13 @@ def _ticket_page(
             }
         )
     works = agent and incident.is_open and _precheck(user, incident, "triage") is None
+    canned = selectors.canned_replies_for(user=user, incident=incident) if agent else []
+    comment_initial = {"visibility": "internal" if agent else "public"}
+    canned_pick = request.GET.get("canned", "")
+    if canned and canned_pick:
+        body = canned_reply_text(user, incident, canned_pick)
+        typed = request.GET.get("comment-body", "").rstrip()
+        comment_initial = {"visibility": "public", "body": f"{typed}\n\n{body}" if typed else body}
     context = {
         "incident": incident,
         "agent": agent,
@@ -305,7 +382,14 @@ def _ticket_page(
         "resolution_actions": [t for t in transitions if t["action"] in RESOLUTION_ACTIONS],
         "can_take": "assign" in allowed and incident.assignee_id is None and agent,
         "can_comment": incident.status not in FINAL,
-        "comment_form": form("comment", initial={"visibility": "internal" if agent else "public"}),
+        "comment_form": form("comment", initial=comment_initial),
+        "canned_replies": canned,
+        "canned_pick": canned_pick,
+        "unlink_form": (
+            form("unlink-problem")
+            if agent and incident.problem_id and _precheck(user, incident, "unlink-problem") is None
+            else None
+        ),
         "attach_form": form("attach"),
         "can_rate": can_rate,
         "rating": rating,
@@ -344,6 +428,10 @@ def incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     refusal = _precheck(user, incident, action)
     if refusal is None and not form.is_valid():
         return _ticket_page(request, user, incident, bound={action: form}, status=400)
+    if action == "link-problem" and refusal is None and not form.cleaned_data["confirm"]:
+        preview = _link_preview(request, user, form.cleaned_data["problem"], [incident.pk])
+        if preview is not None:
+            return preview
     try:
         if refusal is not None:
             raise refusal
@@ -353,6 +441,51 @@ def incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return _ticket_page(request, user, incident, bound={action: form}, status=exc.status)
     messages.success(request, message)
     return redirect("incident-detail", pk=incident.pk)
+
+
+def link_preview_response(
+    request: HttpRequest,
+    user: User,
+    problem: Any,
+    incident_ids: list[int],
+    *,
+    prefix: str,
+    resend: list[tuple[str, str]],
+    back: str,
+    always: bool = False,
+) -> HttpResponse | None:
+    """Show what linking will do, row by row, when it would move an incident off another
+    problem or send a workaround (or ``always``); None when there is nothing to confirm."""
+    rows = selectors.problem_link_preview(user=user, problem=problem, incident_ids=incident_ids)
+    moving = [r for r in rows if r.outcome == "move"]
+    sending = [r for r in rows if r.gets_workaround]
+    if not moving and not sending and not always:
+        return None
+    context = {
+        "problem": problem,
+        "rows": rows,
+        "moving": moving,
+        "sending": sending,
+        "prefix": prefix,
+        "resend": resend,
+        "back": back,
+        "action_url": request.path,
+    }
+    return render(request, "incidents/link_confirm.html", context)
+
+
+def _link_preview(
+    request: HttpRequest, user: User, problem: Any, incident_ids: list[int]
+) -> HttpResponse | None:
+    return link_preview_response(
+        request,
+        user,
+        problem,
+        incident_ids,
+        prefix="link-problem-",
+        resend=[("link-problem-problem", str(problem.pk))],
+        back=reverse("incident-detail", args=[incident_ids[0]]),
+    )
 
 
 def _take(request: HttpRequest, user: User, incident: Incident) -> HttpResponse:

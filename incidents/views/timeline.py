@@ -87,9 +87,21 @@ def _describe(event: IncidentEvent, *, agent: bool) -> str:
     if kind == "rated":
         return f"rated the resolution {p.get('rating')}/5"
     if kind == "problem_linked":
+        if p.get("me_too"):
+            return f"said it is happening to them too (known error {p.get('problem', '')})"
         return f"linked it to problem {p.get('problem', '')}"
+    if kind == "problem_moved":
+        return f"moved it from problem {p.get('previous_problem', '')} to {p.get('problem', '')}"
+    if kind == "problem_unlinked":
+        return f"unlinked it from problem {p.get('previous_problem', '')}"
+    if kind == "merged":
+        return f"merged it into {p.get('into', '')}, which is handled instead (a duplicate)"
+    if kind == "merge_received":
+        return f"merged {p.get('from', '')} into this ticket; its requester follows this one"
     if kind == "workaround_published":  # problems are for analysts: no reference for others
         source = f" from {p.get('problem', '')}" if agent else ""
+        if p.get("me_too"):
+            return f"received the workaround of a known error{source}"
         return f"published a workaround{source}"
     return event.type
 

@@ -18,3 +18,15 @@ def test_admin_shows_incidents_read_only_and_config_editable(
     assert client.post(f"/admin/incidents/incidentevent/{event.pk}/delete/").status_code == 403
     assert client.get("/admin/incidents/incident/add/").status_code == 403
     assert client.get("/admin/incidents/priorityrule/").status_code == 200
+
+
+def test_canned_replies_are_read_only_in_the_admin(
+    admin_user: Any, manager: Any, team: Any, client: Client
+) -> None:
+    from incidents import services
+
+    reply = services.canned_reply_create(actor=manager, team=team, title="Hello", body="Hi")
+    client.force_login(admin_user)
+    assert client.get("/admin/incidents/cannedreply/").status_code == 200
+    assert client.get("/admin/incidents/cannedreply/add/").status_code == 403
+    assert client.post(f"/admin/incidents/cannedreply/{reply.pk}/delete/").status_code == 403

@@ -280,8 +280,8 @@ def test_an_executable_named_png_is_refused_and_nothing_is_stored(
     assert response.status_code == 400
     assert response.json() == {
         "code": "attachment.content_mismatch",
-        "message": "The file's content is not image/png, although its name says so; it was "
-        "not attached.",
+        "message": "“screen.png” is named like a picture (PNG), but its content is not one; it "
+        "was not attached.",
     }
     assert not incident.attachments.exists()
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]

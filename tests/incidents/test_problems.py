@@ -1,6 +1,5 @@
 from typing import Any
 
-import pytest
 from django.core import mail
 
 from incidents import services
@@ -8,6 +7,7 @@ from incidents.models import IncidentEvent, ProblemEvent
 from incidents.tasks import incident_notify_task
 from servicedesk.errors import GuardFailed, PermissionDenied, TransitionNotAllowed
 
+from ..refusals import refused
 from .factories import incident_in, make_incident, make_problem
 
 
@@ -15,12 +15,12 @@ def test_problem_lifecycle(analyst: Any) -> None:
     problem = make_problem(analyst)
     assert problem.ref == f"PRB-{problem.pk:06d}" and problem.status == "new"
     services.problem_investigate(problem=problem, actor=analyst)
-    with pytest.raises(GuardFailed):
+    with refused(GuardFailed, "A known error needs its root cause recorded."):
         services.problem_mark_known_error(problem=problem, actor=analyst)
     services.problem_mark_known_error(
         problem=problem, actor=analyst, root_cause="Firmware 2.1 leaks memory"
     )
-    with pytest.raises(GuardFailed):
+    with refused(GuardFailed, "Describe the permanent fix before resolving the problem."):
         services.problem_resolve(problem=problem, actor=analyst)
     services.problem_resolve(
         problem=problem, actor=analyst, permanent_fix="Firmware 2.2", fix_change_ref="CHG-000042"
@@ -34,15 +34,15 @@ def test_problem_lifecycle(analyst: Any) -> None:
         "problem.resolved",
         "problem.closed",
     ]
-    with pytest.raises(TransitionNotAllowed):
+    with refused(TransitionNotAllowed, "Cannot start investigating a problem that is closed."):
         services.problem_investigate(problem=problem, actor=analyst)
 
 
 def test_requesters_do_not_manage_problems(requester: Any, analyst: Any) -> None:
-    with pytest.raises(PermissionDenied):
+    with refused(PermissionDenied, "Only analysts and managers manage problems."):
         make_problem(requester)
     problem = make_problem(analyst)
-    with pytest.raises(PermissionDenied):
+    with refused(PermissionDenied, "Only analysts and managers manage problems."):
         services.problem_investigate(problem=problem, actor=requester)
     assert ProblemEvent.objects.filter(problem=problem).count() == 1
 
@@ -91,9 +91,17 @@ def test_incident_linked_after_publication_gets_the_workaround(
     problem = make_problem(analyst)
     services.problem_publish_workaround(problem=problem, actor=analyst, workaround="Reboot")
     late = make_incident(requester)
-    services.problem_link_incidents(problem=problem, actor=analyst, incident_ids=[late.pk])
+    quiet = make_incident(requester)
+    services.problem_link_incidents(
+        problem=problem, actor=analyst, incident_ids=[late.pk], send_workaround=True
+    )
     late.refresh_from_db()
     assert late.workaround == "Reboot" and late.problem == problem
+    # Not confirmed: linked, but nothing is sent.
+    services.problem_link_incidents(problem=problem, actor=analyst, incident_ids=[quiet.pk])
+    quiet.refresh_from_db()
+    assert quiet.workaround == "" and quiet.problem == problem
+    assert not quiet.events.filter(type="incident.workaround_published").exists()
 
 
 def test_link_refuses_unknown_ids_and_closed_problems(requester: Any, analyst: Any) -> None:
@@ -101,7 +109,7 @@ def test_link_refuses_unknown_ids_and_closed_problems(requester: Any, analyst: A
 
     problem = make_problem(analyst)
     incident = make_incident(requester)
-    with pytest.raises(ValidationFailed):
+    with refused(ValidationFailed, "No such incidents: INC-999999."):
         services.problem_link_incidents(
             problem=problem, actor=analyst, incident_ids=[incident.pk, 999999]
         )
@@ -109,7 +117,11 @@ def test_link_refuses_unknown_ids_and_closed_problems(requester: Any, analyst: A
     assert incident.problem is None
     services.problem_mark_known_error(problem=problem, actor=analyst, root_cause="x")
     services.problem_resolve(problem=problem, actor=analyst, permanent_fix="y")
-    with pytest.raises(TransitionNotAllowed):
+    with refused(
+        TransitionNotAllowed, f"{problem.ref} is resolved; link incidents to an open problem."
+    ):
         services.problem_link_incidents(problem=problem, actor=analyst, incident_ids=[incident.pk])
-    with pytest.raises(TransitionNotAllowed):
+    with refused(
+        TransitionNotAllowed, f"{problem.ref} is resolved; there is nothing to work around."
+    ):
         services.problem_publish_workaround(problem=problem, actor=analyst, workaround="z")

@@ -11,10 +11,10 @@ from incidents.models import Incident, IncidentEvent
 from incidents.transitions import INCIDENT
 from servicedesk.errors import TransitionNotAllowed
 
-from .factories import incident_in
+from .factories import incident_in, make_incident
 
 STATUSES = [s.value for s in IncidentStatus]
-ACTIONS = ["assign", "start", "pend", "resume", "resolve", "close", "reopen", "cancel"]
+ACTIONS = ["assign", "start", "pend", "resume", "resolve", "close", "reopen", "cancel", "merge"]
 
 # Written out by hand, independently of incidents/transitions.py.
 EXPECTED = {
@@ -33,6 +33,33 @@ EXPECTED = {
     ("assigned", "cancel"): "cancelled",
     ("in_progress", "cancel"): "cancelled",
     ("pending", "cancel"): "cancelled",
+    ("new", "merge"): "closed",
+    ("assigned", "merge"): "closed",
+    ("in_progress", "merge"): "closed",
+    ("pending", "merge"): "closed",
+}
+
+
+# The words a person reads when a transition is refused, also written out by hand.
+ACTION_WORDS = {
+    "assign": "assign",
+    "start": "start",
+    "pend": "put on hold",
+    "resume": "resume",
+    "resolve": "resolve",
+    "close": "close",
+    "reopen": "reopen",
+    "cancel": "cancel",
+    "merge": "merge",
+}
+STATUS_WORDS = {
+    "new": "new",
+    "assigned": "assigned",
+    "in_progress": "in progress",
+    "pending": "pending",
+    "resolved": "resolved",
+    "closed": "closed",
+    "cancelled": "cancelled",
 }
 
 
@@ -63,6 +90,9 @@ def _run(action: str, incident: Incident, requester: Any, analyst: Any, team: An
         return services.incident_reopen(incident=incident, actor=requester, reason="Again")
     if action == "cancel":
         return services.incident_cancel(incident=incident, actor=requester, reason="Not needed")
+    if action == "merge":
+        kept = make_incident(requester, title="The one we keep")
+        return services.incident_merge(incident=incident, into=kept, actor=analyst)
     raise AssertionError(action)
 
 
@@ -78,6 +108,9 @@ def test_every_status_action_pair(
         with pytest.raises(TransitionNotAllowed) as refused:
             _run(action, incident, requester, analyst, team)
         assert refused.value.status == 409
+        assert refused.value.message == (
+            f"Cannot {ACTION_WORDS[action]} an incident that is {STATUS_WORDS[status]}."
+        )
         incident.refresh_from_db()
         assert incident.status == status
         assert IncidentEvent.objects.filter(incident=incident).count() == events_before

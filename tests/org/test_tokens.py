@@ -10,6 +10,8 @@ from org import services
 from org.models import ApiToken
 from servicedesk.errors import Conflict, NotFound, ValidationFailed
 
+from ..refusals import refused
+
 
 def test_create_in_browser_shows_token_once_and_stores_only_a_hash(
     requester: Any, client: Client
@@ -50,12 +52,12 @@ def test_cannot_revoke_someone_elses_token(
     response = client.post(f"/account/tokens/{token.token_key}/revoke/")
     assert response.status_code == 404
     assert ApiToken.objects.filter(pk=token.pk).exists()
-    with pytest.raises(NotFound):
+    with refused(NotFound, "No such token."):
         services.api_token_revoke(user=other_requester, token_key=token.token_key)
 
 
 def test_invalid_names_are_refused_and_nothing_is_stored(requester: Any, client: Client) -> None:
-    with pytest.raises(ValidationFailed):
+    with refused(ValidationFailed, "Give the token a name, e.g. the tool that will use it."):
         services.api_token_create(user=requester, name="   ")
     client.force_login(requester)
     response = client.post("/account/tokens/", {"name": "", "expires_in_days": 7})
@@ -66,7 +68,9 @@ def test_invalid_names_are_refused_and_nothing_is_stored(requester: Any, client:
 def test_token_limit(requester: Any, client: Client) -> None:
     for i in range(services.MAX_TOKENS_PER_USER):
         services.api_token_create(user=requester, name=f"t{i}")
-    with pytest.raises(Conflict):
+    with refused(
+        Conflict, f"You already have {services.MAX_TOKENS_PER_USER} tokens; revoke one first."
+    ):
         services.api_token_create(user=requester, name="one too many")
     client.force_login(requester)
     response = client.post(

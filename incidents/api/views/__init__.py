@@ -2,7 +2,8 @@
 user and 404 what the user may not see), validate the request's shape with an input serializer,
 call exactly one service, answer with an output serializer. The services hold every rule."""
 
+from .desk import CannedReplyViewSet, KnownErrorViewSet
 from .incidents import IncidentViewSet
 from .problems import ProblemViewSet
 
-__all__ = ["IncidentViewSet", "ProblemViewSet"]
+__all__ = ["CannedReplyViewSet", "IncidentViewSet", "KnownErrorViewSet", "ProblemViewSet"]

@@ -3,7 +3,8 @@
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import FileResponse
+from django.http import FileResponse, Http404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -24,19 +25,23 @@ from incidents.api.serializers import (
     IncidentEventSerializer,
     IncidentSerializer,
     IncidentUpdateInputSerializer,
+    MergeInputSerializer,
     PendInputSerializer,
     RateInputSerializer,
     ReasonInputSerializer,
     ResolveInputSerializer,
     SatisfactionSerializer,
     TriageInputSerializer,
+    UnlinkProblemInputSerializer,
 )
-from incidents.choices import Channel
 from incidents.downloads import attachment_response
 from incidents.filtersets import IncidentFilterSet
+from incidents.guards import Ctx
 from incidents.models import Incident
+from incidents.transitions import INCIDENT
 from org.roles import request_user
 from servicedesk.api import ApiViewSet, error_responses, no_input
+from servicedesk.errors import ValidationFailed
 
 from .common import (
     ID_PARAM,
@@ -86,7 +91,8 @@ class IncidentViewSet(ApiViewSet):
         return self._page(incidents, IncidentSerializer)
 
     @extend_schema(
-        summary="Report an incident (channel: api)",
+        summary="Report an incident, or log one on behalf of a caller (analysts: requester_id "
+        "and channel)",
         request=IncidentCreateInputSerializer,
         responses={201: IncidentSerializer, **error_responses(400, 401, 403)},
     )
@@ -95,9 +101,8 @@ class IncidentViewSet(ApiViewSet):
             data=request.data, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
         incident = services.incident_create(
-            actor=request_user(request), channel=Channel.API, **data
+            actor=request_user(request), **dict(serializer.validated_data)
         )
         return self._out(incident, status.HTTP_201_CREATED)
 
@@ -233,6 +238,43 @@ class IncidentViewSet(ApiViewSet):
         incidents = selectors.incident_list(user=user).filter(pk__in=[i.pk for i in done])
         context = self.get_serializer_context()
         return Response(IncidentSerializer(incidents, many=True, context=context).data)
+
+    @incident_action(
+        "Merge this duplicate into another incident (it is closed with a link; its requester "
+        "follows the kept one and is told)",
+        MergeInputSerializer,
+        errors=(400,),
+    )
+    @action(detail=True, methods=["post"])
+    def merge(self, request: Request, pk: str) -> Response:
+        user = request_user(request)
+        incident = self._incident()
+        refusal = INCIDENT.refusal(
+            incident.status, "merge", Ctx(obj=incident, actor=user, now=timezone.now())
+        )
+        if refusal is not None:  # who may merge and from which state, before the input
+            raise refusal
+        data = valid(MergeInputSerializer, request.data)
+        try:
+            kept = selectors.incident_get(user=user, pk=data["into_id"])
+        except Http404:
+            raise ValidationFailed(
+                f"No incident INC-{data['into_id']:06d} to merge into.",
+                details={"into_id": ["unknown"]},
+            ) from None
+        incident = services.incident_merge(
+            incident=incident, into=kept, actor=user, note=data["note"]
+        )
+        return self._out(incident)
+
+    @incident_action("Unlink from its problem", UnlinkProblemInputSerializer, errors=(400,))
+    @action(detail=True, methods=["post"], url_path="unlink-problem")
+    def unlink_problem(self, request: Request, pk: str) -> Response:
+        data = valid(UnlinkProblemInputSerializer, request.data)
+        incident = services.incident_unlink_problem(
+            incident=self._incident(), actor=request_user(request), reason=data["reason"]
+        )
+        return self._out(selectors.incident_get(user=request_user(request), pk=incident.pk))
 
     # --- conversation ----------------------------------------------------------------------
     @extend_schema(

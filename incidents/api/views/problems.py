@@ -91,7 +91,11 @@ class ProblemViewSet(ApiViewSet):
         data = valid(LinkIncidentsInputSerializer, request.data)
         problem = self._problem()
         services.problem_link_incidents(
-            problem=problem, actor=request_user(request), incident_ids=data["incident_ids"]
+            problem=problem,
+            actor=request_user(request),
+            incident_ids=data["incident_ids"],
+            move=data["move"],
+            send_workaround=data["send_workaround"],
         )
         return self._out(problem)
 

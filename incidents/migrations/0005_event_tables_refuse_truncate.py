@@ -4,7 +4,7 @@ from servicedesk.db import refuse_truncate
 
 
 class Migration(migrations.Migration):
-    dependencies = [("incidents", "0003_change_feed_indexes")]
+    dependencies = [("incidents", "0004_merge_canned_replies_and_channels")]
 
     operations = [
         refuse_truncate("incidents_incidentevent"),
