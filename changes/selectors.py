@@ -180,6 +180,7 @@ def change_calendar(*, user: User, start: datetime, end: datetime) -> Calendar:
     )
     freezes = list(
         FreezeWindow.objects.filter(is_active=True, starts_at__lt=end, ends_at__gt=start)
+        .select_related("created_by")
         .prefetch_related(SERVICES)
         .order_by("starts_at", "pk")
     )

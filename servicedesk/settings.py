@@ -201,6 +201,13 @@ SPECTACULAR_SETTINGS = {
         "ProblemStatusEnum": "incidents.choices.ProblemStatus",
         "LevelEnum": "incidents.choices.Level",
         "PendingReasonEnum": "incidents.choices.PendingReason",
+        "ChangeStatusEnum": "changes.choices.ChangeStatus",
+        "ChangeTypeEnum": "changes.choices.ChangeType",
+        "ChangeCategoryEnum": "changes.choices.Category",
+        "ChangeOutcomeEnum": "changes.choices.Outcome",
+        "RiskClassEnum": "changes.choices.RiskClass",
+        "TemplateStatusEnum": "changes.choices.TemplateStatus",
+        "DecisionRuleEnum": "changes.choices.DecisionRule",
     },
 }
 

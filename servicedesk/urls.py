@@ -8,6 +8,7 @@ from . import views
 api_v1 = [
     path("", include("org.api.urls")),
     path("", include("incidents.api.urls")),
+    path("", include("changes.api.urls")),
 ]
 
 urlpatterns = [

@@ -5,7 +5,6 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from changes import access
 from changes.choices import ChangeStatus, IncidentRelation
 from changes.models import Change, ChangeIncidentLink
 from incidents import access as incident_access
@@ -39,9 +38,9 @@ def change_link_incidents(
         raise ValidationFailed(f"Unknown relation {relation!r}.")
     with transaction.atomic():
         locked = lock_change(change)
-        if not (incident_access.is_agent(actor) or access.may_manage(actor, locked)):
+        if not incident_access.is_agent(actor):
             raise PermissionDenied(
-                "Only analysts, managers and process owners link incidents to changes.",
+                "Only analysts and managers (who see incidents) link incidents to changes.",
                 code="change.permission.link",
             )
         if locked.status in (ChangeStatus.DRAFT, ChangeStatus.CANCELLED, ChangeStatus.REJECTED):
