@@ -247,3 +247,38 @@ def freeze_get(pk: Any) -> FreezeWindow:
         return freeze_list().get(pk=int(pk))
     except (FreezeWindow.DoesNotExist, ValueError, TypeError):
         raise Http404("No such freeze window.") from None
+
+
+# --- the path and who must authorise ----------------------------------------------------------
+@dataclass
+class Plan:
+    """What the requester reads: the risk, the authorities, and why it cannot go yet."""
+
+    risk: Any
+    chain: list[ChangeAuthority]
+    problem: str
+
+
+def authorisation_plan(change: Change) -> Plan:
+    """The authorities that must (or will have to) authorise the change. Before submission it
+    is a preview from the risk answers given so far; nothing is saved."""
+    import copy
+
+    from . import risk as risk_rules
+    from .services.routing import route
+
+    if change.type == "standard":
+        return Plan(None, [], "")
+    answers = {q: getattr(change, q) for q in risk_rules.QUESTIONS}
+    assessed = None
+    if not risk_rules.missing_answers(answers):
+        from django.conf import settings
+
+        assessed = risk_rules.assess(answers, settings.CHANGE_RISK_WEIGHTS)
+    if change.authority_chain:
+        by_id = authorities_by_id(list(change.authority_chain))
+        return Plan(assessed, [by_id[i] for i in change.authority_chain if i in by_id], "")
+    preview = copy.copy(change)
+    preview.risk_class = assessed.risk_class if assessed else ""
+    chain, problem = route(preview)
+    return Plan(assessed, chain, problem)
