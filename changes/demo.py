@@ -298,12 +298,14 @@ def seed(org: DemoOrg) -> str:
     failed = [c for c in made if c.outcome in (Outcome.FAILED, Outcome.BACKED_OUT) and c.ended_at]
     desk = users["deskmgr"]
     for change in failed[:4]:
+        ended = change.ended_at
+        assert ended is not None
         nearby = Incident.objects.filter(
-            created_at__gte=change.ended_at, created_at__lt=change.ended_at + timedelta(hours=12)
+            created_at__gte=ended, created_at__lt=ended + timedelta(hours=12)
         ).order_by("created_at")[:2]
         ids = [i.pk for i in nearby]
         if ids:
-            with clock.at(change.ended_at + timedelta(hours=13)):
+            with clock.at(ended + timedelta(hours=13)):
                 services.change_link_incidents(change=change, actor=desk, incident_ids=ids)
     counts = {s: Change.objects.filter(status=s).count() for s in ChangeStatus.values}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
