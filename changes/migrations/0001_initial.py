@@ -164,7 +164,7 @@ class Migration(migrations.Migration):
                 ('test_plan', models.TextField(blank=True)),
                 ('max_duration', models.DurationField(default=datetime.timedelta(seconds=7200))),
                 ('status', models.CharField(choices=[('proposed', 'Proposed (awaiting the process owner)'), ('active', 'Active'), ('suspended', 'Suspended')], default='proposed', max_length=10)),
-                ('failure_threshold', models.DecimalField(decimal_places=2, default=Decimal('0.20'), help_text='Share of failed or backed-out changes (0–1) above which the template is flagged for review.', max_digits=4)),
+                ('failure_threshold', models.DecimalField(decimal_places=2, default=Decimal('0.20'), help_text='Share of failed or backed-out changes (0 to 1) above which the template is flagged for review.', max_digits=4)),
                 ('min_sample', models.PositiveSmallIntegerField(default=5, help_text='Completed changes needed before the failure rate is judged.')),
                 ('approved_at', models.DateTimeField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(default=servicedesk.clock.now, editable=False)),
