@@ -447,3 +447,35 @@ def test_inactive_user_is_not_eligible(people: People) -> None:
     with pytest.raises(GuardFailed) as exc:
         services.change_submit(change=change, actor=people.requester)
     assert exc.value.code == "guard_failed.change.authority.routing"
+
+
+def test_system_steps_are_not_taken_by_hand(people: People) -> None:
+    from changes.guards import Ctx
+    from changes.transitions import CHANGE
+
+    change = change_in("assessed", people)
+    ctx = Ctx(obj=change, actor=people.owner, now=timezone.now())
+    for action in ("authorise", "reject"):
+        refusal = CHANGE.refusal(change.status, action, ctx)
+        assert isinstance(refusal, PermissionDenied)
+        assert refusal.code == "change.permission.system"
+        assert refusal.message == (
+            "This step is taken by the system (after submission or a decision), not by hand."
+        )
+    assert "authorise" not in CHANGE.available(change.status, ctx)
+
+
+def test_schedule_needs_a_window(people: People) -> None:
+    from changes.guards import Ctx, model_selection, window_given
+
+    change = change_in("draft", people, planned_start=None, planned_end=None)
+    with pytest.raises(GuardFailed) as exc:
+        window_given(Ctx(obj=change, actor=people.requester, now=timezone.now()))
+    assert exc.value.code == "guard_failed.change.schedule.window"
+    assert exc.value.message == "Give the planned start and end before scheduling."
+    ctx = Ctx(obj=change, actor=people.requester, now=timezone.now(), action="submit_standard")
+    with pytest.raises(GuardFailed) as exc:
+        model_selection(ctx)
+    assert exc.value.message == (
+        "Only standard changes skip authorisation; this is a normal change."
+    )
