@@ -16,6 +16,7 @@ from servicedesk.errors import ValidationFailed
 from . import access
 from .choices import BOOKED_STATUSES, ChangeStatus, Outcome, TemplateStatus
 from .filtersets import ChangeFilterSet, FreezeWindowFilterSet
+from .models.changes import REF_PREFIX
 from .models import (
     AuthorityRule,
     Change,
@@ -156,28 +157,96 @@ def conflicts_for(changes: list[Change]) -> dict[int, list[Change]]:
 
 # --- schedule ---------------------------------------------------------------------------------
 @dataclass
+class CalendarChange:
+    """A change as the calendar shows it."""
+
+    pk: int
+    title: str
+    type: str
+    status: str
+    risk_class: str
+    planned_start: datetime
+    planned_end: datetime
+    owner_team: dict[str, Any] | None
+    services: list[dict[str, Any]]
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    @property
+    def ref(self) -> str:
+        return f"{REF_PREFIX}{self.pk:06d}"
+
+
+@dataclass
 class Calendar:
     start: datetime
     end: datetime
-    changes: list[Change]
+    changes: list[CalendarChange]
     freezes: list[FreezeWindow]
 
 
 def change_calendar(*, user: User, start: datetime, end: datetime) -> Calendar:
-    """Changes with a planned window overlapping [start, end), and freeze windows. Three
-    queries whatever the number of changes."""
+    """Changes with a planned window overlapping [start, end), and freeze windows. Four
+    queries whatever the number of changes (changes, their services, freezes, theirs)."""
     if end <= start:
         raise ValidationFailed("The calendar's end must be after its start.")
     if (end - start).days > CALENDAR_MAX_DAYS:
         raise ValidationFailed(f"Ask for at most {CALENDAR_MAX_DAYS} days at a time.")
-    changes = list(
+    # Plain rows, not model instances: a busy month holds well over a thousand changes, and
+    # the calendar shows only a few fields of each.
+    booked = (
         change_scope(user=user)
         .filter(planned_start__lt=end, planned_end__gt=start)
         .exclude(status__in=[ChangeStatus.CANCELLED, ChangeStatus.REJECTED])
-        .select_related("owner_team", "requester", "implementer")
-        .prefetch_related(SERVICES)
-        .order_by("planned_start", "pk")
     )
+    rows = list(
+        booked.order_by("planned_start", "pk").values(
+            "id",
+            "title",
+            "type",
+            "status",
+            "risk_class",
+            "planned_start",
+            "planned_end",
+            "owner_team_id",
+            "owner_team__slug",
+            "owner_team__name",
+        )
+    )
+    services_of: dict[int, list[dict[str, Any]]] = {}
+    links = Change.services.through.objects.filter(change_id__in=booked.values("pk"))
+    for link in links.order_by("businessservice__name").values(
+        "change_id", "businessservice_id", "businessservice__slug", "businessservice__name"
+    ):
+        services_of.setdefault(link["change_id"], []).append(
+            {
+                "id": link["businessservice_id"],
+                "slug": link["businessservice__slug"],
+                "name": link["businessservice__name"],
+            }
+        )
+    changes = [
+        CalendarChange(
+            pk=row["id"],
+            title=row["title"],
+            type=row["type"],
+            status=row["status"],
+            risk_class=row["risk_class"],
+            planned_start=row["planned_start"],
+            planned_end=row["planned_end"],
+            owner_team=None
+            if row["owner_team_id"] is None
+            else {
+                "id": row["owner_team_id"],
+                "slug": row["owner_team__slug"],
+                "name": row["owner_team__name"],
+            },
+            services=services_of.get(row["id"], []),
+        )
+        for row in rows
+    ]
     freezes = list(
         FreezeWindow.objects.filter(is_active=True, starts_at__lt=end, ends_at__gt=start)
         .select_related("created_by")

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from changes.choices import (
     Category,
+    ChangeStatus,
     ChangeType,
     Complexity,
     DecisionRule,
@@ -469,10 +470,23 @@ class FreezeInputSerializer(serializers.Serializer):
     )
 
 
+class CalendarChangeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    ref = serializers.CharField(help_text="CHG-000123")
+    title = serializers.CharField()
+    type = serializers.ChoiceField(choices=ChangeType.choices)
+    status = serializers.ChoiceField(choices=ChangeStatus.choices)
+    risk_class = serializers.CharField(help_text="low, medium, high, very_high or empty")
+    planned_start = serializers.DateTimeField()
+    planned_end = serializers.DateTimeField()
+    services = ServiceBriefSerializer(many=True)
+    owner_team = TeamBriefSerializer(allow_null=True)
+
+
 class CalendarSerializer(serializers.Serializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
-    changes = ChangeBriefSerializer(many=True)
+    changes = CalendarChangeSerializer(many=True)
     freezes = FreezeWindowSerializer(many=True)
 
 
