@@ -16,7 +16,6 @@ from servicedesk.errors import ValidationFailed
 from . import access
 from .choices import BOOKED_STATUSES, ChangeStatus, Outcome, TemplateStatus
 from .filtersets import ChangeFilterSet, FreezeWindowFilterSet
-from .models.changes import REF_PREFIX
 from .models import (
     AuthorityRule,
     Change,
@@ -27,6 +26,7 @@ from .models import (
     ChangeTemplate,
     FreezeWindow,
 )
+from .models.changes import REF_PREFIX
 from .schedule import overlaps
 
 LIST_RELATED = ("requester", "owner_team", "implementer", "template", "current_authority")
@@ -234,8 +234,8 @@ def change_calendar(*, user: User, start: datetime, end: datetime) -> Calendar:
             type=row["type"],
             status=row["status"],
             risk_class=row["risk_class"],
-            planned_start=row["planned_start"],
-            planned_end=row["planned_end"],
+            planned_start=row["planned_start"],  # type: ignore[arg-type]
+            planned_end=row["planned_end"],  # type: ignore[arg-type]
             owner_team=None
             if row["owner_team_id"] is None
             else {
