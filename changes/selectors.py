@@ -169,6 +169,7 @@ class CalendarChange:
     planned_end: datetime
     owner_team: dict[str, Any] | None
     services: list[dict[str, Any]]
+    url: str = ""
 
     @property
     def id(self) -> int:

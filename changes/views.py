@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -380,6 +381,11 @@ def change_inbox(request: HttpRequest) -> HttpResponse:
 
 
 # --- calendar -------------------------------------------------------------------------------------
+# A day shows at most this many changes; "+ n more" leads to the day's week, then to the list.
+MONTH_CELL_MAX = 6
+WEEK_CELL_MAX = 40
+
+
 @login_required
 def change_calendar(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
@@ -406,23 +412,22 @@ def change_calendar(request: HttpRequest) -> HttpResponse:
     start = datetime.combine(days[0], time.min, tzinfo=tz)
     end = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=tz)
     cal = selectors.change_calendar(user=user, start=start, end=end)
+    detail = reverse("change-detail", args=[0]).removesuffix("0/")
+    for c in cal.changes:
+        c.url = f"{detail}{c.pk}/"  # one reverse, not thousands
+    per_cell = MONTH_CELL_MAX if view == "month" else WEEK_CELL_MAX
     cells = []
     for d in days:
         d_start = datetime.combine(d, time.min, tzinfo=tz)
         d_end = d_start + timedelta(days=1)
+        today = [c for c in cal.changes if c.planned_start < d_end and c.planned_end > d_start]
         cells.append(
             {
                 "date": d,
                 "in_month": view == "week" or d.month == day.month,
                 "today": d == timezone.localdate(),
-                "changes": [
-                    c
-                    for c in cal.changes
-                    if c.planned_start
-                    and c.planned_end
-                    and c.planned_start < d_end
-                    and c.planned_end > d_start
-                ],
+                "changes": today[:per_cell],
+                "more": max(len(today) - per_cell, 0),
                 "freezes": [f for f in cal.freezes if f.starts_at < d_end and f.ends_at > d_start],
             }
         )

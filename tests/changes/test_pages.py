@@ -288,3 +288,24 @@ def test_page_query_counts_are_constant(
     for path, count in expected.items():
         with django_assert_num_queries(count):
             assert client.get(path).status_code == 200, path
+
+
+def test_a_busy_month_day_shows_a_few_and_links_to_the_rest(
+    request: pytest.FixtureRequest, people: People
+) -> None:
+    base = (timezone.now() + timedelta(days=10)).replace(hour=8, minute=0)
+    for i in range(8):
+        change_in(
+            "assessed",
+            people,
+            title=f"Busy {i}",
+            planned_start=base + timedelta(minutes=10 * i),
+            planned_end=base + timedelta(minutes=10 * i + 5),
+        )
+    day = timezone.localtime(base).date().isoformat()
+    page = client_for(request, "requester").get(f"/changes/calendar/?view=month&date={day}")
+    html = page.content.decode()
+    assert html.count('class="cal-change') == 6
+    assert f'href="?view=week&date={day}">+ 2 more</a>' in html
+    week = client_for(request, "requester").get(f"/changes/calendar/?date={day}").content.decode()
+    assert week.count('class="cal-change') == 8
