@@ -4,18 +4,20 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from org.models import BusinessService, Team, User
+from servicedesk.feeds import ChangeFeedFilterSet
 
 from .choices import OPEN_STATUSES, Category, ChangeStatus, ChangeType, Outcome, RiskClass
 from .models import Change, ChangeTemplate, FreezeWindow
 
 ORDERING = (
     ("created_at", "created"),
+    ("updated_at", "updated"),
     ("planned_start", "planned_start"),
     ("status", "status"),
 )
 
 
-class ChangeFilterSet(django_filters.FilterSet):
+class ChangeFilterSet(ChangeFeedFilterSet):
     q = django_filters.CharFilter(method="search", label="Search (reference, title, text)")
     status = django_filters.MultipleChoiceFilter(choices=ChangeStatus.choices)
     open = django_filters.BooleanFilter(method="filter_open", label="Open only")

@@ -47,6 +47,8 @@ def change_list(*, user: User, filters: Mapping[str, Any] | None = None) -> Quer
     if not filterset.is_valid():
         raise ValidationFailed("Some filters are not valid.", details=filterset.errors)
     qs = filterset.qs
+    if filterset.is_change_feed():
+        return qs  # ordered by (updated_at, id)
     if not (filters or {}).get("ordering"):
         return qs.order_by("-created_at", "-pk")
     return qs.order_by(*qs.query.order_by, "pk")
@@ -59,7 +61,7 @@ def change_get(*, user: User, pk: Any) -> Change:
             change_scope(user=user)
             .select_related(*LIST_RELATED)
             .prefetch_related(SERVICES)
-            .get(pk=int(pk))
+            .get(pk=Change.id_from_ref(str(pk)) or int(pk))
         )
     except (Change.DoesNotExist, ValueError, TypeError):
         raise Http404("No such change, or it is not visible to you.") from None

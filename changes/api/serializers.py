@@ -35,6 +35,7 @@ from changes.transitions import CHANGE
 from incidents.api.serializers import ServiceBriefSerializer
 from org.api.serializers import TeamBriefSerializer, UserBriefSerializer
 from org.models import BusinessService, Team, User
+from servicedesk.api import InputSerializer
 
 
 def _users() -> Any:
@@ -60,6 +61,9 @@ class TemplateBriefSerializer(serializers.ModelSerializer):
 
 class ChangeBriefSerializer(serializers.ModelSerializer):
     ref = serializers.CharField(read_only=True, help_text="CHG-000123")
+    risk_class = serializers.ChoiceField(
+        choices=RiskClass.choices, allow_blank=True, read_only=True
+    )
     services = ServiceBriefSerializer(many=True, read_only=True)
     owner_team = TeamBriefSerializer(read_only=True, allow_null=True)
 
@@ -89,7 +93,12 @@ def allowed_actions(change: Change, user: Any) -> list[str]:
 
 # --- changes: output -------------------------------------------------------------------------
 class ChangeSerializer(serializers.ModelSerializer):
-    ref = serializers.CharField(read_only=True, help_text="CHG-000123")
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api-change-detail", help_text="This change in the API."
+    )
+    ref = serializers.CharField(
+        read_only=True, help_text="The human reference, CHG-000123; the URL accepts it too."
+    )
     requester = UserBriefSerializer(read_only=True)
     implementer = UserBriefSerializer(read_only=True, allow_null=True)
     owner_team = TeamBriefSerializer(read_only=True, allow_null=True)
@@ -97,6 +106,18 @@ class ChangeSerializer(serializers.ModelSerializer):
     services = ServiceBriefSerializer(many=True, read_only=True)
     current_authority = AuthorityBriefSerializer(
         read_only=True, allow_null=True, help_text="The authority whose decision is awaited."
+    )
+    outcome = serializers.ChoiceField(
+        choices=Outcome.choices, allow_blank=True, read_only=True, help_text="Blank until done."
+    )
+    risk_class = serializers.ChoiceField(
+        choices=RiskClass.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Blank until assessed.",
+    )
+    complexity = serializers.ChoiceField(
+        choices=Complexity.choices, allow_blank=True, read_only=True
     )
     allowed_actions = serializers.SerializerMethodField(
         help_text="Transitions you may take now, given the status and who you are (their input "
@@ -107,6 +128,7 @@ class ChangeSerializer(serializers.ModelSerializer):
         model = Change
         fields = [
             "id",
+            "url",
             "ref",
             "title",
             "description",
@@ -214,7 +236,7 @@ class IncidentLinkSerializer(serializers.ModelSerializer):
 
 
 # --- changes: input --------------------------------------------------------------------------
-class ChangeFieldsInputSerializer(serializers.Serializer):
+class ChangeFieldsInputSerializer(InputSerializer):
     """The editable fields, shared by create and edit (limits from the services)."""
 
     title = serializers.CharField(max_length=TITLE_MAX)
@@ -273,7 +295,7 @@ class ChangeUpdateInputSerializer(ChangeFieldsInputSerializer):
     title = serializers.CharField(max_length=TITLE_MAX, required=False)
 
 
-class CompleteInputSerializer(serializers.Serializer):
+class CompleteInputSerializer(InputSerializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     notes = serializers.CharField(allow_blank=True, default="", max_length=TEXT_MAX)
     restored_at = serializers.DateTimeField(
@@ -281,29 +303,29 @@ class CompleteInputSerializer(serializers.Serializer):
     )
 
 
-class ReviewInputSerializer(serializers.Serializer):
+class ReviewInputSerializer(InputSerializer):
     summary = serializers.CharField(allow_blank=True, default="", max_length=TEXT_MAX)
     lessons = serializers.CharField(allow_blank=True, default="", max_length=TEXT_MAX)
 
 
-class ChangeReasonInputSerializer(serializers.Serializer):
+class ChangeReasonInputSerializer(InputSerializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class DecisionInputSerializer(serializers.Serializer):
+class DecisionInputSerializer(InputSerializer):
     comment = serializers.CharField(allow_blank=True, default="", max_length=4000)
 
 
-class RejectInputSerializer(serializers.Serializer):
+class RejectInputSerializer(InputSerializer):
     comment = serializers.CharField(max_length=4000, help_text="Required: why it is rejected.")
 
 
-class DocumentInputSerializer(serializers.Serializer):
+class DocumentInputSerializer(InputSerializer):
     backout_plan = serializers.CharField(allow_blank=True, default="", max_length=TEXT_MAX)
     test_plan = serializers.CharField(allow_blank=True, default="", max_length=TEXT_MAX)
 
 
-class ChangeLinkIncidentsInputSerializer(serializers.Serializer):
+class ChangeLinkIncidentsInputSerializer(InputSerializer):
     incident_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=MAX_LINKS
     )
@@ -314,6 +336,7 @@ class ChangeLinkIncidentsInputSerializer(serializers.Serializer):
 
 # --- catalogue -------------------------------------------------------------------------------
 class ChangeTemplateSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api-change-template-detail")
     owner = UserBriefSerializer(read_only=True)
     approved_by = UserBriefSerializer(read_only=True, allow_null=True)
     services = ServiceBriefSerializer(many=True, read_only=True)
@@ -328,6 +351,7 @@ class ChangeTemplateSerializer(serializers.ModelSerializer):
         model = ChangeTemplate
         fields = [
             "id",
+            "url",
             "title",
             "procedure",
             "category",
@@ -357,7 +381,7 @@ class ChangeTemplateSerializer(serializers.ModelSerializer):
         return template_flagged(obj)
 
 
-class TemplateInputSerializer(serializers.Serializer):
+class TemplateInputSerializer(InputSerializer):
     title = serializers.CharField(max_length=TITLE_MAX)
     procedure = serializers.CharField(max_length=TEXT_MAX)
     category = serializers.ChoiceField(choices=Category.choices, required=False)
@@ -384,12 +408,14 @@ class TemplateUpdateInputSerializer(TemplateInputSerializer):
 
 
 class ChangeAuthoritySerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api-change-authority-detail")
     members = UserBriefSerializer(many=True, read_only=True)
 
     class Meta:
         model = ChangeAuthority
         fields = [
             "id",
+            "url",
             "slug",
             "name",
             "description",
@@ -402,7 +428,7 @@ class ChangeAuthoritySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AuthorityInputSerializer(serializers.Serializer):
+class AuthorityInputSerializer(InputSerializer):
     name = serializers.CharField(max_length=120)
     description = serializers.CharField(allow_blank=True, default="", max_length=TEXT_MAX)
     rule = serializers.ChoiceField(choices=DecisionRule.choices, default=DecisionRule.ANY)
@@ -421,7 +447,7 @@ class MatrixCellSerializer(serializers.Serializer):
     authorities = AuthorityBriefSerializer(many=True, help_text="The chain, in order.")
 
 
-class MatrixInputSerializer(serializers.Serializer):
+class MatrixInputSerializer(InputSerializer):
     category = serializers.ChoiceField(choices=Category.choices)
     risk_class = serializers.ChoiceField(choices=RiskClass.choices)
     authority_ids = serializers.PrimaryKeyRelatedField(
@@ -432,6 +458,7 @@ class MatrixInputSerializer(serializers.Serializer):
 
 
 class FreezeWindowSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api-freeze-window-detail")
     services = ServiceBriefSerializer(many=True, read_only=True)
     created_by = UserBriefSerializer(read_only=True)
     all_services = serializers.SerializerMethodField()
@@ -440,6 +467,7 @@ class FreezeWindowSerializer(serializers.ModelSerializer):
         model = FreezeWindow
         fields = [
             "id",
+            "url",
             "name",
             "starts_at",
             "ends_at",
@@ -456,7 +484,7 @@ class FreezeWindowSerializer(serializers.ModelSerializer):
         return not obj.services.all()
 
 
-class FreezeInputSerializer(serializers.Serializer):
+class FreezeInputSerializer(InputSerializer):
     name = serializers.CharField(max_length=120)
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
@@ -490,6 +518,6 @@ class CalendarSerializer(serializers.Serializer):
     freezes = FreezeWindowSerializer(many=True)
 
 
-class CalendarQuerySerializer(serializers.Serializer):
+class CalendarQuerySerializer(InputSerializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()

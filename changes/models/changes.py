@@ -116,6 +116,7 @@ class Change(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["-created_at"], name="chg_created_idx"),
+            models.Index(fields=["updated_at", "id"], name="chg_feed_idx"),
             models.Index(fields=["status", "planned_start"], name="chg_schedule_idx"),
             models.Index(fields=["planned_start", "planned_end"], name="chg_window_idx"),
             models.Index(fields=["requester", "-created_at"], name="chg_requester_idx"),

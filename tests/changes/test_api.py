@@ -307,7 +307,7 @@ def test_wrong_status_is_409(api: Any, people: People) -> None:
     response = api(fresh(people.owner)).post(f"/api/v1/changes/{change.pk}/close/")
     assert response.status_code == 409
     assert response.json() == {
-        "code": "transition_not_allowed",
+        "code": "state.transition_not_allowed",
         "message": "Cannot close a change that is draft.",
         "details": {"status": "draft", "action": "close"},
     }
@@ -349,7 +349,10 @@ def test_status_is_read_only(api: Any, people: People) -> None:
     response = api(fresh(people.requester)).patch(
         f"/api/v1/changes/{change.pk}/", {"status": "closed", "title": "New"}, format="json"
     )
-    assert response.status_code == 200 and response.json()["status"] == "draft"
+    assert response.status_code == 400
+    assert response.json()["code"] == "request.unknown_fields"
+    change.refresh_from_db()
+    assert (change.status, change.title) == ("draft", "Upgrade the payroll database to 16.4")
 
 
 def test_calendar_validates_its_range(api: Any, requester: Any) -> None:
@@ -445,3 +448,31 @@ def test_inbox_and_catalogue_query_counts(
     with django_assert_num_queries(1):  # the matrix with its authorities
         response = cells.get("/api/v1/change-authorities/matrix/")
     assert response.status_code == 200
+
+
+def test_kernel_behaviour_on_changes(api: Any, people: People) -> None:
+    """Reference in the URL, ETag / If-Match (412), Location on 201, the change feed."""
+    client = api(fresh(people.requester))
+    created = client.post("/api/v1/changes/", {"title": "Rotate keys"}, format="json")
+    assert created.status_code == 201
+    body = created.json()
+    assert created["Location"] == body["url"] and body["url"].endswith(f"/changes/{body['id']}/")
+    by_ref = client.get(f"/api/v1/changes/{body['ref']}/")
+    assert by_ref.status_code == 200 and by_ref.json()["id"] == body["id"]
+    etag = by_ref["ETag"]
+    assert (
+        client.patch(
+            f"/api/v1/changes/{body['id']}/", {"title": "Rotate API keys"}, format="json"
+        ).status_code
+        == 200
+    )
+    stale = client.post(
+        f"/api/v1/changes/{body['id']}/cancel/", {"reason": "x"}, format="json", HTTP_IF_MATCH=etag
+    )
+    assert stale.status_code == 412 and stale.json()["code"] == "precondition.failed"
+    assert Change.objects.get(pk=body["id"]).status == "draft"
+    since = "2000-01-01T00:00:00Z"
+    with time_machine.travel(timezone.now() + timedelta(minutes=1), tick=False):
+        feed = client.get(f"/api/v1/changes/?updated_after={since}").json()["results"]
+    assert [row["id"] for row in feed] == [body["id"]]
+    assert client.get("/api/v1/changes/?bogus=1").json()["code"] == "request.unknown_parameters"

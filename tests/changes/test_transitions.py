@@ -131,4 +131,4 @@ def test_transition_refusal_names_the_state(
     with pytest.raises(TransitionNotAllowed) as refused:
         services.change_schedule(change=change, actor=requester)
     assert refused.value.message == "Cannot schedule a change that is draft."
-    assert refused.value.code == "transition_not_allowed"
+    assert refused.value.code == "state.transition_not_allowed"

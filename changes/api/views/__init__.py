@@ -3,11 +3,11 @@ the user may not see), validate the request's shape with an input serializer, ca
 service, answer with an output serializer. The services hold every rule."""
 
 from .catalogue import ChangeAuthorityViewSet, ChangeTemplateViewSet, FreezeWindowViewSet
-from .changes import ChangeCalendarViewSet, ChangeViewSet
+from .changes import ChangeCalendarView, ChangeViewSet
 
 __all__ = [
     "ChangeAuthorityViewSet",
-    "ChangeCalendarViewSet",
+    "ChangeCalendarView",
     "ChangeTemplateViewSet",
     "ChangeViewSet",
     "FreezeWindowViewSet",

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,7 +27,7 @@ from changes.choices import TemplateStatus
 from changes.filtersets import FreezeWindowFilterSet
 from changes.models import ChangeAuthority, ChangeTemplate, FreezeWindow
 from org.roles import request_user
-from servicedesk.api import error_responses
+from servicedesk.api import ApiViewSet, error_responses, no_input
 
 from .common import SelectorFilters, valid
 
@@ -39,7 +39,7 @@ def _page(view: Any, queryset: QuerySet[Any], serializer_class: type[Any]) -> Re
     )
 
 
-class ChangeTemplateViewSet(viewsets.GenericViewSet):
+class ChangeTemplateViewSet(ApiViewSet):
     """Standard-change templates: proposed by analysts, approved by a process owner."""
 
     queryset = ChangeTemplate.objects.none()
@@ -61,7 +61,9 @@ class ChangeTemplateViewSet(viewsets.GenericViewSet):
 
     def _out(self, template: ChangeTemplate, code: int = status.HTTP_200_OK) -> Response:
         fresh = selectors.template_get(user=request_user(self.request), pk=template.pk)
-        return Response(ChangeTemplateSerializer(fresh).data, code)
+        return Response(
+            ChangeTemplateSerializer(fresh, context={"request": self.request}).data, code
+        )
 
     @extend_schema(
         summary="Templates (requesters see the active ones)",
@@ -107,6 +109,7 @@ class ChangeTemplateViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
+        no_input(request)
         return self._out(
             services.template_approve(template=self._template(), actor=request_user(request))
         )
@@ -118,12 +121,13 @@ class ChangeTemplateViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def suspend(self, request: Request, pk: str) -> Response:
+        no_input(request)
         return self._out(
             services.template_suspend(template=self._template(), actor=request_user(request))
         )
 
 
-class ChangeAuthorityViewSet(viewsets.GenericViewSet):
+class ChangeAuthorityViewSet(ApiViewSet):
     """Change authorities, their members and decision rule, and the (category, risk) matrix."""
 
     queryset = ChangeAuthority.objects.none()
@@ -145,7 +149,9 @@ class ChangeAuthorityViewSet(viewsets.GenericViewSet):
         data = valid(AuthorityInputSerializer, request.data)
         authority = services.authority_save(actor=request_user(request), **data)
         return Response(
-            ChangeAuthoritySerializer(selectors.authority_get(authority.pk)).data,
+            ChangeAuthoritySerializer(
+                selectors.authority_get(authority.pk), context={"request": request}
+            ).data,
             status.HTTP_201_CREATED,
         )
 
@@ -154,7 +160,11 @@ class ChangeAuthorityViewSet(viewsets.GenericViewSet):
         responses={200: ChangeAuthoritySerializer, **error_responses(401, 404)},
     )
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(ChangeAuthoritySerializer(selectors.authority_get(pk)).data)
+        return Response(
+            ChangeAuthoritySerializer(
+                selectors.authority_get(pk), context={"request": request}
+            ).data
+        )
 
     @extend_schema(
         summary="Replace an authority's name, rule and members (process owners)",
@@ -165,7 +175,11 @@ class ChangeAuthorityViewSet(viewsets.GenericViewSet):
         authority = selectors.authority_get(pk)
         data = valid(AuthorityInputSerializer, request.data)
         services.authority_save(actor=request_user(request), authority=authority, **data)
-        return Response(ChangeAuthoritySerializer(selectors.authority_get(pk)).data)
+        return Response(
+            ChangeAuthoritySerializer(
+                selectors.authority_get(pk), context={"request": request}
+            ).data
+        )
 
     @extend_schema(
         methods=["GET"],
@@ -195,7 +209,7 @@ class ChangeAuthorityViewSet(viewsets.GenericViewSet):
         return Response(MatrixCellSerializer(cells, many=True).data)
 
 
-class FreezeWindowViewSet(viewsets.GenericViewSet):
+class FreezeWindowViewSet(ApiViewSet):
     """Freeze and blackout windows: no change is scheduled into one on its services."""
 
     queryset = FreezeWindow.objects.none()
@@ -221,7 +235,10 @@ class FreezeWindowViewSet(viewsets.GenericViewSet):
         data = valid(FreezeInputSerializer, request.data)
         freeze = services.freeze_create(actor=request_user(request), **data)
         return Response(
-            FreezeWindowSerializer(selectors.freeze_get(freeze.pk)).data, status.HTTP_201_CREATED
+            FreezeWindowSerializer(
+                selectors.freeze_get(freeze.pk), context={"request": request}
+            ).data,
+            status.HTTP_201_CREATED,
         )
 
     @extend_schema(
@@ -229,7 +246,9 @@ class FreezeWindowViewSet(viewsets.GenericViewSet):
         responses={200: FreezeWindowSerializer, **error_responses(401, 404)},
     )
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(FreezeWindowSerializer(selectors.freeze_get(pk)).data)
+        return Response(
+            FreezeWindowSerializer(selectors.freeze_get(pk), context={"request": request}).data
+        )
 
     @extend_schema(
         summary="Lift a freeze window (process owners)",
@@ -238,8 +257,13 @@ class FreezeWindowViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def lift(self, request: Request, pk: str) -> Response:
+        no_input(request)
         freeze = services.freeze_lift(freeze=selectors.freeze_get(pk), actor=request_user(request))
-        return Response(FreezeWindowSerializer(selectors.freeze_get(freeze.pk)).data)
+        return Response(
+            FreezeWindowSerializer(
+                selectors.freeze_get(freeze.pk), context={"request": request}
+            ).data
+        )
 
 
 def _int(value: Any) -> int:

@@ -5,7 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,12 +31,12 @@ from changes.api.serializers import (
 from changes.filtersets import ChangeFilterSet
 from changes.models import Change
 from org.roles import request_user
-from servicedesk.api import error_responses
+from servicedesk.api import ApiView, ApiViewSet, error_responses, no_input
 
-from .common import SelectorFilters, change_action, valid
+from .common import CHANGE_ID, SelectorFilters, change_action, valid
 
 
-class ChangeViewSet(viewsets.GenericViewSet):
+class ChangeViewSet(ApiViewSet):
     """Change requests: file, edit, submit, authorise, schedule, implement, review, close."""
 
     queryset = Change.objects.none()  # for the schema; every read goes through a selector
@@ -46,6 +46,11 @@ class ChangeViewSet(viewsets.GenericViewSet):
 
     def _change(self) -> Change:
         return selectors.change_get(user=request_user(self.request), pk=self.kwargs["pk"])
+
+    def _change_for_write(self) -> Change:
+        change = self._change()
+        self.precondition(change)  # If-Match: 412 now if stale, and again under the row lock
+        return change
 
     def _out(self, change: Change, code: int = status.HTTP_200_OK) -> Response:
         fresh = selectors.change_get(user=request_user(self.request), pk=change.pk)
@@ -76,21 +81,26 @@ class ChangeViewSet(viewsets.GenericViewSet):
         return self._out(change, status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="One change", responses={200: ChangeSerializer, **error_responses(401, 404)}
+        summary="One change",
+        parameters=[CHANGE_ID],
+        responses={200: ChangeSerializer, **error_responses(401, 404)},
     )
     def retrieve(self, request: Request, pk: str) -> Response:
         return self._out(self._change())
 
     @extend_schema(
         summary="Edit (after submission: the approvals so far are voided and it is re-assessed)",
+        parameters=[CHANGE_ID],
         request=ChangeUpdateInputSerializer,
-        responses={200: ChangeSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: ChangeSerializer, **error_responses(400, 401, 403, 404, 409, 412)},
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         serializer = ChangeUpdateInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         change = services.change_update(
-            change=self._change(), actor=request_user(request), **serializer.validated_data
+            change=self._change_for_write(),
+            actor=request_user(request),
+            **serializer.validated_data,
         )
         return self._out(change)
 
@@ -98,32 +108,43 @@ class ChangeViewSet(viewsets.GenericViewSet):
     @change_action("Submit (a standard change goes straight to scheduled)", errors=(400,))
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str) -> Response:
-        return self._out(services.change_submit(change=self._change(), actor=request_user(request)))
+        no_input(request)
+        return self._out(
+            services.change_submit(change=self._change_for_write(), actor=request_user(request))
+        )
 
     @change_action("Approve, as a member of the authority awaited", DecisionInputSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
         data = valid(DecisionInputSerializer, request.data)
-        change = services.change_approve(change=self._change(), actor=request_user(request), **data)
+        change = services.change_approve(
+            change=self._change_for_write(), actor=request_user(request), **data
+        )
         return self._out(change)
 
     @change_action("Reject, with the reason", RejectInputSerializer, errors=(400,))
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str) -> Response:
         data = valid(RejectInputSerializer, request.data)
-        change = services.change_reject(change=self._change(), actor=request_user(request), **data)
+        change = services.change_reject(
+            change=self._change_for_write(), actor=request_user(request), **data
+        )
         return self._out(change)
 
     @change_action("Schedule an authorised change (refused in a freeze or on a conflict)")
     @action(detail=True, methods=["post"])
     def schedule(self, request: Request, pk: str) -> Response:
-        change = services.change_schedule(change=self._change(), actor=request_user(request))
+        no_input(request)
+        change = services.change_schedule(
+            change=self._change_for_write(), actor=request_user(request)
+        )
         return self._out(change)
 
     @change_action("Start implementing (inside the planned window)")
     @action(detail=True, methods=["post"])
     def start(self, request: Request, pk: str) -> Response:
-        change = services.change_start(change=self._change(), actor=request_user(request))
+        no_input(request)
+        change = services.change_start(change=self._change_for_write(), actor=request_user(request))
         return self._out(change)
 
     @change_action("Complete, with the outcome", CompleteInputSerializer, errors=(400,))
@@ -131,7 +152,7 @@ class ChangeViewSet(viewsets.GenericViewSet):
     def complete(self, request: Request, pk: str) -> Response:
         data = valid(CompleteInputSerializer, request.data)
         change = services.change_complete(
-            change=self._change(), actor=request_user(request), **data
+            change=self._change_for_write(), actor=request_user(request), **data
         )
         return self._out(change)
 
@@ -139,19 +160,26 @@ class ChangeViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def review(self, request: Request, pk: str) -> Response:
         data = valid(ReviewInputSerializer, request.data)
-        change = services.change_review(change=self._change(), actor=request_user(request), **data)
+        change = services.change_review(
+            change=self._change_for_write(), actor=request_user(request), **data
+        )
         return self._out(change)
 
     @change_action("Close a reviewed change")
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str) -> Response:
-        return self._out(services.change_close(change=self._change(), actor=request_user(request)))
+        no_input(request)
+        return self._out(
+            services.change_close(change=self._change_for_write(), actor=request_user(request))
+        )
 
     @change_action("Cancel before implementation", ChangeReasonInputSerializer, errors=(400,))
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
         data = valid(ChangeReasonInputSerializer, request.data)
-        change = services.change_cancel(change=self._change(), actor=request_user(request), **data)
+        change = services.change_cancel(
+            change=self._change_for_write(), actor=request_user(request), **data
+        )
         return self._out(change)
 
     @change_action(
@@ -161,7 +189,7 @@ class ChangeViewSet(viewsets.GenericViewSet):
     def document(self, request: Request, pk: str) -> Response:
         data = valid(DocumentInputSerializer, request.data)
         change = services.change_document(
-            change=self._change(), actor=request_user(request), **data
+            change=self._change_for_write(), actor=request_user(request), **data
         )
         return self._out(change)
 
@@ -169,11 +197,13 @@ class ChangeViewSet(viewsets.GenericViewSet):
     @extend_schema(
         methods=["GET"],
         summary="Incidents linked to the change",
+        parameters=[CHANGE_ID],
         responses={200: IncidentLinkSerializer(many=True), **error_responses(401, 404)},
     )
     @extend_schema(
         methods=["POST"],
         summary="Link incidents as caused by (or related to) the change",
+        parameters=[CHANGE_ID],
         request=ChangeLinkIncidentsInputSerializer,
         responses={
             200: IncidentLinkSerializer(many=True),
@@ -191,6 +221,7 @@ class ChangeViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Timeline",
+        parameters=[CHANGE_ID],
         responses={200: ChangeEventSerializer(many=True), **error_responses(401, 404)},
     )
     @action(detail=True, methods=["get"])
@@ -199,6 +230,7 @@ class ChangeViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Authorisation decisions (every revision)",
+        parameters=[CHANGE_ID],
         responses={200: ChangeDecisionSerializer(many=True), **error_responses(401, 404)},
     )
     @action(detail=True, methods=["get"])
@@ -215,12 +247,10 @@ class ChangeViewSet(viewsets.GenericViewSet):
         return self._page(selectors.approval_inbox(user=request_user(request)), ChangeSerializer)
 
 
-class ChangeCalendarViewSet(viewsets.GenericViewSet):
+class ChangeCalendarView(ApiView):
     """The change schedule between two moments (at most 62 days), with freeze windows."""
 
-    queryset = Change.objects.none()
-    serializer_class = CalendarSerializer
-    pagination_class = None
+    extra_query_params = frozenset({"start", "end"})
 
     @extend_schema(
         summary="Changes and freeze windows between start and end",
@@ -230,7 +260,7 @@ class ChangeCalendarViewSet(viewsets.GenericViewSet):
         ],
         responses={200: CalendarSerializer, **error_responses(400, 401)},
     )
-    def list(self, request: Request) -> Response:
+    def get(self, request: Request) -> Response:
         query = valid(CalendarQuerySerializer, request.query_params)
         calendar = selectors.change_calendar(user=request_user(request), **query)
-        return Response(CalendarSerializer(calendar).data)
+        return Response(CalendarSerializer(calendar, context={"request": request}).data)
