@@ -67,6 +67,11 @@ app.conf.update(
             "schedule": timedelta(minutes=15),
             "options": {"expires": 14 * 60},
         },
+        "change-documentation-chase": {
+            "task": "changes.tasks.change_chase_documentation_task",
+            "schedule": timedelta(minutes=30),
+            "options": {"expires": 29 * 60},
+        },
     },
 )
 app.autodiscover_tasks()

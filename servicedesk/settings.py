@@ -255,6 +255,13 @@ SPECTACULAR_SETTINGS = {
         "ProblemStatusEnum": "incidents.choices.ProblemStatus",
         "LevelEnum": "incidents.choices.Level",
         "PendingReasonEnum": "incidents.choices.PendingReason",
+        "ChangeStatusEnum": "changes.choices.ChangeStatus",
+        "ChangeTypeEnum": "changes.choices.ChangeType",
+        "ChangeCategoryEnum": "changes.choices.Category",
+        "ChangeOutcomeEnum": "changes.choices.Outcome",
+        "RiskClassEnum": "changes.choices.RiskClass",
+        "TemplateStatusEnum": "changes.choices.TemplateStatus",
+        "DecisionRuleEnum": "changes.choices.DecisionRule",
     },
 }
 
@@ -308,6 +315,12 @@ CHANGE_FEED_SETTLE_SECONDS = env.int("CHANGE_FEED_SETTLE_SECONDS", default=2)
 # --- Process settings -----------------------------------------------------------------------
 INCIDENT_REOPEN_WINDOW = timedelta(days=env.int("INCIDENT_REOPEN_WINDOW_DAYS", default=10))
 INCIDENT_AUTO_CLOSE_DAYS = env.int("INCIDENT_AUTO_CLOSE_DAYS", default=5)
+# Changes: lead time a normal change needs, by risk class (hours); the risk weights (None: the
+# defaults in changes/risk.py); how long an emergency change may defer its documentation.
+CHANGE_LEAD_TIME_HOURS = {"low": 24, "medium": 48, "high": 72, "very_high": 120}
+CHANGE_RISK_WEIGHTS: dict[str, object] | None = None
+CHANGE_EMERGENCY_DOCUMENTATION_HOURS = env.int("CHANGE_EMERGENCY_DOCUMENTATION_HOURS", default=48)
+CHANGE_START_EARLY_MINUTES = 15
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_MB", default=10) * 1024 * 1024
 ATTACHMENT_TYPES = env.list(
     "ATTACHMENT_TYPES",

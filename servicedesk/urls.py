@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("org.api.urls")),
     path("", include("incidents.api.urls")),
     path("", include("webhooks.api.urls")),
+    path("", include("changes.api.urls")),
 ]
 
 urlpatterns = [
@@ -20,6 +21,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", views.ApiDocsView.as_view(url_name="schema"), name="api-docs"),
     path("", include("incidents.urls")),
+    path("", include("changes.urls")),
     path("", include("org.urls")),
     path("", include("webhooks.urls")),
 ]

@@ -110,6 +110,9 @@ def _append_only_triggers_survive_flush(request: pytest.FixtureRequest) -> Any:
 
         defaults = importlib.import_module("incidents.migrations.0002_append_only_and_defaults")
         defaults.seed_defaults(django_apps, None)
+        importlib.import_module("changes.migrations.0002_append_only_and_defaults").seed_defaults(
+            django_apps, None
+        )
     if connection.vendor != "sqlite":
         yield
         return
