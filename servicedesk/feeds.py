@@ -5,13 +5,15 @@ it stored, so rows changing while it syncs move behind its cursor instead of shi
 Rows changed in the last ``CHANGE_FEED_SETTLE_SECONDS`` wait for the next sync (their
 transaction may still be committing)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import django_filters
+from django import forms
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -22,9 +24,26 @@ CHANGED_AFTER_HELP = (
 AFTER_ID_HELP = "With updated_after: also the rows changed exactly then whose id is larger."
 
 
+ID_MAX = 2**63 - 1  # the largest id the database holds (bigint)
+
+
+class _UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, turned to UTC here: an offset the database cannot store (Python takes
+    up to ±24 h) or a time past the calendar's end is a 400, not a database error."""
+
+    def clean(self, value: Any) -> datetime | None:
+        result = super().clean(value)
+        if result is None:
+            return None
+        try:
+            return result.astimezone(UTC)
+        except (OverflowError, ValueError) as exc:
+            raise forms.ValidationError("This time is out of range.", code="invalid") from exc
+
+
 @extend_schema_field(OpenApiTypes.DATETIME)
 class _ChangedAfter(django_filters.IsoDateTimeFilter):
-    pass
+    field_class = _UtcDateTimeField
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -42,6 +61,8 @@ class ChangeFeedFilterSet(django_filters.FilterSet):
         method="_keyset",
         label=AFTER_ID_HELP,
         help_text=AFTER_ID_HELP,
+        min_value=0,
+        max_value=ID_MAX,
     )
 
     def _keyset(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:

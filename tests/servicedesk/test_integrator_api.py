@@ -675,3 +675,27 @@ def test_change_feed_holds_back_rows_changed_in_the_last_seconds(
         assert _sync(client, "/api/v1/incidents/", since) == []  # may not be committed yet
         clock.shift(timedelta(seconds=2))
         assert _sync(client, "/api/v1/incidents/", since) == [incident.pk]
+
+
+def test_change_feed_takes_any_offset_python_can_read(api: Any, analyst: Any) -> None:
+    """PostgreSQL cannot store a +19:20 offset; the filter turns the time to UTC first."""
+    for path in ("/api/v1/services/", "/api/v1/users/", "/api/v1/incidents/"):
+        response = api(analyst).get(f"{path}?updated_after=0700-11-24T21:59:49.18%2B19:20")
+        assert response.status_code == 200, (path, response.content)
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("updated_after=9999-12-31T23:59:59-05:00", "updated_after"),
+        ("updated_after=2026-01-01T00:00:00Z&after_id=99999999999999999999", "after_id"),
+    ],
+)
+def test_change_feed_times_and_ids_out_of_range_are_a_400(
+    api: Any, analyst: Any, query: str, field: str
+) -> None:
+    for path in ("/api/v1/services/", "/api/v1/users/", "/api/v1/incidents/"):
+        response = api(analyst).get(f"{path}?{query}")
+        assert response.status_code == 400, (path, response.content)
+        assert response.json()["code"] == "request.invalid"
+        assert field in response.json()["details"]
