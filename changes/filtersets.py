@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from org.models import BusinessService, Team, User
-from servicedesk.feeds import ChangeFeedFilterSet
+from servicedesk.feeds import ChangeFeedFilterSet, UtcDateTimeFilter
 
 from .choices import OPEN_STATUSES, Category, ChangeStatus, ChangeType, Outcome, RiskClass
 from .models import Change, ChangeTemplate, FreezeWindow
@@ -40,10 +40,10 @@ class ChangeFilterSet(ChangeFeedFilterSet):
     template_id = django_filters.ModelMultipleChoiceFilter(
         field_name="template", queryset=ChangeTemplate.objects.all()
     )
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    starts_after = django_filters.IsoDateTimeFilter(field_name="planned_start", lookup_expr="gte")
-    starts_before = django_filters.IsoDateTimeFilter(field_name="planned_start", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    starts_after = UtcDateTimeFilter(field_name="planned_start", lookup_expr="gte")
+    starts_before = UtcDateTimeFilter(field_name="planned_start", lookup_expr="lt")
     ordering = django_filters.OrderingFilter(fields=ORDERING)
 
     class Meta:
@@ -76,8 +76,8 @@ class ChangeFilterSet(ChangeFeedFilterSet):
 
 class FreezeWindowFilterSet(django_filters.FilterSet):
     active = django_filters.BooleanFilter(field_name="is_active")
-    ends_after = django_filters.IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
-    starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    ends_after = UtcDateTimeFilter(field_name="ends_at", lookup_expr="gt")
+    starts_before = UtcDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
     class Meta:
         model = FreezeWindow

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from org.models import BusinessService, Team, User
-from servicedesk.feeds import ChangeFeedFilterSet
+from servicedesk.feeds import ChangeFeedFilterSet, UtcDateTimeFilter
 
 from .choices import OPEN_STATUSES, Channel, IncidentStatus, Priority, ProblemStatus
 from .limits import OLDER_THAN_DAYS_MAX, SEARCH_MAX
@@ -53,8 +53,8 @@ class IncidentFilterSet(ChangeFeedFilterSet):
     )
     channel = django_filters.MultipleChoiceFilter(choices=Channel.choices)
     is_major = django_filters.BooleanFilter()
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
     older_than_days = django_filters.NumberFilter(
         method="filter_age",
         label="Older than (days)",

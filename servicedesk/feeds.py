@@ -41,9 +41,15 @@ class _UtcDateTimeField(IsoDateTimeField):
             raise forms.ValidationError("This time is out of range.", code="invalid") from exc
 
 
-@extend_schema_field(OpenApiTypes.DATETIME)
-class _ChangedAfter(django_filters.IsoDateTimeFilter):
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """The project's date-time filter: ISO 8601, compared in UTC (see ``_UtcDateTimeField``)."""
+
     field_class = _UtcDateTimeField
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class _ChangedAfter(UtcDateTimeFilter):
+    pass
 
 
 @extend_schema_field(OpenApiTypes.INT)

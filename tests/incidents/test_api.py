@@ -126,7 +126,10 @@ REFUSALS: dict[int, Callable[[str, str], str]] = {
     401: lambda action, who: "Authentication credentials were not provided.",
     403: _forbidden,
     404: lambda action, who: "No such incident, or it is not visible to you.",
-    409: lambda action, who: "Root is not a member of Desk; choose one of their teams too.",
+    # The admin taking a ticket: admins are not analysts, so the analyst guard refuses first.
+    409: lambda action, who: (
+        "Root is not an analyst: incidents are assigned to members or leads of a team."
+    ),
 }
 
 
