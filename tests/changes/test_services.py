@@ -348,7 +348,11 @@ def test_postgres_triggers_are_installed(require_postgres: Any) -> None:
     with connection.cursor() as cursor:
         for table in ("changes_changeevent", "changes_changedecision"):
             cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal "
+                "ORDER BY tgname",
                 [table],
             )
-            assert [r[0] for r in cursor.fetchall()] == [f"{table}_append_only_trg"]
+            assert [r[0] for r in cursor.fetchall()] == [
+                f"{table}_append_only_trg",
+                f"{table}_no_truncate_trg",
+            ]
