@@ -4,6 +4,8 @@ from typing import Any
 
 from celery import shared_task
 
+from notifications.services import notification_deliver
+
 from . import notifications, services
 from .models import IncidentEvent
 
@@ -18,15 +20,21 @@ from .models import IncidentEvent
     max_retries=5,
 )
 def incident_notify_task(self: Any, event_id: int) -> int:
-    """Send the e-mail for one public event (queue: notifications). Returns recipients."""
-    event = IncidentEvent.objects.select_related("incident__requester").filter(pk=event_id).first()
+    """Tell the people one incident event concerns, in-app and by the e-mail they chose
+    (queue: notifications). Idempotent: a second run writes and sends nothing. Returns the
+    e-mails sent."""
+    event = (
+        IncidentEvent.objects.select_related(
+            "actor", "incident__requester", "incident__assignee", "incident__team"
+        )
+        .filter(pk=event_id)
+        .first()
+    )
     if event is None:
         return 0
-    message = notifications.build(event)
-    if message is None:
-        return 0
-    message.send(fail_silently=False)
-    return len(message.to)
+    return notification_deliver(
+        messages=notifications.messages_for(event), key=f"incident-event:{event.pk}"
+    )
 
 
 @shared_task(time_limit=300, soft_time_limit=280, acks_late=True)

@@ -8,6 +8,7 @@ from . import views
 api_v1 = [
     path("", include("org.api.urls")),
     path("", include("incidents.api.urls")),
+    path("", include("notifications.api.urls")),
 ]
 
 urlpatterns = [
@@ -20,6 +21,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("incidents.urls")),
     path("", include("org.urls")),
+    path("", include("notifications.urls")),
 ]
 
 handler400 = "servicedesk.views.error_400"

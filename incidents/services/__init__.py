@@ -6,6 +6,7 @@ from .conversation import (
     incident_attach,
     incident_comment,
     incident_rate,
+    incident_unwatch,
     incident_watch,
 )
 from .lifecycle import (
@@ -51,6 +52,7 @@ __all__ = [
     "incident_resume",
     "incident_start",
     "incident_triage",
+    "incident_unwatch",
     "incident_watch",
     "problem_close",
     "problem_create",

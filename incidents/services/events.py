@@ -2,10 +2,8 @@
 
 from typing import Any
 
-from django.db import transaction
-
 from incidents.models import Incident, IncidentEvent, Problem, ProblemEvent
-from servicedesk import clock
+from notifications.dispatch import schedule
 
 
 def incident_event(
@@ -31,10 +29,10 @@ def incident_event(
         payload=payload or {},
         is_internal=internal,
     )
-    if notify and not internal and not clock.is_pinned():
+    if notify and not internal:
         from incidents.tasks import incident_notify_task
 
-        transaction.on_commit(lambda: incident_notify_task.delay(event.pk))
+        schedule(incident_notify_task, event.pk)
     return event
 
 
