@@ -18,6 +18,7 @@ from .choices import (
 )
 from .models import Category, Incident, Problem
 from .models.incidents import DESCRIPTION_MAX, TITLE_MAX
+from .models.saved_views import SAVED_VIEW_NAME_MAX
 
 # "How bad is it?" in the requester's words -> (impact, urgency) for the priority matrix.
 SEVERITY = {
@@ -316,6 +317,12 @@ class QueueFilterForm(forms.Form):
         if data.get("older_than_days") is not None:
             filters["older_than_days"] = data["older_than_days"]
         return filters
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(label="Save this view as", max_length=SAVED_VIEW_NAME_MAX)
+    tab = forms.CharField(widget=forms.HiddenInput, max_length=20)
+    query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
 
 
 class BulkForm(forms.Form):

@@ -2,7 +2,7 @@
 analysts, managers and admins see all. Internal notes and events never reach requesters."""
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -25,18 +25,29 @@ from .models import (
     Problem,
     ProblemEvent,
     ResolutionTarget,
+    SavedView,
 )
 
 LIST_RELATED = ("requester", "reported_by", "assignee", "team", "service", "category", "problem")
 
 QUEUES = {
     "mine": "My work",
+    "triage": "Triage (no team)",
     "unassigned": "My teams' unassigned",
     "team": "All open for my teams",
     "breaching": "Breaching soon",
     "all": "All open",
 }
 BREACHING_WITHIN = timedelta(hours=4)
+QUEUE_SORTS = (
+    ("priority", "Priority"),
+    ("due", "Due"),
+    ("created", "Opened"),
+    ("updated", "Updated"),
+)
+QUEUE_ORDERINGS = frozenset(
+    {key for k, _ in QUEUE_SORTS for key in (k, f"-{k}")} | {"status", "-status"}
+)
 
 
 def priority_matrix() -> dict[tuple[int, int], int]:
@@ -73,31 +84,54 @@ def incident_mine(*, user: User, filters: Mapping[str, Any] | None = None) -> Qu
     return incident_list(user=user, filters=filters).filter(Q(requester=user) | Q(reported_by=user))
 
 
+def _queue_conditions(user: User, now: datetime) -> dict[str, Q]:
+    """Each tab as a condition over open incidents. Every open incident is in at least one
+    working tab: "team" for its team, "triage" while it has none."""
+    teams = user.team_ids | user.led_team_ids
+    return {
+        "mine": Q(assignee=user),
+        "triage": Q(team__isnull=True),
+        "unassigned": Q(team_id__in=teams, assignee__isnull=True),
+        "team": Q(team_id__in=teams),
+        # On hold waits on someone else: it is not the team's clock to watch.
+        "breaching": (Q(team_id__in=teams) | Q(assignee=user) | Q(team__isnull=True))
+        & Q(due_at__lte=now + BREACHING_WITHIN)
+        & ~Q(status=IncidentStatus.PENDING),
+        "all": Q(),
+    }
+
+
 def incident_queue(
     *, user: User, queue: str, filters: Mapping[str, Any] | None = None
 ) -> QuerySet[Incident]:
     """The analyst's queue views."""
-    teams = user.team_ids | user.led_team_ids
-    qs = incident_list(user=user, filters=filters).filter(status__in=OPEN_STATUSES)
-    if queue == "mine":
-        qs = qs.filter(assignee=user)
-    elif queue == "unassigned":
-        qs = qs.filter(team_id__in=teams, assignee__isnull=True)
-    elif queue == "team":
-        qs = qs.filter(team_id__in=teams)
-    elif queue == "breaching":
-        # On hold waits on someone else: it is not the team's clock to watch.
-        qs = qs.filter(
-            Q(team_id__in=teams) | Q(assignee=user),
-            due_at__lte=timezone.now() + BREACHING_WITHIN,
-        ).exclude(status=IncidentStatus.PENDING)
-    elif queue == "all":
-        pass  # every open incident the user may see
-    else:
+    conditions = _queue_conditions(user, timezone.now())
+    if queue not in conditions:
         raise Http404("No such queue.")
+    qs = incident_list(user=user, filters=filters).filter(
+        conditions[queue], status__in=OPEN_STATUSES
+    )
     if not (filters or {}).get("ordering"):
-        qs = qs.order_by("priority", "due_at", "pk")
+        if queue == "triage":  # oldest first: nobody has looked at these yet
+            qs = qs.order_by("created_at", "pk")
+        else:
+            qs = qs.order_by("priority", "due_at", "pk")
     return qs
+
+
+def queue_counts(*, user: User) -> dict[str, int]:
+    """How many open incidents each tab holds (unfiltered), in one query."""
+    conditions = _queue_conditions(user, timezone.now())
+    if not access.is_agent(user):
+        return dict.fromkeys(conditions, 0)
+    counts = Incident.objects.filter(status__in=OPEN_STATUSES).aggregate(
+        **{f"n_{key}": Count("pk", filter=condition) for key, condition in conditions.items()}
+    )
+    return {key: counts[f"n_{key}"] for key in conditions}
+
+
+def saved_views(*, user: User) -> QuerySet[SavedView]:
+    return SavedView.objects.filter(owner=user).order_by("name", "pk")
 
 
 def incident_get(*, user: User, pk: Any) -> Incident:

@@ -21,8 +21,10 @@ from incidents.models import (
     IncidentEvent,
     Problem,
     Satisfaction,
+    SavedView,
 )
 from incidents.models.incidents import DESCRIPTION_MAX, TITLE_MAX
+from incidents.models.saved_views import SAVED_VIEW_NAME_MAX
 from incidents.transitions import INCIDENT, PROBLEM
 from org.api.serializers import TeamBriefSerializer, UserBriefSerializer
 from org.models import BusinessService, Team, User
@@ -435,3 +437,35 @@ class KnownErrorInputSerializer(InputSerializer):
 class ProblemResolveInputSerializer(InputSerializer):
     permanent_fix = serializers.CharField(allow_blank=True, default="")
     fix_change_ref = serializers.CharField(allow_blank=True, default="", max_length=20)
+
+
+class SavedViewSerializer(serializers.ModelSerializer):
+    url = serializers.CharField(read_only=True, help_text="The queue page showing this view.")
+
+    class Meta:
+        model = SavedView
+        fields = ["id", "name", "tab", "filters", "ordering", "url", "created_at"]
+        read_only_fields = fields
+
+
+class SavedViewInputSerializer(serializers.Serializer):
+    """Shape only; the service checks the tab, the filters and the sort like the queue page."""
+
+    name = serializers.CharField(max_length=SAVED_VIEW_NAME_MAX)
+    tab = serializers.CharField(max_length=20, help_text="mine, triage, unassigned, team, …")
+    filters = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=200),
+        required=False,
+        default=dict,
+        help_text='The queue\'s filters by their query-string names, e.g. {"priority": "1"}.',
+    )
+    ordering = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
+
+
+class SavedViewUpdateSerializer(SavedViewInputSerializer):
+    name = serializers.CharField(max_length=SAVED_VIEW_NAME_MAX, required=False)
+    tab = serializers.CharField(max_length=20, required=False)
+    filters = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=200), required=False
+    )
+    ordering = serializers.CharField(required=False, allow_blank=True, max_length=20)

@@ -3,10 +3,11 @@ never collide with the browser pages' names ("incident-detail", "problem-list", 
 
 from rest_framework.routers import SimpleRouter
 
-from .views import IncidentViewSet, ProblemViewSet
+from .views import IncidentViewSet, ProblemViewSet, SavedViewViewSet
 
 router = SimpleRouter()
 router.register("incidents", IncidentViewSet, basename="api-incident")
 router.register("problems", ProblemViewSet, basename="api-problem")
+router.register("saved-views", SavedViewViewSet, basename="api-saved-view")
 
 urlpatterns = router.urls

@@ -9,6 +9,7 @@ from .incidents import (
     Satisfaction,
 )
 from .problems import Problem, ProblemEvent
+from .saved_views import SavedView
 
 __all__ = [
     "Category",
@@ -21,4 +22,5 @@ __all__ = [
     "ProblemEvent",
     "ResolutionTarget",
     "Satisfaction",
+    "SavedView",
 ]

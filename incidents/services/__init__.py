@@ -34,6 +34,7 @@ from .problems import (
     problem_resolve,
     problem_update,
 )
+from .saved_views import saved_view_create, saved_view_delete, saved_view_update
 
 __all__ = [
     "incident_assign",
@@ -62,4 +63,7 @@ __all__ = [
     "problem_publish_workaround",
     "problem_resolve",
     "problem_update",
+    "saved_view_create",
+    "saved_view_delete",
+    "saved_view_update",
 ]

@@ -4,5 +4,6 @@ call exactly one service, answer with an output serializer. The services hold ev
 
 from .incidents import IncidentViewSet
 from .problems import ProblemViewSet
+from .saved_views import SavedViewViewSet
 
-__all__ = ["IncidentViewSet", "ProblemViewSet"]
+__all__ = ["IncidentViewSet", "ProblemViewSet", "SavedViewViewSet"]
