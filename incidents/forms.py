@@ -192,11 +192,43 @@ class AssignForm(forms.Form):
         self.fields["assignee"].queryset = agents()  # type: ignore[attr-defined]
 
 
+NOTE_TO = {"": None, "internal": False, "requester": True}
+
+
 class PendForm(forms.Form):
     reason = forms.ChoiceField(label="Waiting on", choices=PendingReason.choices)
     note = forms.CharField(
         label="Note", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+    note_to = forms.ChoiceField(
+        label="Who reads the note",
+        required=False,
+        initial="",
+        choices=[
+            ("", "The requester if waiting on them, otherwise analysts only"),
+            ("internal", "Analysts only (internal note)"),
+            ("requester", "The requester too (they are e-mailed)"),
+        ],
+        help_text="Waiting on the requester? Write your question: it goes to them.",
+    )
+
+    @property
+    def note_public(self) -> bool | None:
+        return NOTE_TO.get(self.cleaned_data.get("note_to") or "")
+
+
+class WatchForm(forms.Form):
+    person = forms.CharField(
+        label="Add a colleague",
+        required=False,
+        max_length=254,
+        help_text="Name or e-mail address. Leave empty to follow it yourself.",
+        widget=forms.TextInput(attrs={"list": "people-options", "autocomplete": "off"}),
+    )
+
+
+class UnwatchForm(forms.Form):
+    user_id = forms.IntegerField(required=False, min_value=1)
 
 
 class ResolveForm(forms.Form):

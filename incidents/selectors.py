@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -14,7 +14,7 @@ from org.models import User
 from servicedesk.errors import ValidationFailed
 
 from . import access
-from .choices import OPEN_STATUSES, IncidentStatus
+from .choices import OPEN_STATUSES, IncidentStatus, PendingReason
 from .filtersets import IncidentFilterSet, ProblemFilterSet
 from .models import (
     Incident,
@@ -99,6 +99,20 @@ def _queue_conditions(user: User, now: datetime) -> dict[str, Q]:
         & ~Q(status=IncidentStatus.PENDING),
         "all": Q(),
     }
+
+
+def incident_waiting_on(*, user: User) -> QuerySet[Incident]:
+    """The user's tickets on hold until they answer, each with what was asked (``question``:
+    the public note of the latest hold)."""
+    asked = IncidentEvent.objects.filter(
+        incident=OuterRef("pk"), type="incident.pended", is_internal=False
+    ).order_by("-created_at", "-pk")
+    return (
+        Incident.objects.filter(Q(requester=user) | Q(reported_by=user))
+        .filter(status=IncidentStatus.PENDING, pending_reason=PendingReason.REQUESTER)
+        .annotate(question=Subquery(asked.values("reason")[:1]))
+        .order_by("updated_at", "pk")
+    )
 
 
 def incident_queue(

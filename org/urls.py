@@ -5,5 +5,6 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("account/tokens/", views.api_tokens, name="api-tokens"),
+    path("people/search/", views.people_search, name="people-search"),
     path("account/tokens/<str:token_key>/revoke/", views.api_token_revoke, name="api-token-revoke"),
 ]

@@ -92,3 +92,18 @@ def api_token_revoke(request: HttpRequest, token_key: str) -> HttpResponse:
     services.api_token_revoke(user=request_user(request), token_key=token_key)
     messages.success(request, "Token revoked; anything using it is now refused.")
     return redirect("api-tokens")
+
+
+@login_required
+def people_search(request: HttpRequest) -> HttpResponse:
+    """Suggestions for a person field (htmx fills a <datalist>; typing works without it)."""
+    # ``q``, or the value of the person field that asks (e.g. ``watch-person``)
+    text = request.GET.get("q") or next(
+        (v for k, v in request.GET.items() if k.endswith("person")), ""
+    )
+    people = selectors.people_search(user=request_user(request), text=text)
+    return render(
+        request,
+        "org/_people_options.html",
+        {"people": people[: selectors.PEOPLE_SEARCH_LIMIT]},
+    )

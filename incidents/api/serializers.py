@@ -314,6 +314,13 @@ class BulkAssignInputSerializer(AssignInputSerializer):
 class PendInputSerializer(InputSerializer):
     reason = serializers.ChoiceField(choices=PendingReason.choices)
     note = serializers.CharField(allow_blank=True, default="", max_length=2000)
+    note_public = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Whether the requester reads the note. Default: only when waiting on them "
+        "(the note is then the question); otherwise it is an internal note.",
+    )
 
 
 class ResolveInputSerializer(InputSerializer):
