@@ -99,7 +99,7 @@ def people_search(request: HttpRequest) -> HttpResponse:
     """Suggestions for a person field (htmx fills a <datalist>; typing works without it)."""
     # ``q``, or the value of the person field that asks (e.g. ``watch-person``)
     text = request.GET.get("q") or next(
-        (v for k, v in request.GET.items() if k.endswith("person")), ""
+        (str(v) for k, v in request.GET.items() if k.endswith("person")), ""
     )
     people = selectors.people_search(user=request_user(request), text=text)
     return render(

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from incidents import access, guards, selectors, services
+from incidents.choices import IncidentStatus, PendingReason
 from incidents.downloads import attachment_response
 from incidents.forms import (
     AssignForm,
@@ -34,7 +35,6 @@ from incidents.forms import (
     UnwatchForm,
     WatchForm,
 )
-from incidents.choices import IncidentStatus, PendingReason
 from incidents.models import Incident
 from incidents.transitions import INCIDENT
 from org import selectors as org_selectors
