@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -142,6 +142,88 @@ def queue_counts(*, user: User) -> dict[str, int]:
         **{f"n_{key}": Count("pk", filter=condition) for key, condition in conditions.items()}
     )
     return {key: counts[f"n_{key}"] for key in conditions}
+
+
+WORKLOAD_STATUSES = (
+    IncidentStatus.NEW,
+    IncidentStatus.ASSIGNED,
+    IncidentStatus.IN_PROGRESS,
+    IncidentStatus.PENDING,
+)
+
+
+def team_workload(*, user: User) -> list[dict[str, Any]]:
+    """Open work of the teams the user leads (an admin: every active team), plus tickets with
+    no team: counts by status and priority, unassigned, overdue and the oldest. Two queries."""
+    from org.choices import Role
+    from org.models import Team
+
+    now = timezone.now()
+    teams = Team.objects.filter(is_active=True)
+    if Role.ADMIN not in user.roles:
+        if not user.led_team_ids:
+            return []
+        teams = teams.filter(pk__in=user.led_team_ids)
+
+    def counts(prefix: str) -> dict[str, Any]:
+        open_ = Q(**{f"{prefix}status__in": OPEN_STATUSES})
+        out: dict[str, Any] = {
+            "open": Count("pk" if not prefix else "incidents", filter=open_),
+            "unassigned": Count(
+                "pk" if not prefix else "incidents",
+                filter=open_ & Q(**{f"{prefix}assignee__isnull": True}),
+            ),
+            "overdue": Count(
+                "pk" if not prefix else "incidents",
+                filter=open_
+                & Q(**{f"{prefix}due_at__lt": now})
+                & ~Q(**{f"{prefix}status": IncidentStatus.PENDING}),
+            ),
+        }
+        for status in WORKLOAD_STATUSES:
+            out[f"s_{status}"] = Count(
+                "pk" if not prefix else "incidents", filter=Q(**{f"{prefix}status": status})
+            )
+        for priority in (1, 2, 3, 4):
+            out[f"p_{priority}"] = Count(
+                "pk" if not prefix else "incidents",
+                filter=open_ & Q(**{f"{prefix}priority": priority}),
+            )
+        return out
+
+    oldest = Incident.objects.filter(team=OuterRef("pk"), status__in=OPEN_STATUSES).order_by(
+        "created_at", "pk"
+    )
+    rows = list(
+        teams.annotate(
+            **counts("incidents__"),
+            oldest_id=Subquery(oldest.values("pk")[:1]),
+            oldest_at=Subquery(oldest.values("created_at")[:1]),
+        ).order_by("name")
+    )
+    untriaged = Incident.objects.filter(team__isnull=True).aggregate(
+        **counts(""), oldest_at=Min("created_at", filter=Q(status__in=OPEN_STATUSES))
+    )
+
+    def row(name: str, team_id: int | None, data: Any, get: Any) -> dict[str, Any]:
+        return {
+            "name": name,
+            "team_id": team_id,
+            "open": get(data, "open"),
+            "by_status": [get(data, f"s_{s}") for s in WORKLOAD_STATUSES],
+            "by_priority": [get(data, f"p_{p}") for p in (1, 2, 3, 4)],
+            "unassigned": get(data, "unassigned"),
+            "overdue": get(data, "overdue"),
+            "oldest_at": get(data, "oldest_at"),
+            "oldest_ref": (
+                f"INC-{get(data, 'oldest_id'):06d}" if get(data, "oldest_id", None) else ""
+            ),
+            "oldest_id": get(data, "oldest_id", None),
+        }
+
+    out = [row(t.name, t.pk, t, lambda d, k, *default: getattr(d, k, *default)) for t in rows]
+    out.append(row("No team (triage)", None, untriaged, lambda d, k, *default: d.get(k, *default)))
+    return out
 
 
 def saved_views(*, user: User) -> QuerySet[SavedView]:

@@ -15,7 +15,14 @@ from .roles import is_staff_side, request_user
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "org/home.html", {"links": _home_links(request)})
+    from incidents.selectors import WORKLOAD_STATUSES, team_workload  # the home page shows work
+
+    context = {
+        "links": _home_links(request),
+        "workload": team_workload(user=request_user(request)),
+        "workload_statuses": [s.label for s in WORKLOAD_STATUSES],
+    }
+    return render(request, "org/home.html", context)
 
 
 def _home_links(request: HttpRequest) -> list[dict[str, str]]:
