@@ -1,5 +1,6 @@
 """The analyst's queue: tabs, filters, sorting, take and bulk actions."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
@@ -22,7 +23,6 @@ from .common import is_htmx, paginate, require_agent, safe_next
 # --- analyst: the queue ---------------------------------------------------------------------
 SORTABLE = selectors.QUEUE_SORTS
 ORDERINGS = selectors.QUEUE_ORDERINGS
-QUEUE_REFRESH_SECONDS = 30
 
 
 @login_required
@@ -101,7 +101,7 @@ def _queue_page(
         "columns": columns,
         "now": timezone.now(),
         "next": request.get_full_path(),
-        "refresh_seconds": QUEUE_REFRESH_SECONDS,
+        "refresh_seconds": settings.QUEUE_REFRESH_SECONDS,
     }
     if is_htmx(request) and request.headers.get("HX-Target") == "queue-results":
         # The periodic refresh: only the table (paused in the browser while rows are ticked).
