@@ -10,6 +10,7 @@ from notifications.choices import Kind
 from notifications.services import Message
 
 from . import access
+from .choices import PendingReason
 from .models import Incident, IncidentEvent
 
 # Public updates the requester and watchers hear about.
@@ -153,6 +154,22 @@ def _update(event: IncidentEvent, incident: Incident, add: Any) -> None:
         title = FROM_REQUESTER[event.type].format(who=event.actor_name, ref=incident.ref)
         add(incident.assignee, Kind.REQUESTER_REPLIED, title, body)
     title = SUBJECTS[event.type].format(ref=incident.ref)
-    add(incident.requester, Kind.TICKET_UPDATED, title, body)
+    asks_requester = (
+        event.type == "incident.pended"
+        and (event.payload or {}).get("pending_reason") == PendingReason.REQUESTER
+    )
+    add(
+        incident.requester,
+        Kind.TICKET_UPDATED,
+        f"{incident.ref} is waiting on you: the service desk needs your answer"
+        if asks_requester
+        else title,
+        body
+        + (
+            "\n\nReply on the ticket page: your answer puts it back in the team's hands."
+            if asks_requester
+            else ""
+        ),
+    )
     for watcher in incident.watchers.filter(is_active=True).order_by("pk"):
         add(watcher, Kind.WATCHED_UPDATED, title, body)

@@ -145,6 +145,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "updated_at",
             "due_at",
             "first_response_at",
+            "requester_replied_at",
             "resolved_at",
             "closed_at",
             "allowed_actions",

@@ -342,3 +342,17 @@ def test_saved_view_service_checks_the_name(analyst: Any) -> None:
     with pytest.raises(ValidationFailed) as refused:
         services.saved_view_create(actor=analyst, name="x" * 61, tab="all", filters={})
     assert refused.value.message == "A view's name has at most 60 characters."
+
+
+def test_api_shows_and_filters_the_requester_replied_flag(
+    api: Any, requester: Any, analyst: Any, team: Any
+) -> None:
+    waiting = incident_in("in_progress", requester=requester, analyst=analyst, team=team)
+    quiet = incident_in("in_progress", requester=requester, analyst=analyst, team=team)
+    services.incident_comment(incident=waiting, actor=requester, body="Any news?")
+    client = api(analyst)
+    replied = client.get("/api/v1/incidents/?requester_replied=true").json()
+    assert [i["id"] for i in replied["results"]] == [waiting.pk]
+    assert replied["results"][0]["requester_replied_at"] is not None
+    others = client.get("/api/v1/incidents/?requester_replied=false").json()
+    assert [i["id"] for i in others["results"]] == [quiet.pk]

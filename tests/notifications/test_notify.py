@@ -64,7 +64,7 @@ def test_requester_gets_a_receipt_with_reference_and_expected_fix(
     assert receipt.body == (
         "Thank you: we have your report and will keep you posted here.\n"
         "\n"
-        "Reference: INC-000001\n"
+        f"Reference: {incident.ref}\n"
         "Title: Printer on floor 2 jams\n"
         "Priority: P3 - Moderate\n"
         "Requester: Requester\n"
@@ -77,11 +77,11 @@ def test_requester_gets_a_receipt_with_reference_and_expected_fix(
     )
     # the team hears that it landed in its queue with nobody on it
     team_mail = only("analyst@example.com")
-    assert team_mail.subject == "New in Desk's queue: INC-000001 Printer on floor 2 jams"
+    assert team_mail.subject == f"New in Desk's queue: {incident.ref} Printer on floor 2 jams"
     assert team_mail.body == (
-        "INC-000001 is waiting in Desk's queue with nobody assigned.\n"
+        f"{incident.ref} is waiting in Desk's queue with nobody assigned.\n"
         "\n"
-        "Reference: INC-000001\n"
+        f"Reference: {incident.ref}\n"
         "Title: Printer on floor 2 jams\n"
         "Priority: P3 - Moderate\n"
         "Requester: Requester\n"
@@ -130,17 +130,17 @@ def test_assignee_is_told_when_someone_else_assigns(
         assignee=analyst,
     )
     message = only("analyst@example.com")
-    assert message.subject == "INC-000001 is assigned to you: Printer on floor 2 jams"
+    assert message.subject == f"{incident.ref} is assigned to you: Printer on floor 2 jams"
     assert message.body == (
-        "Manager assigned INC-000001 to you (Desk).\n"
+        f"Manager assigned {incident.ref} to you (Desk).\n"
         "\n"
-        "Reference: INC-000001\n"
+        f"Reference: {incident.ref}\n"
         "Title: Printer on floor 2 jams\n"
         "Priority: P3 - Moderate\n"
         "Requester: Requester\n"
         "Expected fix: Mon 30 Nov 2026, 09:00 (UTC)\n"
         "\n"
-        "Open it: http://desk.example.com:8123/incidents/1/\n"
+        f"Open it: http://desk.example.com:8123/incidents/{incident.pk}/\n"
         "\n" + FOOTER
     )
     assert len(mail.outbox) == 1
@@ -176,8 +176,10 @@ def test_team_is_told_when_a_ticket_is_moved_to_its_queue_unassigned(
         team=other_team,
     )
     message = only("otheranalyst@example.com")
-    assert message.subject == "New in Network's queue: INC-000001 Printer on floor 2 jams"
-    assert message.body.startswith("INC-000001 is waiting in Network's queue with nobody assigned.")
+    assert message.subject == f"New in Network's queue: {incident.ref} Printer on floor 2 jams"
+    assert message.body.startswith(
+        f"{incident.ref} is waiting in Network's queue with nobody assigned."
+    )
     assert len(mail.outbox) == 1  # not the actor, not the requester
 
 
@@ -210,15 +212,15 @@ def test_watchers_get_public_updates_but_not_internal_notes(
         body="A new roller is on its way.",
     )
     watcher = only("colleague@example.com")
-    assert watcher.subject == "New reply on INC-000001"
+    assert watcher.subject == f"New reply on {incident.ref}"
     assert watcher.body == (
-        "INC-000001: Printer on floor 2 jams\n"
+        f"{incident.ref}: Printer on floor 2 jams\n"
         "Status: Assigned\n"
         "\n"
         "Analyst wrote:\n"
         "A new roller is on its way.\n"
         "\n"
-        "Open it: http://desk.example.com:8123/incidents/1/\n"
+        f"Open it: http://desk.example.com:8123/incidents/{incident.pk}/\n"
         "\n" + FOOTER
     )
     assert only("requester@example.com").body == watcher.body
@@ -244,23 +246,23 @@ def test_assignee_is_told_when_the_requester_replies(
         body="It jams on floor 3 too.",
     )
     message = only("analyst@example.com")
-    assert message.subject == "Requester replied on INC-000001"
+    assert message.subject == f"Requester replied on {incident.ref}"
     assert message.body == (
-        "INC-000001: Printer on floor 2 jams\n"
+        f"{incident.ref}: Printer on floor 2 jams\n"
         "Status: Assigned\n"
         "\n"
         "Requester wrote:\n"
         "It jams on floor 3 too.\n"
         "\n"
-        "Open it: http://desk.example.com:8123/incidents/1/\n"
+        f"Open it: http://desk.example.com:8123/incidents/{incident.pk}/\n"
         "\n" + FOOTER
     )
     assert len(mail.outbox) == 1  # not back to the requester themself
     note = Notification.objects.get(recipient=analyst)
     assert (note.kind, note.title, note.link) == (
         "requester_replied",
-        "Requester replied on INC-000001",
-        "/incidents/1/",
+        f"Requester replied on {incident.ref}",
+        f"/incidents/{incident.pk}/",
     )
 
 
@@ -272,11 +274,11 @@ def test_in_app_notification_without_email_when_the_person_opted_out(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     EmailPreference.objects.create(user=requester, kind="ticket_logged", email=False)
-    run(django_capture_on_commit_callbacks, make_incident, requester)
+    incident = run(django_capture_on_commit_callbacks, make_incident, requester)
     assert mail.outbox == []
     note = Notification.objects.get(recipient=requester)
     assert note.kind == "ticket_logged"
-    assert note.title == "INC-000001 is logged: Printer on floor 2 jams"
+    assert note.title == f"{incident.ref} is logged: Printer on floor 2 jams"
     assert note.body.startswith("Thank you: we have your report")
     assert (note.read_at, note.emailed_at) == (None, None)
 
@@ -339,3 +341,53 @@ def test_history_recorded_with_a_pinned_clock_notifies_nobody(
     with django_capture_on_commit_callbacks(execute=False) as callbacks, clock.at(NOW):
         make_incident(requester)
     assert callbacks == []
+
+
+def test_requester_is_asked_when_the_ticket_waits_on_them(
+    eager: Any,
+    frozen: Any,
+    requester: Any,
+    analyst: Any,
+    team: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    incident = make_incident(requester)
+    services.incident_assign(incident=incident, actor=analyst, team=team, assignee=analyst)
+    services.incident_start(incident=incident, actor=analyst)
+    run(
+        django_capture_on_commit_callbacks,
+        services.incident_pend,
+        incident=incident,
+        actor=analyst,
+        reason="requester",
+        note="Which floor are you on?",
+    )
+    message = only("requester@example.com")
+    assert message.subject == (
+        f"{incident.ref} is waiting on you: the service desk needs your answer"
+    )
+    assert message.body == (
+        f"{incident.ref}: Printer on floor 2 jams\n"
+        "Status: Pending\n"
+        "\n"
+        "Which floor are you on?\n"
+        "\n"
+        "Reply on the ticket page: your answer puts it back in the team's hands.\n"
+        "\n"
+        f"Open it: http://desk.example.com:8123/incidents/{incident.pk}/\n"
+        "\n" + FOOTER
+    )
+    # waiting on a vendor with an internal note: the requester hears it is on hold, no more
+    services.incident_resume(incident=incident, actor=analyst)
+    mail.outbox.clear()
+    run(
+        django_capture_on_commit_callbacks,
+        services.incident_pend,
+        incident=incident,
+        actor=analyst,
+        reason="vendor",
+        note="RMA 42 with Acme",
+    )
+    held = only("requester@example.com")
+    assert held.subject == f"{incident.ref} is on hold"
+    assert "RMA 42" not in held.body
