@@ -86,15 +86,16 @@ def incident_mine(*, user: User, filters: Mapping[str, Any] | None = None) -> Qu
 
 def _queue_conditions(user: User, now: datetime) -> dict[str, Q]:
     """Each tab as a condition over open incidents. Every open incident is in at least one
-    working tab: "team" for its team, "triage" while it has none."""
+    working tab: "team" for its team, "triage" while it has none (or its team is retired)."""
     teams = user.team_ids | user.led_team_ids
+    nobodys = Q(team__isnull=True) | Q(team__is_active=False)  # a retired team works nothing
     return {
         "mine": Q(assignee=user),
-        "triage": Q(team__isnull=True),
+        "triage": nobodys,
         "unassigned": Q(team_id__in=teams, assignee__isnull=True),
         "team": Q(team_id__in=teams),
         # On hold waits on someone else: it is not the team's clock to watch.
-        "breaching": (Q(team_id__in=teams) | Q(assignee=user) | Q(team__isnull=True))
+        "breaching": (Q(team_id__in=teams) | Q(assignee=user) | nobodys)
         & Q(due_at__lte=now + BREACHING_WITHIN)
         & ~Q(status=IncidentStatus.PENDING),
         "all": Q(),

@@ -143,3 +143,34 @@ def test_requester_sees_what_is_asked_and_adds_a_colleague(
     expect(page.locator("#wait-h")).to_have_count(0)
     incident.refresh_from_db()
     assert incident.status == "in_progress" and incident.requester_replied_at is not None
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_manager_home_shows_the_workload(
+    live_server: Any,
+    page: Any,
+    requester: Any,
+    analyst: Any,
+    manager: Any,
+    team: Any,
+    screenshot: Any,
+    size: str,
+) -> None:
+    service = BusinessServiceFactory(slug="email", name="E-mail", owner_team=team)
+    for k in range(3):
+        make_incident(requester, title=f"Mail {k}", service=service, impact=1 + k, urgency=2)
+    make_incident(requester, title="Nobody's")
+    page.set_viewport_size(SIZES[size])
+    sign_in(page, live_server, "manager")
+    table = page.locator("table.workload")
+    expect(page.locator("#workload-h")).to_have_text("Your teams' workload")
+    if size == "phone":  # the compact list instead of the wide table
+        expect(table).to_be_hidden()
+        items = page.locator(".workload-compact li")
+        expect(items.first).to_contain_text("Desk: 3 open · 3 unassigned · 0 overdue · 1 P1")
+        expect(items.nth(1)).to_contain_text("No team (triage): 1 open · 1 unassigned")
+    else:
+        expect(page.locator(".workload-compact")).to_be_hidden()
+        expect(table.locator("tbody tr").first).to_contain_text("Desk")
+        expect(table.locator("tbody tr").nth(1)).to_contain_text("No team (triage)")
+    screenshot(f"{size}-manager-home")

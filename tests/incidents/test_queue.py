@@ -58,6 +58,16 @@ def test_every_open_ticket_is_in_a_working_tab(
     assert seen == open_ids and len(open_ids) == 4
 
 
+def test_a_retired_teams_tickets_go_to_triage(
+    requester: Any, analyst: Any, other_analyst: Any, other_team: Any
+) -> None:
+    stranded = make_incident(requester, team=other_team, actor=other_analyst)
+    other_team.is_active = False
+    other_team.save(update_fields=["is_active"])
+    assert list(selectors.incident_queue(user=analyst, queue="triage")) == [stranded]
+    assert selectors.queue_counts(user=analyst)["triage"] == 1
+
+
 def test_breaching_soon_includes_tickets_without_a_team(requester: Any, analyst: Any) -> None:
     unrouted = make_incident(requester, impact=1, urgency=1)  # P1: due within hours
     assert list(selectors.incident_queue(user=analyst, queue="breaching")) == [unrouted]
