@@ -222,7 +222,7 @@ class WatchForm(forms.Form):
         label="Add a colleague",
         required=False,
         max_length=254,
-        help_text="Name or e-mail address. Leave empty to follow it yourself.",
+        help_text="Name or e-mail address (empty: follow it yourself).",
         widget=forms.TextInput(attrs={"list": "people-options", "autocomplete": "off"}),
     )
 
