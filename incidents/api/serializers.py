@@ -477,3 +477,13 @@ class SavedViewUpdateSerializer(SavedViewInputSerializer):
         child=serializers.CharField(allow_blank=True, max_length=200), required=False
     )
     ordering = serializers.CharField(required=False, allow_blank=True, max_length=20)
+
+
+class WatcherInputSerializer(serializers.Serializer):
+    user_id = serializers.PrimaryKeyRelatedField(
+        source="user",
+        queryset=_users(),
+        required=False,
+        allow_null=True,
+        help_text="The colleague to add or remove (default: yourself).",
+    )

@@ -199,3 +199,88 @@ def test_people_search_suggests_colleagues(client: Client, requester: Any) -> No
     assert client.get("/people/search/?q=j").content.decode().strip() == ""  # two letters at least
     client.logout()
     assert client.get("/people/search/?q=jo").status_code == 302
+
+
+# --- watchers: API --------------------------------------------------------------------------
+def test_api_watchers_add_list_remove(
+    api: Any, working: Any, requester: Any, other_requester: Any
+) -> None:
+    client = api(requester)
+    added = client.post(
+        f"/api/v1/incidents/{working.pk}/watchers/", {"user_id": other_requester.pk}, format="json"
+    )
+    assert added.status_code == 201
+    assert added.json() == [{"id": other_requester.pk, "username": "other", "name": "Other"}]
+    again = client.post(
+        f"/api/v1/incidents/{working.pk}/watchers/", {"user_id": other_requester.pk}, format="json"
+    )
+    assert again.status_code == 200
+    assert client.get(f"/api/v1/incidents/{working.pk}/watchers/").json() == added.json()
+    removed = client.post(
+        f"/api/v1/incidents/{working.pk}/watchers/remove/",
+        {"user_id": other_requester.pk},
+        format="json",
+    )
+    assert removed.status_code == 200 and removed.json() == []
+    self_add = client.post(f"/api/v1/incidents/{working.pk}/watchers/", {}, format="json")
+    assert self_add.status_code == 400
+    assert self_add.json()["message"] == "Requester is the requester and hears about it anyway."
+    unknown = client.post(
+        f"/api/v1/incidents/{working.pk}/watchers/", {"user_id": 999999}, format="json"
+    )
+    assert unknown.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("who", "listing", "add_colleague"),
+    [
+        ("anonymous", 401, 401),
+        ("other_requester", 404, 404),  # not a party: the incident does not exist for them
+        ("requester", 200, 201),
+        ("analyst", 200, 201),
+        ("manager", 200, 201),
+        ("admin", 200, 201),
+    ],
+)
+def test_api_watchers_permission_matrix(
+    api: Any,
+    request: pytest.FixtureRequest,
+    working: Any,
+    who: str,
+    listing: int,
+    add_colleague: int,
+) -> None:
+    user = (
+        None
+        if who == "anonymous"
+        else request.getfixturevalue("admin_user" if who == "admin" else who)
+    )
+    colleague = UserFactory(username="colleague")
+    client = api(user)
+    assert client.get(f"/api/v1/incidents/{working.pk}/watchers/").status_code == listing
+    response = client.post(
+        f"/api/v1/incidents/{working.pk}/watchers/", {"user_id": colleague.pk}, format="json"
+    )
+    assert response.status_code == add_colleague
+    assert working.watchers.filter(pk=colleague.pk).exists() is (add_colleague == 201)
+
+
+def test_api_a_watcher_cannot_add_others(
+    api: Any, working: Any, requester: Any, other_requester: Any
+) -> None:
+    services.incident_watch(incident=working, actor=requester, user=other_requester)
+    colleague = UserFactory(username="colleague")
+    response = api(other_requester).post(
+        f"/api/v1/incidents/{working.pk}/watchers/", {"user_id": colleague.pk}, format="json"
+    )
+    assert response.status_code == 403
+    assert response.json() == {
+        "code": "permission_denied",
+        "message": "Only the requester and analysts add colleagues as watchers.",
+    }
+    assert (
+        api(other_requester)
+        .post(f"/api/v1/incidents/{working.pk}/watchers/remove/", {}, format="json")
+        .json()
+        == []
+    )
