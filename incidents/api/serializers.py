@@ -448,15 +448,21 @@ class ProblemResolveInputSerializer(InputSerializer):
 
 
 class SavedViewSerializer(serializers.ModelSerializer):
-    url = serializers.CharField(read_only=True, help_text="The queue page showing this view.")
+    url = serializers.SerializerMethodField(help_text="This saved view in the API.")
+    queue_url = serializers.CharField(
+        source="url", read_only=True, help_text="The queue page showing this view."
+    )
 
     class Meta:
         model = SavedView
-        fields = ["id", "name", "tab", "filters", "ordering", "url", "created_at"]
+        fields = ["id", "url", "name", "tab", "filters", "ordering", "queue_url", "created_at"]
         read_only_fields = fields
 
+    def get_url(self, obj: SavedView) -> str:
+        return reverse("api-saved-view-detail", args=[obj.pk])
 
-class SavedViewInputSerializer(serializers.Serializer):
+
+class SavedViewInputSerializer(InputSerializer):
     """Shape only; the service checks the tab, the filters and the sort like the queue page."""
 
     name = serializers.CharField(max_length=SAVED_VIEW_NAME_MAX)
@@ -479,7 +485,7 @@ class SavedViewUpdateSerializer(SavedViewInputSerializer):
     ordering = serializers.CharField(required=False, allow_blank=True, max_length=20)
 
 
-class WatcherInputSerializer(serializers.Serializer):
+class WatcherInputSerializer(InputSerializer):
     user_id = serializers.PrimaryKeyRelatedField(
         source="user",
         queryset=_users(),

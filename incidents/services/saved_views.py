@@ -83,7 +83,7 @@ def saved_view_create(
                 return SavedView.objects.create(owner=actor, name=name, **view)
         except IntegrityError:
             raise Conflict(
-                f"You already have a view called “{name}”.", code="duplicate_name"
+                f"You already have a view called “{name}”.", code="saved_view.duplicate_name"
             ) from None
 
 
@@ -120,7 +120,7 @@ def saved_view_update(
                 found.save(update_fields=["name", "tab", "filters", "ordering"])
         except IntegrityError:
             raise Conflict(
-                f"You already have a view called “{found.name}”.", code="duplicate_name"
+                f"You already have a view called “{found.name}”.", code="saved_view.duplicate_name"
             ) from None
     return found
 

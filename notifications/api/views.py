@@ -2,7 +2,7 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from notifications import selectors, services
 from notifications.models import Notification
 from org.roles import request_user
-from servicedesk.api import error_responses
+from servicedesk.api import ApiViewSet, error_responses, no_input
 
 from .serializers import NotificationSerializer, ReadAllSerializer
 
@@ -23,11 +23,12 @@ class _Filters(serializers.Serializer):
     unread = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
-class NotificationViewSet(viewsets.GenericViewSet):
+class NotificationViewSet(ApiViewSet):
     """Your notifications, newest first (nobody sees anyone else's)."""
 
     queryset = Notification.objects.none()
     serializer_class = NotificationSerializer
+    extra_query_params = frozenset({"unread"})
 
     @extend_schema(
         summary="Your notifications",
@@ -35,9 +36,6 @@ class NotificationViewSet(viewsets.GenericViewSet):
         responses={200: NotificationSerializer(many=True), **error_responses(400, 401)},
     )
     def list(self, request: Request) -> Response:
-        unknown = set(request.query_params) - {"unread", "page", "page_size"}
-        if unknown:
-            raise serializers.ValidationError({k: ["Unknown filter."] for k in sorted(unknown)})
         filters = _Filters(data=request.query_params)
         filters.is_valid(raise_exception=True)
         qs = selectors.notification_list(
@@ -53,6 +51,7 @@ class NotificationViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def read(self, request: Request, pk: str) -> Response:
+        no_input(request)
         try:
             notification_id = int(pk)
         except ValueError:
@@ -69,5 +68,6 @@ class NotificationViewSet(viewsets.GenericViewSet):
     )
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
+        no_input(request)
         count = services.notification_mark_all_read(actor=request_user(request))
         return Response({"marked": count})

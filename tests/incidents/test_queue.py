@@ -238,7 +238,8 @@ def test_api_saved_views_crud(api: Any, analyst: Any, other_analyst: Any, team: 
     )
     assert created.status_code == 201, created.content
     body = created.json()
-    assert body["url"] == "/queue/triage/?older_than_days=2&ordering=created"
+    assert body["queue_url"] == "/queue/triage/?older_than_days=2&ordering=created"
+    assert created["Location"] == body["url"] == f"/api/v1/saved-views/{body['id']}/"
     assert (body["name"], body["tab"], body["filters"], body["ordering"]) == (
         "Oldest",
         "triage",
@@ -301,7 +302,7 @@ def test_api_saved_view_duplicate_name_is_a_conflict(api: Any, analyst: Any) -> 
     dup = client.post("/api/v1/saved-views/", {"name": "A", "tab": "mine"}, format="json")
     assert dup.status_code == 409
     assert dup.json() == {
-        "code": "duplicate_name",
+        "code": "saved_view.duplicate_name",
         "message": "You already have a view called “A”.",
     }
 

@@ -142,10 +142,14 @@ def test_api_lists_only_your_own_with_unread_filter(api: Any, requester: Any) ->
     only_read = client.get("/api/v1/notifications/?unread=false").json()
     assert [r["id"] for r in only_read["results"]] == [read[0].pk]
     bad = client.get("/api/v1/notifications/?unread=perhaps")
-    assert bad.status_code == 400 and bad.json()["code"] == "invalid"
+    assert bad.status_code == 400 and bad.json()["code"] == "request.invalid"
     unknown = client.get("/api/v1/notifications/?colour=red")
     assert unknown.status_code == 400
-    assert unknown.json()["details"] == {"colour": ["Unknown filter."]}
+    assert unknown.json() == {
+        "code": "request.unknown_parameters",
+        "message": "Unknown query parameter: colour. Accepted here: page, page_size, unread.",
+        "details": {"colour": ["Unknown query parameter."]},
+    }
 
 
 def test_api_read_and_read_all(api: Any, requester: Any) -> None:
@@ -158,7 +162,9 @@ def test_api_read_and_read_all(api: Any, requester: Any) -> None:
     assert again.json()["read_at"] == response.json()["read_at"]  # idempotent
     missing = client.post(f"/api/v1/notifications/{theirs.pk}/read/")
     assert missing.status_code == 404
-    assert missing.json() == {"code": "not_found", "message": "No such notification."}
+    assert missing.json() == {"code": "resource.not_found", "message": "No such notification."}
+    with_body = client.post("/api/v1/notifications/read-all/", {"all": True}, format="json")
+    assert with_body.status_code == 400 and with_body.json()["code"] == "request.unknown_fields"
     assert client.post("/api/v1/notifications/read-all/").json() == {"marked": 2}
     assert client.post("/api/v1/notifications/read-all/").json() == {"marked": 0}
     theirs.refresh_from_db()

@@ -391,9 +391,11 @@ class IncidentViewSet(ApiViewSet):
         return attachment_response(attachment)
 
     # --- watchers (CC) ---------------------------------------------------------------------
-    def _watchers(self, incident: Incident, code: int = status.HTTP_200_OK) -> Response:
+    def _watchers(self, incident: Incident) -> Response:
         people = incident.watchers.order_by("display_name", "username")
-        return Response(UserBriefSerializer(people, many=True).data, code)
+        return Response(
+            UserBriefSerializer(people, many=True, context=self.get_serializer_context()).data
+        )
 
     @extend_schema(
         methods=["GET"],
@@ -405,9 +407,9 @@ class IncidentViewSet(ApiViewSet):
         summary="Add a watcher: yourself, or (requester, analysts) a colleague",
         request=WatcherInputSerializer,
         responses={
-            201: UserBriefSerializer(many=True),
             200: OpenApiResponse(
-                UserBriefSerializer(many=True), description="Already watching: nothing changed"
+                UserBriefSerializer(many=True),
+                description="The watchers now (adding someone already watching changes nothing)",
             ),
             **error_responses(400, 401, 403, 404),
         },
@@ -418,10 +420,10 @@ class IncidentViewSet(ApiViewSet):
         if request.method == "GET":
             return self._watchers(incident)
         data = valid(WatcherInputSerializer, request.data)
-        added = services.incident_watch(
+        services.incident_watch(
             incident=incident, actor=request_user(request), user=data.get("user")
         )
-        return self._watchers(incident, status.HTTP_201_CREATED if added else status.HTTP_200_OK)
+        return self._watchers(incident)
 
     @extend_schema(
         summary="Remove a watcher: yourself, or (requester, analysts) anyone",

@@ -1,7 +1,7 @@
 """/api/v1/saved-views/: an analyst's own named queue views (tab + filters + sort)."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -14,13 +14,13 @@ from incidents.api.serializers import (
 from incidents.models import SavedView
 from org.models import User
 from org.roles import request_user
-from servicedesk.api import error_responses
+from servicedesk.api import ApiViewSet, error_responses
 from servicedesk.errors import NotFound, PermissionDenied
 
 from .common import valid
 
 
-class SavedViewViewSet(viewsets.GenericViewSet):
+class SavedViewViewSet(ApiViewSet):
     """Your saved queue views; nobody sees anyone else's. For analysts and managers."""
 
     queryset = SavedView.objects.none()
@@ -50,7 +50,10 @@ class SavedViewViewSet(viewsets.GenericViewSet):
     )
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(selectors.saved_views(user=self._user()))
-        return self.get_paginated_response(SavedViewSerializer(page, many=True).data)
+        context = self.get_serializer_context()
+        return self.get_paginated_response(
+            SavedViewSerializer(page, many=True, context=context).data
+        )
 
     @extend_schema(
         summary="Save a queue view",
@@ -61,14 +64,19 @@ class SavedViewViewSet(viewsets.GenericViewSet):
         user = self._user()
         data = valid(SavedViewInputSerializer, request.data)
         view = services.saved_view_create(actor=user, **data)
-        return Response(SavedViewSerializer(view).data, status.HTTP_201_CREATED)
+        return Response(
+            SavedViewSerializer(view, context=self.get_serializer_context()).data,
+            status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         summary="One saved view",
         responses={200: SavedViewSerializer, **error_responses(401, 403, 404)},
     )
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(SavedViewSerializer(self._view()).data)
+        return Response(
+            SavedViewSerializer(self._view(), context=self.get_serializer_context()).data
+        )
 
     @extend_schema(
         summary="Rename or change a saved view",
@@ -79,7 +87,7 @@ class SavedViewViewSet(viewsets.GenericViewSet):
         user = self._user()
         data = valid(SavedViewUpdateSerializer, request.data)
         view = services.saved_view_update(actor=user, view=self._pk(), **data)
-        return Response(SavedViewSerializer(view).data)
+        return Response(SavedViewSerializer(view, context=self.get_serializer_context()).data)
 
     @extend_schema(
         summary="Delete a saved view",
