@@ -4,6 +4,7 @@ from typing import Any
 
 from celery import shared_task
 
+from notifications.services import notification_deliver
 from servicedesk import outbox
 
 from . import notifications, services
@@ -25,22 +26,25 @@ def notify_key(event_id: int) -> str:
     max_retries=5,
 )
 def incident_notify_task(self: Any, event_id: int) -> int:
-    """Send the e-mail for one public event (queue: notifications). Returns recipients.
-    Once per event: the send and its ``TaskRun`` record share a transaction, so a redelivered
-    or retried message finds the work done (a failed send records nothing and is retried)."""
+    """Tell the people one incident event concerns, in-app and by the e-mail they chose
+    (queue: notifications). Returns the e-mails sent. Once per event: the notices, the sends and
+    the ``TaskRun`` record share a transaction, so a redelivered or retried message finds the
+    work done (a failed send records nothing and is retried)."""
     with outbox.once(notify_key(event_id)) as first:
         if not first:
             return 0
         event = (
-            IncidentEvent.objects.select_related("incident__requester").filter(pk=event_id).first()
+            IncidentEvent.objects.select_related(
+                "actor", "incident__requester", "incident__assignee", "incident__team"
+            )
+            .filter(pk=event_id)
+            .first()
         )
         if event is None:
             return 0
-        message = notifications.build(event)
-        if message is None:
-            return 0
-        message.send(fail_silently=False)
-        return len(message.to)
+        return notification_deliver(
+            messages=notifications.messages_for(event), key=f"incident-event:{event.pk}"
+        )
 
 
 @shared_task(bind=True, time_limit=120, soft_time_limit=100, acks_late=True)

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "servicedesk",
     "org",
     "incidents",
+    "notifications",
     "changes",
     "bypass",
     "metrics",
@@ -111,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "org.context_processors.roles",
+                "notifications.context_processors.bell",
             ],
         },
     },
@@ -308,6 +310,8 @@ CHANGE_FEED_SETTLE_SECONDS = env.int("CHANGE_FEED_SETTLE_SECONDS", default=2)
 # --- Process settings -----------------------------------------------------------------------
 INCIDENT_REOPEN_WINDOW = timedelta(days=env.int("INCIDENT_REOPEN_WINDOW_DAYS", default=10))
 INCIDENT_AUTO_CLOSE_DAYS = env.int("INCIDENT_AUTO_CLOSE_DAYS", default=5)
+# How often the analyst's queue table refreshes itself (paused while rows are ticked).
+QUEUE_REFRESH_SECONDS = env.int("QUEUE_REFRESH_SECONDS", default=30)
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_MB", default=10) * 1024 * 1024
 ATTACHMENT_TYPES = env.list(
     "ATTACHMENT_TYPES",

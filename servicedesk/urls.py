@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("org.api.urls")),
     path("", include("incidents.api.urls")),
     path("", include("webhooks.api.urls")),
+    path("", include("notifications.api.urls")),
 ]
 
 urlpatterns = [
@@ -22,6 +23,7 @@ urlpatterns = [
     path("", include("incidents.urls")),
     path("", include("org.urls")),
     path("", include("webhooks.urls")),
+    path("", include("notifications.urls")),
 ]
 
 handler400 = "servicedesk.views.error_400"
