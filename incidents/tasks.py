@@ -27,24 +27,27 @@ def notify_key(event_id: int) -> str:
 )
 def incident_notify_task(self: Any, event_id: int) -> int:
     """Tell the people one incident event concerns, in-app and by the e-mail they chose
-    (queue: notifications). Returns the e-mails sent. Once per event: the notices, the sends and
-    the ``TaskRun`` record share a transaction, so a redelivered or retried message finds the
-    work done (a failed send records nothing and is retried)."""
-    with outbox.once(notify_key(event_id)) as first:
-        if not first:
-            return 0
-        event = (
-            IncidentEvent.objects.select_related(
-                "actor", "incident__requester", "incident__assignee", "incident__team"
-            )
-            .filter(pk=event_id)
-            .first()
+    (queue: notifications). Returns the e-mails sent. Idempotent per event: each notice is
+    written once (unique per person and cause) and e-mailed once (``emailed_at``), each step
+    committing on its own, so a retry after a failed send resumes with the e-mails not yet sent;
+    once all is delivered the event's key is recorded and a redelivered message does nothing."""
+    key = notify_key(event_id)
+    if outbox.has_run(key):
+        return 0
+    event = (
+        IncidentEvent.objects.select_related(
+            "actor", "incident__requester", "incident__assignee", "incident__team"
         )
-        if event is None:
-            return 0
-        return notification_deliver(
-            messages=notifications.messages_for(event), key=f"incident-event:{event.pk}"
-        )
+        .filter(pk=event_id)
+        .first()
+    )
+    if event is None:
+        return 0
+    sent = notification_deliver(
+        messages=notifications.messages_for(event), key=f"incident-event:{event.pk}"
+    )
+    outbox.record_run(key)
+    return sent
 
 
 @shared_task(bind=True, time_limit=120, soft_time_limit=100, acks_late=True)

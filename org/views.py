@@ -142,7 +142,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 @login_required
-def people_search(request: HttpRequest) -> HttpResponse:
+def people_suggest(request: HttpRequest) -> HttpResponse:
     """Suggestions for a person field (htmx fills a <datalist>; typing works without it)."""
     # ``q``, or the value of the person field that asks (e.g. ``watch-person``)
     text = request.GET.get("q") or next(

@@ -126,7 +126,11 @@ REFUSALS: dict[int, Callable[[str, str], str]] = {
     401: lambda action, who: "Authentication credentials were not provided.",
     403: _forbidden,
     404: lambda action, who: "No such incident, or it is not visible to you.",
-    409: lambda action, who: "Root is not a member of Desk; choose one of their teams too.",
+    # an admin in no team may not take work: assignees are analysts (hardening's guard, which
+    # runs before the team-membership one)
+    409: lambda action, who: (
+        "Root is not an analyst: incidents are assigned to members or leads of a team."
+    ),
 }
 
 

@@ -193,12 +193,12 @@ def test_people_search_suggests_colleagues(client: Client, requester: Any) -> No
     )
     UserFactory(username="gone", display_name="Jo Gone", is_active=False)
     client.force_login(requester)
-    html = client.get("/people/search/?watch-person=jo").content.decode()
+    html = client.get("/people/suggest/?watch-person=jo").content.decode()
     assert '<option value="jo.lee@example.com">Jo Lee · Nurse</option>' in html
     assert "Jo Gone" not in html
-    assert client.get("/people/search/?q=j").content.decode().strip() == ""  # two letters at least
+    assert client.get("/people/suggest/?q=j").content.decode().strip() == ""  # two letters at least
     client.logout()
-    assert client.get("/people/search/?q=jo").status_code == 302
+    assert client.get("/people/suggest/?q=jo").status_code == 302
 
 
 # --- watchers: API --------------------------------------------------------------------------

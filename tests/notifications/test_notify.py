@@ -312,23 +312,30 @@ def test_a_failed_email_is_sent_by_the_retry(frozen: Any, requester: Any, monkey
     assert Notification.objects.get().emailed_at is not None and len(mail.outbox) == 1
 
 
-def test_everything_is_scheduled_through_one_dispatch_point_on_commit(
+def test_everything_is_scheduled_through_one_dispatch_point_in_the_outbox(
     requester: Any,
     analyst: Any,
     team: Any,
-    monkeypatch: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     from notifications import dispatch
     from servicedesk.celery import app
+    from servicedesk.models import OutboxMessage
 
-    scheduled: list[tuple[str, tuple[Any, ...]]] = []
-    monkeypatch.setattr(
-        dispatch.transaction, "on_commit", lambda fn: scheduled.append(("on_commit", ()))
-    )
-    incident = make_incident(requester)
-    services.incident_assign(incident=incident, actor=analyst, team=team, assignee=analyst)
-    assert len(scheduled) == 2  # created, assigned
+    with django_capture_on_commit_callbacks(execute=False):
+        incident = make_incident(requester)
+        services.incident_assign(incident=incident, actor=analyst, team=team, assignee=analyst)
+    events = IncidentEvent.objects.filter(incident=incident).order_by("pk")
+    assert [e.type for e in events] == ["incident.created", "incident.assigned"]
+    recorded = OutboxMessage.objects.filter(task=incident_notify_task.name).order_by("pk")
+    assert [(m.key, m.args) for m in recorded] == [
+        (f"incident-notify:{e.pk}", [e.pk]) for e in events
+    ]
+    # scheduling the same notification again records nothing new; the default key names the
+    # task and its arguments
+    dispatch.schedule(incident_notify_task, events[0].pk, key=f"incident-notify:{events[0].pk}")
+    assert OutboxMessage.objects.filter(task=incident_notify_task.name).count() == 2
+    assert dispatch.default_key(incident_notify_task, 7) == f"{incident_notify_task.name}:7"
     route = app.amqp.router.route({}, incident_notify_task.name)
     assert route["queue"].name == "notifications"
 
