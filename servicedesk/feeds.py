@@ -5,7 +5,7 @@ it stored, so rows changing while it syncs move behind its cursor instead of shi
 Rows changed in the last ``CHANGE_FEED_SETTLE_SECONDS`` wait for the next sync (their
 transaction may still be committing)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import django_filters
@@ -52,6 +52,12 @@ class ChangeFeedFilterSet(django_filters.FilterSet):
         since = self.form.cleaned_data.get("updated_after")
         if since is None:
             return queryset
+        try:
+            # PostgreSQL refuses offsets past +-15:59 ("time zone displacement out of range"),
+            # which ISO 8601 allows: compare in UTC.
+            since = since.astimezone(UTC)
+        except OverflowError:  # before year 1 once in UTC: nothing changed that early
+            since = datetime.min.replace(tzinfo=UTC)
         after_id = self.form.cleaned_data.get("after_id")
         condition = Q(updated_at__gt=since)
         if after_id is not None:

@@ -230,7 +230,7 @@ def test_healthz_details_for_the_local_host_and_admins(db: Any, admin_user: Any)
     assert "checks" in Client(REMOTE_ADDR="::1").get("/healthz").json()
     admin = Client(REMOTE_ADDR="203.0.113.9")
     admin.force_login(admin_user)
-    assert set(admin.get("/healthz").json()["checks"]) == {"database", "broker", "worker"}
+    assert set(admin.get("/healthz").json()["checks"]) == {"database", "broker", "worker", "outbox"}
 
 
 def test_healthz_hides_a_failing_services_error_from_remote_callers(
