@@ -53,6 +53,12 @@ class IncidentFilterSet(ChangeFeedFilterSet):
     )
     channel = django_filters.MultipleChoiceFilter(choices=Channel.choices)
     is_major = django_filters.BooleanFilter()
+    requester_replied = django_filters.BooleanFilter(
+        field_name="requester_replied_at",
+        lookup_expr="isnull",
+        exclude=True,
+        label="The requester's last reply is unanswered",
+    )
     created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
     older_than_days = django_filters.NumberFilter(

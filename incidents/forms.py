@@ -34,6 +34,7 @@ from .limits import (
     TITLE_MAX,
 )
 from .models import Category, Incident, Problem
+from .models.saved_views import SAVED_VIEW_NAME_MAX
 
 # "How bad is it?" in the requester's words -> (impact, urgency) for the priority matrix.
 SEVERITY = {
@@ -209,6 +210,9 @@ class AssignForm(forms.Form):
         self.fields["assignee"].queryset = agents()  # type: ignore[attr-defined]
 
 
+NOTE_TO = {"": None, "internal": False, "requester": True}
+
+
 class PendForm(forms.Form):
     reason = forms.ChoiceField(label="Waiting on", choices=PendingReason.choices)
     note = forms.CharField(
@@ -217,6 +221,35 @@ class PendForm(forms.Form):
         max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    note_to = forms.ChoiceField(
+        label="Who reads the note",
+        required=False,
+        initial="",
+        choices=[
+            ("", "The requester if waiting on them, otherwise analysts only"),
+            ("internal", "Analysts only (internal note)"),
+            ("requester", "The requester too (they are e-mailed)"),
+        ],
+        help_text="Waiting on the requester? Write your question: it goes to them.",
+    )
+
+    @property
+    def note_public(self) -> bool | None:
+        return NOTE_TO.get(self.cleaned_data.get("note_to") or "")
+
+
+class WatchForm(forms.Form):
+    person = forms.CharField(
+        label="Add a colleague",
+        required=False,
+        max_length=254,
+        help_text="Name or e-mail address (empty: follow it yourself).",
+        widget=forms.TextInput(attrs={"list": "people-options", "autocomplete": "off"}),
+    )
+
+
+class UnwatchForm(forms.Form):
+    user_id = forms.IntegerField(required=False, min_value=1)
 
 
 class ResolveForm(forms.Form):
@@ -346,6 +379,12 @@ class QueueFilterForm(forms.Form):
         if data.get("older_than_days") is not None:
             filters["older_than_days"] = data["older_than_days"]
         return filters
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(label="Save this view as", max_length=SAVED_VIEW_NAME_MAX)
+    tab = forms.CharField(widget=forms.HiddenInput, max_length=20)
+    query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
 
 
 class BulkForm(LinkConfirmFields):

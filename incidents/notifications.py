@@ -1,43 +1,154 @@
-"""E-mail to the people an incident event concerns. Built here, sent by a Celery task."""
+"""Who hears about an incident event, and what they read. Pure reading: the messages are
+written and e-mailed by ``notifications.services`` from a task on the notifications queue,
+scheduled through ``notifications.dispatch.schedule`` (the one dispatch point)."""
+
+import zoneinfo
+from datetime import datetime
+from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 
-from .models import IncidentEvent
+from notifications.choices import Kind
+from notifications.services import Message
 
+from . import access
+from .choices import PendingReason
+from .models import Incident, IncidentEvent
+
+# Public updates the requester and watchers hear about.
 SUBJECTS = {
     "incident.commented": "New reply on {ref}",
     "incident.started": "{ref} is being worked on",
     "incident.pended": "{ref} is on hold",
     "incident.resolved": "{ref} is resolved: please confirm and rate",
-    "incident.reopened": "{ref} was reopened by the requester",
+    "incident.reopened": "{ref} was reopened",
     "incident.cancelled": "{ref} was cancelled",
     "incident.workaround_published": "A workaround for {ref}",
     "incident.merged": "{ref} was merged into another ticket",
 }
+# What the assignee hears when the requester (or a follower) acts.
+FROM_REQUESTER = {
+    "incident.commented": "{who} replied on {ref}",
+    "incident.reopened": "{who} reopened {ref}",
+    "incident.cancelled": "{who} cancelled {ref}",
+}
 
 
-def recipients(event: IncidentEvent) -> list[str]:
-    """The requester and watchers hear from the desk; the assignee hears from the requester."""
+def link(incident: Incident) -> str:
+    return f"/incidents/{incident.pk}/"
+
+
+def _when(moment: datetime | None, person: Any) -> str:
+    if moment is None:
+        return "not set"
+    try:
+        zone = zoneinfo.ZoneInfo(person.time_zone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    local = moment.astimezone(zone)
+    return f"{local:%a %d %b %Y, %H:%M} ({zone.key})"
+
+
+def _facts(incident: Incident, person: Any) -> list[str]:
+    return [
+        f"Reference: {incident.ref}",
+        f"Title: {incident.title}",
+        f"Priority: {incident.get_priority_display()}",
+        f"Requester: {incident.requester.name}",
+        f"Expected fix: {_when(incident.due_at, person)}",
+    ]
+
+
+def messages_for(event: IncidentEvent) -> list[Message]:
+    """Every message one event causes, at most one per person, never to the actor."""
+    if event.is_internal:
+        return []
     incident = event.incident
-    if event.actor_id in (incident.requester_id, incident.reported_by_id):
-        people = [incident.assignee] if incident.assignee else []
-    else:
-        people = [incident.requester, *incident.watchers.all()]
-    return sorted({p.email for p in people if p.email and p.is_active and p.pk != event.actor_id})
+    out: dict[int, Message] = {}
+
+    def add(person: Any, kind: str, title: str, body: str) -> None:
+        if person is None or person.pk in out:
+            return
+        if person.pk == event.actor_id and kind != Kind.TICKET_LOGGED:  # a receipt always goes
+            return
+        out[person.pk] = Message(person, kind, title, body, link(incident))
+
+    if event.type == "incident.created":
+        _created(event, incident, add)
+    elif event.type == "incident.assigned":
+        _assigned(event, incident, add)
+    elif event.type in SUBJECTS:
+        _update(event, incident, add)
+    return list(out.values())
 
 
-def build(event: IncidentEvent) -> EmailMessage | None:
-    if event.is_internal or event.type not in SUBJECTS:
-        return None
-    to = recipients(event)
-    if not to:
-        return None
-    incident = event.incident
-    lines = [f"{incident.ref}: {incident.title}", f"Status: {incident.get_status_display()}", ""]
+def _created(event: IncidentEvent, incident: Incident, add: Any) -> None:
+    requester = incident.requester
+    for_you = ""
+    if incident.reported_by_id != requester.pk:
+        channel = incident.get_channel_display().lower()
+        for_you = f"{event.actor_name} logged this for you (by {channel}).\n\n"
+    add(
+        requester,
+        Kind.TICKET_LOGGED,
+        f"{incident.ref} is logged: {incident.title}",
+        f"{for_you}Thank you: we have your report and will keep you posted here.\n\n"
+        + "\n".join(_facts(incident, requester))
+        + "\n\nReply on the ticket page to add anything, or to tell us it works again.",
+    )
+    if incident.team_id and incident.assignee_id is None:
+        _team(incident, add)
+
+
+def _team(incident: Incident, add: Any) -> None:
+    team = incident.team
+    assert team is not None
+    for member in team.members.filter(is_active=True).order_by("pk"):
+        add(
+            member,
+            Kind.TEAM_QUEUE,
+            f"New in {team.name}'s queue: {incident.ref} {incident.title}",
+            f"{incident.ref} is waiting in {team.name}'s queue with nobody assigned.\n\n"
+            + "\n".join(_facts(incident, member)),
+        )
+
+
+def _assigned(event: IncidentEvent, incident: Incident, add: Any) -> None:
+    payload = event.payload or {}
+    assignee_id = payload.get("assignee_id")
+    if assignee_id and assignee_id == incident.assignee_id and not payload.get("taken"):
+        assignee = incident.assignee
+        team = f" ({incident.team.name})" if incident.team else ""
+        add(
+            assignee,
+            Kind.ASSIGNED,
+            f"{incident.ref} is assigned to you: {incident.title}",
+            f"{event.actor_name} assigned {incident.ref} to you{team}.\n\n"
+            + "\n".join(_facts(incident, assignee)),
+        )
+    previous_team = (payload.get("previous") or {}).get("team_id")
+    if (
+        not assignee_id
+        and incident.assignee_id is None
+        and incident.team_id
+        and payload.get("team_id") == incident.team_id
+        and previous_team != incident.team_id
+    ):
+        _team(incident, add)
+
+
+def _update(event: IncidentEvent, incident: Incident, add: Any) -> None:
+    actor = event.actor
+    from_requester_side = access.is_party(actor, incident) or not access.is_agent(actor)
+    lines = [
+        f"{incident.ref}: {incident.title}",
+        f"Status: {incident.get_status_display()}",
+        "",
+    ]
     if event.type == "incident.commented":
-        comment = incident.comments.filter(pk=event.payload.get("comment_id")).first()
-        if comment:
+        comment_id = (event.payload or {}).get("comment_id") or 0
+        comment = incident.comments.filter(pk=comment_id).first()
+        if comment is not None:
             lines += [f"{event.actor_name} wrote:", comment.body]
     elif event.type == "incident.merged":
         into = event.payload.get("into", "")
@@ -51,9 +162,27 @@ def build(event: IncidentEvent) -> EmailMessage | None:
             lines += ["", event.reason]
     elif event.reason:
         lines += [event.reason]
-    lines += ["", f"{settings.SITE_URL}/incidents/{incident.pk}/"]
-    return EmailMessage(
-        subject=SUBJECTS[event.type].format(ref=incident.ref),
-        body="\n".join(lines),
-        to=to,
+    body = "\n".join(lines).rstrip()
+    if from_requester_side and event.type in FROM_REQUESTER and incident.assignee_id:
+        title = FROM_REQUESTER[event.type].format(who=event.actor_name, ref=incident.ref)
+        add(incident.assignee, Kind.REQUESTER_REPLIED, title, body)
+    title = SUBJECTS[event.type].format(ref=incident.ref)
+    asks_requester = (
+        event.type == "incident.pended"
+        and (event.payload or {}).get("pending_reason") == PendingReason.REQUESTER
     )
+    add(
+        incident.requester,
+        Kind.TICKET_UPDATED,
+        f"{incident.ref} is waiting on you: the service desk needs your answer"
+        if asks_requester
+        else title,
+        body
+        + (
+            "\n\nReply on the ticket page: your answer puts it back in the team's hands."
+            if asks_requester
+            else ""
+        ),
+    )
+    for watcher in incident.watchers.filter(is_active=True).order_by("pk"):
+        add(watcher, Kind.WATCHED_UPDATED, title, body)

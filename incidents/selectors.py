@@ -2,11 +2,11 @@
 analysts, managers and admins see all. Internal notes and events never reach requesters."""
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -14,7 +14,7 @@ from org.models import BusinessService, User
 from servicedesk.errors import ValidationFailed
 
 from . import access
-from .choices import OPEN_PROBLEM_STATUSES, OPEN_STATUSES, IncidentStatus
+from .choices import OPEN_PROBLEM_STATUSES, OPEN_STATUSES, IncidentStatus, PendingReason
 from .filtersets import (
     CannedReplyFilterSet,
     IncidentFilterSet,
@@ -31,6 +31,7 @@ from .models import (
     Problem,
     ProblemEvent,
     ResolutionTarget,
+    SavedView,
 )
 
 LIST_RELATED = (
@@ -46,12 +47,22 @@ LIST_RELATED = (
 
 QUEUES = {
     "mine": "My work",
+    "triage": "Triage (no team)",
     "unassigned": "My teams' unassigned",
     "team": "All open for my teams",
     "breaching": "Breaching soon",
     "all": "All open",
 }
 BREACHING_WITHIN = timedelta(hours=4)
+QUEUE_SORTS = (
+    ("priority", "Priority"),
+    ("due", "Due"),
+    ("created", "Opened"),
+    ("updated", "Updated"),
+)
+QUEUE_ORDERINGS = frozenset(
+    {key for k, _ in QUEUE_SORTS for key in (k, f"-{k}")} | {"status", "-status"}
+)
 
 
 def priority_matrix() -> dict[tuple[int, int], int]:
@@ -99,31 +110,151 @@ def incident_mine(*, user: User, filters: Mapping[str, Any] | None = None) -> Qu
     return incident_list(user=user, filters=filters).filter(Q(requester=user) | Q(reported_by=user))
 
 
+def _queue_conditions(user: User, now: datetime) -> dict[str, Q]:
+    """Each tab as a condition over open incidents. Every open incident is in at least one
+    working tab: "team" for its team, "triage" while it has none (or its team is retired)."""
+    teams = user.team_ids | user.led_team_ids
+    nobodys = Q(team__isnull=True) | Q(team__is_active=False)  # a retired team works nothing
+    return {
+        "mine": Q(assignee=user),
+        "triage": nobodys,
+        "unassigned": Q(team_id__in=teams, assignee__isnull=True),
+        "team": Q(team_id__in=teams),
+        # On hold waits on someone else: it is not the team's clock to watch.
+        "breaching": (Q(team_id__in=teams) | Q(assignee=user) | nobodys)
+        & Q(due_at__lte=now + BREACHING_WITHIN)
+        & ~Q(status=IncidentStatus.PENDING),
+        "all": Q(),
+    }
+
+
+def incident_waiting_on(*, user: User) -> QuerySet[Incident]:
+    """The user's tickets on hold until they answer, each with what was asked (``question``:
+    the public note of the latest hold)."""
+    asked = IncidentEvent.objects.filter(
+        incident=OuterRef("pk"), type="incident.pended", is_internal=False
+    ).order_by("-created_at", "-pk")
+    return (
+        Incident.objects.filter(Q(requester=user) | Q(reported_by=user))
+        .filter(status=IncidentStatus.PENDING, pending_reason=PendingReason.REQUESTER)
+        .annotate(question=Subquery(asked.values("reason")[:1]))
+        .order_by("updated_at", "pk")
+    )
+
+
 def incident_queue(
     *, user: User, queue: str, filters: Mapping[str, Any] | None = None
 ) -> QuerySet[Incident]:
     """The analyst's queue views."""
-    teams = user.team_ids | user.led_team_ids
-    qs = incident_list(user=user, filters=filters).filter(status__in=OPEN_STATUSES)
-    if queue == "mine":
-        qs = qs.filter(assignee=user)
-    elif queue == "unassigned":
-        qs = qs.filter(team_id__in=teams, assignee__isnull=True)
-    elif queue == "team":
-        qs = qs.filter(team_id__in=teams)
-    elif queue == "breaching":
-        # On hold waits on someone else: it is not the team's clock to watch.
-        qs = qs.filter(
-            Q(team_id__in=teams) | Q(assignee=user),
-            due_at__lte=timezone.now() + BREACHING_WITHIN,
-        ).exclude(status=IncidentStatus.PENDING)
-    elif queue == "all":
-        pass  # every open incident the user may see
-    else:
+    conditions = _queue_conditions(user, timezone.now())
+    if queue not in conditions:
         raise Http404("No such queue.")
+    qs = incident_list(user=user, filters=filters).filter(
+        conditions[queue], status__in=OPEN_STATUSES
+    )
     if not (filters or {}).get("ordering"):
-        qs = qs.order_by("priority", "due_at", "pk")
+        if queue == "triage":  # oldest first: nobody has looked at these yet
+            qs = qs.order_by("created_at", "pk")
+        else:
+            qs = qs.order_by("priority", "due_at", "pk")
     return qs
+
+
+def queue_counts(*, user: User) -> dict[str, int]:
+    """How many open incidents each tab holds (unfiltered), in one query."""
+    conditions = _queue_conditions(user, timezone.now())
+    if not access.is_agent(user):
+        return dict.fromkeys(conditions, 0)
+    counts = Incident.objects.filter(status__in=OPEN_STATUSES).aggregate(
+        **{f"n_{key}": Count("pk", filter=condition) for key, condition in conditions.items()}
+    )
+    return {key: counts[f"n_{key}"] for key in conditions}
+
+
+WORKLOAD_STATUSES = (
+    IncidentStatus.NEW,
+    IncidentStatus.ASSIGNED,
+    IncidentStatus.IN_PROGRESS,
+    IncidentStatus.PENDING,
+)
+
+
+def team_workload(*, user: User) -> list[dict[str, Any]]:
+    """Open work of the teams the user leads (an admin: every active team), plus tickets with
+    no team: counts by status and priority, unassigned, overdue and the oldest. Two queries."""
+    from org.choices import Role
+    from org.models import Team
+
+    now = timezone.now()
+    teams = Team.objects.filter(is_active=True)
+    if Role.ADMIN not in user.roles:
+        if not user.led_team_ids:
+            return []
+        teams = teams.filter(pk__in=user.led_team_ids)
+
+    def counts(prefix: str) -> dict[str, Any]:
+        open_ = Q(**{f"{prefix}status__in": OPEN_STATUSES})
+        out: dict[str, Any] = {
+            "open": Count("pk" if not prefix else "incidents", filter=open_),
+            "unassigned": Count(
+                "pk" if not prefix else "incidents",
+                filter=open_ & Q(**{f"{prefix}assignee__isnull": True}),
+            ),
+            "overdue": Count(
+                "pk" if not prefix else "incidents",
+                filter=open_
+                & Q(**{f"{prefix}due_at__lt": now})
+                & ~Q(**{f"{prefix}status": IncidentStatus.PENDING}),
+            ),
+        }
+        for status in WORKLOAD_STATUSES:
+            out[f"s_{status}"] = Count(
+                "pk" if not prefix else "incidents", filter=Q(**{f"{prefix}status": status})
+            )
+        for priority in (1, 2, 3, 4):
+            out[f"p_{priority}"] = Count(
+                "pk" if not prefix else "incidents",
+                filter=open_ & Q(**{f"{prefix}priority": priority}),
+            )
+        return out
+
+    oldest = Incident.objects.filter(team=OuterRef("pk"), status__in=OPEN_STATUSES).order_by(
+        "created_at", "pk"
+    )
+    rows = list(
+        teams.annotate(
+            **counts("incidents__"),
+            oldest_id=Subquery(oldest.values("pk")[:1]),
+            oldest_at=Subquery(oldest.values("created_at")[:1]),
+        ).order_by("name")
+    )
+    untriaged = Incident.objects.filter(team__isnull=True).aggregate(
+        **counts(""), oldest_at=Min("created_at", filter=Q(status__in=OPEN_STATUSES))
+    )
+
+    def row(name: str, team_id: int | None, data: Any, get: Any) -> dict[str, Any]:
+        return {
+            "name": name,
+            "team_id": team_id,
+            "open": get(data, "open"),
+            "by_status": [get(data, f"s_{s}") for s in WORKLOAD_STATUSES],
+            "by_priority": [get(data, f"p_{p}") for p in (1, 2, 3, 4)],
+            "unassigned": get(data, "unassigned"),
+            "overdue": get(data, "overdue"),
+            "oldest_at": get(data, "oldest_at"),
+            "oldest_ref": (
+                f"INC-{get(data, 'oldest_id'):06d}" if get(data, "oldest_id", None) else ""
+            ),
+            "oldest_id": get(data, "oldest_id", None),
+        }
+
+    out = [row(t.name, t.pk, t, lambda d, k, *default: getattr(d, k, *default)) for t in rows]
+    out.append(row("No team (triage)", None, untriaged, lambda d, k, *default: d.get(k, *default)))
+    return out
+
+
+def saved_views(*, user: User) -> QuerySet[SavedView]:
+    return SavedView.objects.filter(owner=user).order_by("name", "pk")
 
 
 def incident_get(*, user: User, pk: Any) -> Incident:

@@ -4,6 +4,7 @@ from typing import Any
 
 from celery import shared_task
 
+from notifications.services import notification_deliver
 from servicedesk import outbox
 
 from . import notifications, services
@@ -25,22 +26,28 @@ def notify_key(event_id: int) -> str:
     max_retries=5,
 )
 def incident_notify_task(self: Any, event_id: int) -> int:
-    """Send the e-mail for one public event (queue: notifications). Returns recipients.
-    Once per event: the send and its ``TaskRun`` record share a transaction, so a redelivered
-    or retried message finds the work done (a failed send records nothing and is retried)."""
-    with outbox.once(notify_key(event_id)) as first:
-        if not first:
-            return 0
-        event = (
-            IncidentEvent.objects.select_related("incident__requester").filter(pk=event_id).first()
+    """Tell the people one incident event concerns, in-app and by the e-mail they chose
+    (queue: notifications). Returns the e-mails sent. Idempotent per event: each notice is
+    written once (unique per person and cause) and e-mailed once (``emailed_at``), each step
+    committing on its own, so a retry after a failed send resumes with the e-mails not yet sent;
+    once all is delivered the event's key is recorded and a redelivered message does nothing."""
+    key = notify_key(event_id)
+    if outbox.has_run(key):
+        return 0
+    event = (
+        IncidentEvent.objects.select_related(
+            "actor", "incident__requester", "incident__assignee", "incident__team"
         )
-        if event is None:
-            return 0
-        message = notifications.build(event)
-        if message is None:
-            return 0
-        message.send(fail_silently=False)
-        return len(message.to)
+        .filter(pk=event_id)
+        .first()
+    )
+    if event is None:
+        return 0
+    sent = notification_deliver(
+        messages=notifications.messages_for(event), key=f"incident-event:{event.pk}"
+    )
+    outbox.record_run(key)
+    return sent
 
 
 @shared_task(bind=True, time_limit=120, soft_time_limit=100, acks_late=True)

@@ -21,6 +21,8 @@ urlpatterns = [
     ),
     path("incidents/<int:pk>/<slug:action>/", views.incident_action, name="incident-action"),
     path("queue/", views.queue, name="queue"),
+    path("queue/views/", views.saved_view_save, name="saved-view-save"),
+    path("queue/views/<int:pk>/delete/", views.saved_view_delete, name="saved-view-delete"),
     path("queue/<slug:tab>/", views.queue, name="queue-tab"),
     path("problems/", views.problem_list, name="problem-list"),
     path("problems/new/", views.problem_new, name="problem-new"),

@@ -1,10 +1,14 @@
 """Reads of organisation data, scoped by who asks."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
+
+from servicedesk.errors import ValidationFailed
 
 from .models import ApiToken, BusinessService, Team, User
 from .roles import is_staff_side
+
+PEOPLE_SEARCH_LIMIT = 10
 
 
 def user_directory(*, user: User) -> QuerySet[User]:
@@ -34,3 +38,44 @@ def api_tokens_for(*, user: User) -> QuerySet[ApiToken]:
 
 def live_api_token_count(*, user: User) -> int:
     return api_tokens_for(user=user).exclude(expiry__lt=timezone.now()).count()
+
+
+def people_search(*, user: User, text: str) -> QuerySet[User]:
+    """Colleagues whose name, username or e-mail contains ``text`` (two characters at least)."""
+    text = (text or "").strip()
+    if len(text) < 2:
+        return User.objects.none()
+    return (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(display_name__icontains=text)
+            | Q(first_name__icontains=text)
+            | Q(last_name__icontains=text)
+            | Q(username__icontains=text)
+            | Q(email__icontains=text)
+        )
+        .order_by("display_name", "username")
+    )
+
+
+def person_lookup(*, user: User, text: str) -> User:
+    """The one colleague ``text`` names: an e-mail address or username exactly, else a name
+    (or part of one) that matches one person only."""
+    text = (text or "").strip()
+    active = User.objects.filter(is_active=True)
+    exact = list(active.filter(Q(email__iexact=text) | Q(username__iexact=text))[:2])
+    if len(exact) == 1:
+        return exact[0]
+    matches = list(people_search(user=user, text=text)[: PEOPLE_SEARCH_LIMIT + 1])
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise ValidationFailed(
+            f"Nobody called “{text}” has an account here. Try their e-mail address.",
+            details={"person": ["no match"]},
+        )
+    shown = ", ".join(f"{p.name} ({p.email or p.username})" for p in matches[:5])
+    raise ValidationFailed(
+        f"Several people match “{text}”: {shown}. Type the e-mail address of the one you mean.",
+        details={"person": ["ambiguous"]},
+    )

@@ -19,7 +19,14 @@ from .roles import is_staff_side, request_user
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "org/home.html", {"links": _home_links(request)})
+    from incidents.selectors import WORKLOAD_STATUSES, team_workload  # the home page shows work
+
+    context = {
+        "links": _home_links(request),
+        "workload": team_workload(user=request_user(request)),
+        "workload_statuses": [s.label for s in WORKLOAD_STATUSES],
+    }
+    return render(request, "org/home.html", context)
 
 
 def _home_links(request: HttpRequest) -> list[dict[str, str]]:
@@ -132,3 +139,18 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_invalid(self, form: PasswordChangeForm) -> HttpResponse:
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+@login_required
+def people_suggest(request: HttpRequest) -> HttpResponse:
+    """Suggestions for a person field (htmx fills a <datalist>; typing works without it)."""
+    # ``q``, or the value of the person field that asks (e.g. ``watch-person``)
+    text = request.GET.get("q") or next(
+        (str(v) for k, v in request.GET.items() if k.endswith("person")), ""
+    )
+    people = selectors.people_search(user=request_user(request), text=text)
+    return render(
+        request,
+        "org/_people_options.html",
+        {"people": people[: selectors.PEOPLE_SEARCH_LIMIT]},
+    )

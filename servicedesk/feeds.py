@@ -38,6 +38,10 @@ class _UtcDateTimeField(IsoDateTimeField):
         try:
             return result.astimezone(UTC)
         except (OverflowError, ValueError) as exc:
+            offset = result.utcoffset()
+            if offset is not None and offset > timedelta(0):
+                # Before year 1 once in UTC: earlier than anything, so the earliest instant.
+                return datetime.min.replace(tzinfo=UTC)
             raise forms.ValidationError("This time is out of range.", code="invalid") from exc
 
 

@@ -239,6 +239,17 @@ def once(key: str) -> Iterator[bool]:
         yield True
 
 
+def has_run(key: str) -> bool:
+    """Whether the work named ``key`` is recorded as done (see ``once`` and ``record_run``)."""
+    return TaskRun.objects.filter(key=key).exists()
+
+
+def record_run(key: str) -> None:
+    """Record the work named ``key`` as done, for a task that is idempotent by its own state
+    step by step (each step commits on its own) rather than in one ``once`` transaction."""
+    TaskRun.objects.get_or_create(key=key)
+
+
 def warm_up() -> None:
     """Load the task registry and the broker transport's modules when a web process starts
     (seconds on a busy host), so the first request that relays work pays nothing extra."""

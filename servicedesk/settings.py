@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "servicedesk",
     "org",
     "incidents",
+    "notifications",
     "changes",
     "bypass",
     "metrics",
@@ -111,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "org.context_processors.roles",
+                "notifications.context_processors.bell",
             ],
         },
     },
@@ -321,6 +323,8 @@ CHANGE_LEAD_TIME_HOURS = {"low": 24, "medium": 48, "high": 72, "very_high": 120}
 CHANGE_RISK_WEIGHTS: dict[str, object] | None = None
 CHANGE_EMERGENCY_DOCUMENTATION_HOURS = env.int("CHANGE_EMERGENCY_DOCUMENTATION_HOURS", default=48)
 CHANGE_START_EARLY_MINUTES = 15
+# How often the analyst's queue table refreshes itself (paused while rows are ticked).
+QUEUE_REFRESH_SECONDS = env.int("QUEUE_REFRESH_SECONDS", default=30)
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_MB", default=10) * 1024 * 1024
 ATTACHMENT_TYPES = env.list(
     "ATTACHMENT_TYPES",

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("incidents.api.urls")),
     path("", include("webhooks.api.urls")),
     path("", include("changes.api.urls")),
+    path("", include("notifications.api.urls")),
 ]
 
 urlpatterns = [
@@ -24,6 +25,7 @@ urlpatterns = [
     path("", include("changes.urls")),
     path("", include("org.urls")),
     path("", include("webhooks.urls")),
+    path("", include("notifications.urls")),
 ]
 
 handler400 = "servicedesk.views.error_400"

@@ -35,7 +35,9 @@ from incidents.models import (
     IncidentEvent,
     Problem,
     Satisfaction,
+    SavedView,
 )
+from incidents.models.saved_views import SAVED_VIEW_NAME_MAX
 from incidents.transitions import INCIDENT, PROBLEM
 from org.api.serializers import TeamBriefSerializer, UserBriefSerializer
 from org.models import BusinessService, Team, User
@@ -170,6 +172,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "updated_at",
             "due_at",
             "first_response_at",
+            "requester_replied_at",
             "resolved_at",
             "closed_at",
             "allowed_actions",
@@ -364,6 +367,13 @@ class BulkAssignInputSerializer(AssignInputSerializer):
 class PendInputSerializer(InputSerializer):
     reason = serializers.ChoiceField(choices=PendingReason.choices)
     note = serializers.CharField(allow_blank=True, default="", max_length=REASON_MAX)
+    note_public = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Whether the requester reads the note. Default: only when waiting on them "
+        "(the note is then the question); otherwise it is an internal note.",
+    )
 
 
 class ResolveInputSerializer(InputSerializer):
@@ -572,3 +582,51 @@ class CannedReplyUpdateInputSerializer(InputSerializer):
     title = serializers.CharField(max_length=120, required=False)
     body = serializers.CharField(max_length=5000, required=False)
     is_active = serializers.BooleanField(required=False)
+
+
+class SavedViewSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="This saved view in the API.")
+    queue_url = serializers.CharField(
+        source="url", read_only=True, help_text="The queue page showing this view."
+    )
+
+    class Meta:
+        model = SavedView
+        fields = ["id", "url", "name", "tab", "filters", "ordering", "queue_url", "created_at"]
+        read_only_fields = fields
+
+    def get_url(self, obj: SavedView) -> str:
+        return reverse("api-saved-view-detail", args=[obj.pk])
+
+
+class SavedViewInputSerializer(InputSerializer):
+    """Shape only; the service checks the tab, the filters and the sort like the queue page."""
+
+    name = serializers.CharField(max_length=SAVED_VIEW_NAME_MAX)
+    tab = serializers.CharField(max_length=20, help_text="mine, triage, unassigned, team, …")
+    filters = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=200),
+        required=False,
+        default=dict,
+        help_text='The queue\'s filters by their query-string names, e.g. {"priority": "1"}.',
+    )
+    ordering = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
+
+
+class SavedViewUpdateSerializer(SavedViewInputSerializer):
+    name = serializers.CharField(max_length=SAVED_VIEW_NAME_MAX, required=False)
+    tab = serializers.CharField(max_length=20, required=False)
+    filters = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=200), required=False
+    )
+    ordering = serializers.CharField(required=False, allow_blank=True, max_length=20)
+
+
+class WatcherInputSerializer(InputSerializer):
+    user_id = serializers.PrimaryKeyRelatedField(
+        source="user",
+        queryset=_users(),
+        required=False,
+        allow_null=True,
+        help_text="The colleague to add or remove (default: yourself).",
+    )

@@ -3,12 +3,19 @@ never collide with the browser pages' names ("incident-detail", "problem-list", 
 
 from rest_framework.routers import SimpleRouter
 
-from .views import CannedReplyViewSet, IncidentViewSet, KnownErrorViewSet, ProblemViewSet
+from .views import (
+    CannedReplyViewSet,
+    IncidentViewSet,
+    KnownErrorViewSet,
+    ProblemViewSet,
+    SavedViewViewSet,
+)
 
 router = SimpleRouter()
 router.register("incidents", IncidentViewSet, basename="api-incident")
 router.register("problems", ProblemViewSet, basename="api-problem")
 router.register("known-errors", KnownErrorViewSet, basename="api-known-error")
 router.register("canned-replies", CannedReplyViewSet, basename="api-canned-reply")
+router.register("saved-views", SavedViewViewSet, basename="api-saved-view")
 
 urlpatterns = router.urls

@@ -10,6 +10,7 @@ from .incidents import (
 )
 from .problems import Problem, ProblemEvent
 from .replies import CannedReply
+from .saved_views import SavedView
 
 __all__ = [
     "CannedReply",
@@ -23,4 +24,5 @@ __all__ = [
     "ProblemEvent",
     "ResolutionTarget",
     "Satisfaction",
+    "SavedView",
 ]

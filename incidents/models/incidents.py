@@ -97,6 +97,13 @@ class Incident(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     reopened_count = models.PositiveSmallIntegerField(default=0)
+    requester_replied_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the requester's oldest unanswered public reply came in (set and "
+        "cleared by the conversation services; drives the queue's 'requester replied' flag).",
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -7,6 +7,7 @@ from .conversation import (
     incident_attach,
     incident_comment,
     incident_rate,
+    incident_unwatch,
     incident_watch,
 )
 from .lifecycle import (
@@ -43,6 +44,7 @@ from .replies import (
     canned_reply_update,
     may_manage_canned_replies,
 )
+from .saved_views import saved_view_create, saved_view_delete, saved_view_update
 
 __all__ = [
     "canned_reply_create",
@@ -67,6 +69,7 @@ __all__ = [
     "incident_start",
     "incident_triage",
     "incident_unlink_problem",
+    "incident_unwatch",
     "incident_watch",
     "may_manage_canned_replies",
     "priority_matrix_update",
@@ -78,4 +81,7 @@ __all__ = [
     "problem_publish_workaround",
     "problem_resolve",
     "problem_update",
+    "saved_view_create",
+    "saved_view_delete",
+    "saved_view_update",
 ]

@@ -61,9 +61,19 @@ def incident_comment(
             and not access.is_party(actor, locked)
             and locked.first_response_at is None
         )
+        fields = []
         if first_response:
             locked.first_response_at = clock.now()
-            locked.save(update_fields=["first_response_at", "updated_at"])
+            fields.append("first_response_at")
+        if not internal and access.is_party(actor, locked):
+            if locked.requester_replied_at is None:  # the oldest unanswered reply counts
+                locked.requester_replied_at = comment.created_at
+                fields.append("requester_replied_at")
+        elif not internal and access.is_agent(actor) and locked.requester_replied_at:
+            locked.requester_replied_at = None  # the desk answered
+            fields.append("requester_replied_at")
+        if fields:
+            locked.save(update_fields=[*fields, "updated_at"])
         incident_event(
             locked,
             "incident.noted" if internal else "incident.commented",
@@ -187,16 +197,29 @@ def incident_attach(
     return attachment
 
 
-def incident_watch(*, incident: Incident, actor: User, user: User | None = None) -> None:
+WATCHERS_MAX = 50
+
+
+def incident_watch(*, incident: Incident, actor: User, user: User | None = None) -> bool:
+    """Add ``user`` (default: the actor) as a watcher: they follow the ticket and hear its
+    public updates. The requester, whoever logged it and analysts may add colleagues; anyone
+    who may see the ticket may follow it themselves. Returns False if already watching."""
     user = user or actor
-    if user.pk != actor.pk and not access.is_agent(actor):
-        raise PermissionDenied("Only analysts add other people as watchers.")
     with transaction.atomic():
         locked = _lock(incident)
-        if not (access.is_agent(actor) or access.is_party(actor, locked)):
+        may_add = access.is_agent(actor) or access.is_party(actor, locked)
+        if user.pk != actor.pk and not may_add:
+            raise PermissionDenied("Only the requester and analysts add colleagues as watchers.")
+        if user.pk == actor.pk and not may_add:
             raise PermissionDenied("You are not a party to this incident.")
+        if not user.is_active:
+            raise ValidationFailed(f"{user.name} no longer has an account here.")
+        if user.pk == locked.requester_id:
+            raise ValidationFailed(f"{user.name} is the requester and hears about it anyway.")
         if locked.watchers.filter(pk=user.pk).exists():
-            return
+            return False
+        if locked.watchers.count() >= WATCHERS_MAX:
+            raise ValidationFailed(f"A ticket has at most {WATCHERS_MAX} watchers.")
         locked.watchers.add(user)
         incident_event(
             locked,
@@ -205,6 +228,29 @@ def incident_watch(*, incident: Incident, actor: User, user: User | None = None)
             internal=True,
             payload={"user_id": user.pk, "user": user.name},
         )
+    return True
+
+
+def incident_unwatch(*, incident: Incident, actor: User, user: User | None = None) -> bool:
+    """Stop ``user`` (default: the actor) following the ticket. Watchers remove themselves;
+    the requester, whoever logged it and analysts remove anyone. False if not watching."""
+    user = user or actor
+    with transaction.atomic():
+        locked = _lock(incident)
+        may_remove = access.is_agent(actor) or access.is_party(actor, locked)
+        if user.pk != actor.pk and not may_remove:
+            raise PermissionDenied("Only the requester and analysts remove other watchers.")
+        if not locked.watchers.filter(pk=user.pk).exists():
+            return False
+        locked.watchers.remove(user)
+        incident_event(
+            locked,
+            "incident.watcher_removed",
+            actor=actor,
+            internal=True,
+            payload={"user_id": user.pk, "user": user.name},
+        )
+    return True
 
 
 def incident_rate(

@@ -5,7 +5,8 @@ from typing import Any
 from django.conf import settings
 
 from incidents.models import Incident, IncidentEvent, Problem, ProblemEvent
-from servicedesk import clock, outbox
+from notifications.dispatch import schedule
+from servicedesk import clock
 
 
 def incident_event(
@@ -31,10 +32,10 @@ def incident_event(
         payload=payload or {},
         is_internal=internal,
     )
-    if notify and not internal and not clock.is_pinned():
+    if notify and not internal:
         from incidents.tasks import incident_notify_task, notify_key
 
-        outbox.enqueue(incident_notify_task, args=[event.pk], key=notify_key(event.pk))
+        schedule(incident_notify_task, event.pk, key=notify_key(event.pk))
     if not clock.is_pinned():
         _publish(
             event,

@@ -16,6 +16,7 @@ from incidents.choices import (
     OPEN_STATUSES,
     Channel,
     IncidentStatus,
+    PendingReason,
     ResolutionCode,
 )
 from incidents.guards import Ctx, may_work
@@ -26,7 +27,7 @@ from incidents.limits import (
     TEXT_MAX,
     TITLE_MAX,
 )
-from incidents.models import Incident, Problem
+from incidents.models import Incident, IncidentComment, Problem
 from incidents.priority import compute_priority, expected_resolution
 from incidents.transitions import INCIDENT
 from org.models import BusinessService, Team, User
@@ -188,6 +189,7 @@ def incident_create(
                 "channel": channel,
                 "requester_id": requester.pk,
             },
+            notify=True,
         )
         for upload in attachments:
             incident_attach(incident=incident, actor=actor, upload=upload)
@@ -342,6 +344,7 @@ def incident_assign(
                 "taken": only_if_unassigned,
                 "previous": previous,
             },
+            notify=True,
         )
 
 
@@ -383,17 +386,41 @@ def incident_start(*, incident: Incident, actor: User) -> Incident:
         return _finish(step, "incident.started", fields=["assignee"], notify=True)
 
 
-def incident_pend(*, incident: Incident, actor: User, reason: str, note: str = "") -> Incident:
+def incident_pend(
+    *,
+    incident: Incident,
+    actor: User,
+    reason: str,
+    note: str = "",
+    note_public: bool | None = None,
+) -> Incident:
+    """Put on hold. The note goes to the requester when ``note_public`` says so; left unsaid,
+    it does exactly when the hold waits on the requester (then the note is the question), and
+    otherwise it stays an internal note."""
     note = _clean_text(note, field="Note", required=False, max_length=REASON_MAX)
+    if note_public is None:
+        note_public = reason == PendingReason.REQUESTER
     with transaction.atomic():
         step = _begin(incident, "pend", actor, data={"reason": reason})
-        step.incident.pending_reason = reason
+        locked = step.incident
+        locked.pending_reason = reason
+        fields = ["pending_reason"]
+        if note and note_public and locked.requester_replied_at is not None:
+            locked.requester_replied_at = None
+            fields.append("requester_replied_at")
+        payload: dict[str, Any] = {"pending_reason": reason, "note_public": bool(note_public)}
+        if note and not note_public:
+            # The internal note is a comment only analysts read; the one event records both.
+            comment = IncidentComment.objects.create(
+                incident=locked, author=actor, body=note, is_internal=True
+            )
+            payload["note_comment_id"] = comment.pk
         return _finish(
             step,
             "incident.pended",
-            fields=["pending_reason"],
-            reason=note,
-            payload={"pending_reason": reason},
+            fields=fields,
+            reason=note if note_public else "",
+            payload=payload,
             notify=True,
         )
 
@@ -420,6 +447,7 @@ def incident_resolve(*, incident: Incident, actor: User, code: str, notes: str) 
         locked.resolution_notes = notes
         locked.pending_reason = ""
         locked.resolved_at = step.now
+        locked.requester_replied_at = None
         if locked.assignee_id is None:
             locked.assignee = actor
         if locked.first_response_at is None:
@@ -434,6 +462,7 @@ def incident_resolve(*, incident: Incident, actor: User, code: str, notes: str) 
                 "resolved_at",
                 "assignee",
                 "first_response_at",
+                "requester_replied_at",
             ],
             reason=notes,
             payload={"resolution_code": code, "resolution_number": locked.reopened_count + 1},
@@ -487,8 +516,13 @@ def incident_cancel(*, incident: Incident, actor: User, reason: str) -> Incident
     with transaction.atomic():
         step = _begin(incident, "cancel", actor, data={"reason": reason})
         step.incident.closed_at = step.now
+        step.incident.requester_replied_at = None
         return _finish(
-            step, "incident.cancelled", fields=["closed_at"], reason=reason.strip(), notify=True
+            step,
+            "incident.cancelled",
+            fields=["closed_at", "requester_replied_at"],
+            reason=reason.strip(),
+            notify=True,
         )
 
 

@@ -7,7 +7,7 @@ the message and the error's status (400/403/409), a success redirects (POST/redi
 """
 
 from .problems import problem_action, problem_detail, problem_list, problem_new
-from .queue import queue
+from .queue import queue, saved_view_delete, saved_view_save
 from .tickets import (
     attachment_download,
     incident_action,
@@ -27,4 +27,6 @@ __all__ = [
     "problem_list",
     "problem_new",
     "queue",
+    "saved_view_delete",
+    "saved_view_save",
 ]

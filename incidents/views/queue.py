@@ -1,30 +1,29 @@
 """The analyst's queue: tabs, filters, sorting, take and bulk actions."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents import selectors, services
-from incidents.forms import (
-    BulkForm,
-    QueueFilterForm,
-)
+from incidents.forms import BulkForm, QueueFilterForm, SavedViewForm
 from incidents.models import Incident
+from incidents.services.saved_views import FILTER_KEYS
 from org.models import User
 from org.roles import request_user
 from servicedesk.errors import DomainError
 
-from .common import paginate, require_agent
+from .common import is_htmx, paginate, require_agent, safe_next
 from .tickets import link_preview_response
 
 # --- analyst: the queue ---------------------------------------------------------------------
-SORTABLE = (("priority", "Priority"), ("due", "Due"), ("created", "Opened"), ("updated", "Updated"))
-ORDERINGS = {key for k, _ in SORTABLE for key in (k, f"-{k}")} | {"status", "-status"}
+SORTABLE = selectors.QUEUE_SORTS
+ORDERINGS = selectors.QUEUE_ORDERINGS
 
 
 @login_required
@@ -121,23 +120,71 @@ def _queue_page(
         }
         for key, label in SORTABLE
     ]
-    tabs = [
-        {
-            "key": key,
-            "label": label,
-            "url": reverse("queue") if key == "mine" else reverse("queue-tab", args=[key]),
-            "active": key == tab,
-        }
-        for key, label in selectors.QUEUES.items()
-    ]
     context = {
         "tab": tab,
-        "tabs": tabs,
         "filter_form": filter_form,
         "bulk_form": bulk_form,
         "page": page,
         "columns": columns,
         "now": timezone.now(),
         "next": request.get_full_path(),
+        "refresh_seconds": settings.QUEUE_REFRESH_SECONDS,
     }
+    if is_htmx(request) and request.headers.get("HX-Target") == "queue-results":
+        # The periodic refresh: only the table (paused in the browser while rows are ticked).
+        return render(request, "incidents/_queue_results.html", context, status=status)
+    counts = selectors.queue_counts(user=user)
+    context["tabs"] = [
+        {
+            "key": key,
+            "label": label,
+            "count": counts[key],
+            "url": reverse("queue") if key == "mine" else reverse("queue-tab", args=[key]),
+            "active": key == tab,
+        }
+        for key, label in selectors.QUEUES.items()
+    ]
+    context["saved_views"] = list(selectors.saved_views(user=user))
+    context["save_form"] = SavedViewForm(initial={"tab": tab})
     return render(request, "incidents/queue.html", context, status=status)
+
+
+@login_required
+@require_POST
+def saved_view_save(request: HttpRequest) -> HttpResponse:
+    """Save the queue's current tab, filters and sort under a name (from the queue page)."""
+    user = request_user(request)
+    require_agent(user, "Saved views")
+    form = SavedViewForm(request.POST)
+    back = reverse("queue")
+    if form.is_valid():
+        tab = form.cleaned_data["tab"]
+        back = reverse("queue") if tab == "mine" else reverse("queue-tab", args=[tab])
+        params = QueryDict(form.cleaned_data["query"])
+        filters = {k: params[k] for k in params if k in FILTER_KEYS and params[k]}
+        try:
+            view = services.saved_view_create(
+                actor=user,
+                name=form.cleaned_data["name"],
+                tab=tab,
+                filters=filters,
+                ordering=params.get("ordering", ""),
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Saved the view “{view.name}”.")
+            return redirect(view.url)
+    else:
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    require_agent(user, "Saved views")
+    services.saved_view_delete(actor=user, view=pk)
+    messages.success(request, "Saved view deleted.")
+    return redirect(safe_next(request) or reverse("queue"))

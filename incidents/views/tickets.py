@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from incidents import access, guards, selectors, services
+from incidents.choices import IncidentStatus, PendingReason
 from incidents.downloads import attachment_response
 from incidents.forms import (
     AssignForm,
@@ -33,9 +34,12 @@ from incidents.forms import (
     ResolveForm,
     TriageForm,
     UnlinkProblemForm,
+    UnwatchForm,
+    WatchForm,
 )
 from incidents.models import Incident
 from incidents.transitions import INCIDENT
+from org import selectors as org_selectors
 from org.models import User
 from org.roles import request_user
 from servicedesk.errors import DomainError, ValidationFailed
@@ -119,7 +123,12 @@ def incident_mine(request: HttpRequest) -> HttpResponse:
     filters = form.filters() if form.is_valid() else {}
     tickets = selectors.incident_mine(user=user, filters=filters)
     page = paginate(request, tickets)
-    context = {"form": form, "page": page, "now": timezone.now()}
+    context = {
+        "form": form,
+        "page": page,
+        "now": timezone.now(),
+        "waiting": list(selectors.incident_waiting_on(user=user)[:20]),
+    }
     return render(request, "incidents/mine.html", context)
 
 
@@ -183,8 +192,31 @@ def _pend(incident: Incident, user: User, form: Any) -> str:
         actor=user,
         reason=form.cleaned_data["reason"],
         note=form.cleaned_data["note"],
+        note_public=form.note_public,
     )
     return f"{incident.ref} is on hold."
+
+
+def _watch(incident: Incident, user: User, form: Any) -> str:
+    text = form.cleaned_data["person"].strip()
+    person = org_selectors.person_lookup(user=user, text=text) if text else user
+    added = services.incident_watch(incident=incident, actor=user, user=person)
+    if person.pk == user.pk:
+        return "You follow this ticket now." if added else "You already follow this ticket."
+    if not added:
+        return f"{person.name} already follows this ticket."
+    return f"{person.name} follows this ticket now and hears about its public updates."
+
+
+def _unwatch(incident: Incident, user: User, form: Any) -> str:
+    user_id = form.cleaned_data["user_id"]
+    person = incident.watchers.filter(pk=user_id).first() if user_id else user
+    if person is None:
+        return "They no longer follow this ticket."
+    services.incident_unwatch(incident=incident, actor=user, user=person)
+    if person.pk == user.pk:
+        return "You no longer follow this ticket."
+    return f"{person.name} no longer follows this ticket."
 
 
 def _resume(incident: Incident, user: User, form: Any) -> str:
@@ -305,6 +337,8 @@ INCIDENT_ACTIONS: dict[str, ActionSpec] = {
     "link-problem": ActionSpec(LinkProblemForm, _link_problem, (guards.may_manage_problem,)),
     "unlink-problem": ActionSpec(UnlinkProblemForm, _unlink_problem, (guards.may_manage_problem,)),
     "merge": ActionSpec(MergeForm, _merge),
+    "watch": ActionSpec(WatchForm, _watch),
+    "unwatch": ActionSpec(UnwatchForm, _unwatch),
 }
 
 
@@ -338,8 +372,9 @@ def _ticket_page(
     bound = bound or {}
     agent = access.is_agent(user)
     attachments = list(selectors.incident_attachments(user=user, incident=incident))
+    events = list(selectors.incident_events(user=user, incident=incident))
     timeline = build_timeline(
-        selectors.incident_events(user=user, incident=incident),
+        events,
         selectors.incident_comments(user=user, incident=incident),
         attachments,
         agent=agent,
@@ -373,7 +408,14 @@ def _ticket_page(
         body = canned_reply_text(user, incident, canned_pick)
         typed = request.GET.get("comment-body", "").rstrip()
         comment_initial = {"visibility": "public", "body": f"{typed}\n\n{body}" if typed else body}
+    watchers = list(incident.watchers.order_by("display_name", "username"))
+    party = access.is_party(user, incident)
     context = {
+        "waiting_on_you": _waiting_on(user, incident, events),
+        "watchers": watchers,
+        "is_watching": any(w.pk == user.pk for w in watchers),
+        "can_manage_watchers": agent or party,
+        "watch_form": form("watch") if incident.status not in FINAL else None,
         "incident": incident,
         "agent": agent,
         "timeline": timeline,
@@ -410,6 +452,23 @@ def _ticket_page(
         ),
     }
     return render(request, "incidents/detail.html", context, status=status)
+
+
+def _waiting_on(user: User, incident: Incident, events: list[Any]) -> dict[str, str] | None:
+    """What the desk asked, when the ticket waits on this requester (else None)."""
+    if not (
+        access.is_party(user, incident)
+        and incident.status == IncidentStatus.PENDING
+        and incident.pending_reason == PendingReason.REQUESTER
+    ):
+        return None
+    asked = next(
+        (e for e in reversed(events) if e.type == "incident.pended" and not e.is_internal), None
+    )
+    return {
+        "question": asked.reason if asked is not None else "",
+        "who": asked.actor_name if asked is not None else "The service desk",
+    }
 
 
 @login_required

@@ -84,6 +84,8 @@ def _describe(event: IncidentEvent, *, agent: bool) -> str:
         return f"attached {p.get('filename', 'a file')}"
     if kind == "watcher_added":
         return f"added {p.get('user', 'someone')} as a watcher"
+    if kind == "watcher_removed":
+        return f"removed {p.get('user', 'someone')} from the watchers"
     if kind == "rated":
         return f"rated the resolution {p.get('rating')}/5"
     if kind == "problem_linked":

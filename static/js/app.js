@@ -15,3 +15,26 @@ document.addEventListener("focusin", function (event) {
     event.target.select();
   }
 });
+
+// "Select all on this page": ticks or unticks every box of that name in the same table.
+document.addEventListener("change", function (event) {
+  var box = event.target;
+  if (!box.matches || !box.matches("input[data-select-all]")) return;
+  var scope = box.closest("table") || document;
+  var name = box.getAttribute("data-select-all");
+  scope.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (other) {
+    other.checked = box.checked;
+  });
+});
+
+// A self-refreshing region (the queue table) skips its refresh while any of its rows is ticked,
+// so a selection in progress is never swapped away.
+document.addEventListener("htmx:beforeRequest", function (event) {
+  var elt = event.detail.elt;
+  if (
+    elt && elt.matches && elt.matches("[data-pause-while-ticked]") &&
+    elt.querySelector("input[type=checkbox]:checked")
+  ) {
+    event.preventDefault();
+  }
+});

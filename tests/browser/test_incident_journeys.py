@@ -122,7 +122,7 @@ def test_analyst_takes_notes_and_resolves_from_the_queue(
     make_incident(requester, title="Printer on floor 2 jams", service=service, impact=4, urgency=4)
     sign_in(page, live_server, "analyst")
     page.click("nav >> text=Queue")
-    expect(page.locator(".tabs [aria-current=page]")).to_have_text("My work")
+    expect(page.locator(".tabs [aria-current=page]")).to_have_text("My work 0")
     page.click(".tabs >> text=My teams' unassigned")
     row = page.locator(f"#row-{incident.pk}")
     expect(row).to_contain_text("VPN drops every hour")

@@ -229,8 +229,9 @@ def test_known_error_page(
     secret = make_problem(analyst, title="Not published")
     client.force_login(requester)
     client.get("/known-errors/")
-    # session, user, the roles for the menu (3), services for the filter, count, page, services
-    with django_assert_num_queries(9):
+    # session, user, the roles for the menu (3), the bell's unread count, services for the
+    # filter, count, page, services
+    with django_assert_num_queries(10):
         response = client.get("/known-errors/")
     assert response.status_code == 200
     body = text(response)
@@ -592,9 +593,9 @@ def test_canned_reply_page_query_count_is_constant(
         )
     client.force_login(manager)
     client.get("/canned-replies/")
-    # session, user, the roles for the menu (3), may-manage (Managers group), the teams they
-    # may write for (form choices + the id set), count, page
-    with django_assert_num_queries(10):
+    # session, user, the roles for the menu (3), the bell's unread count, may-manage (Managers
+    # group), the teams they may write for (form choices + the id set), count, page
+    with django_assert_num_queries(11):
         response = client.get("/canned-replies/")
     assert response.status_code == 200
     body = text(response)

@@ -164,8 +164,26 @@ def test_watcher_may_comment(requester: Any, other_requester: Any, analyst: Any)
     services.incident_watch(incident=incident, actor=analyst, user=other_requester)  # no-op
     assert list(incident.watchers.all()) == [other_requester]
     services.incident_comment(incident=incident, actor=other_requester, body="Same for me")
-    with refused(PermissionDenied, "Only analysts add other people as watchers."):
-        services.incident_watch(incident=incident, actor=requester, user=analyst)
+    third = UserFactory(username="third")
+    # a watcher does not add others
+    with refused(PermissionDenied, "Only the requester and analysts add colleagues as watchers."):
+        services.incident_watch(incident=incident, actor=other_requester, user=third)
+    # the requester adds and removes a colleague; a watcher removes themself
+    assert services.incident_watch(incident=incident, actor=requester, user=third) is True
+    assert services.incident_unwatch(incident=incident, actor=requester, user=third) is True
+    assert services.incident_unwatch(incident=incident, actor=requester, user=third) is False
+    with refused(PermissionDenied, "Only the requester and analysts remove other watchers."):
+        services.incident_unwatch(incident=incident, actor=third, user=other_requester)
+    assert services.incident_unwatch(incident=incident, actor=other_requester) is True
+    with refused(ValidationFailed, "Requester is the requester and hears about it anyway."):
+        services.incident_watch(incident=incident, actor=analyst, user=requester)
+    assert list(incident.watchers.all()) == []
+    assert [e.type for e in incident.events.filter(type__startswith="incident.watcher")] == [
+        "incident.watcher_added",
+        "incident.watcher_added",
+        "incident.watcher_removed",
+        "incident.watcher_removed",
+    ]
 
 
 def test_rating_once_per_resolution(requester: Any, analyst: Any, team: Any) -> None:
@@ -240,8 +258,9 @@ def test_requester_sees_only_their_own(requester: Any, other_requester: Any) -> 
     make_incident(other_requester)
     assert list(incident_list(user=requester)) == [mine]
     watcher = UserFactory(username="watcher")
-    services.incident_watch(incident=mine, actor=requester, user=requester)
+    services.incident_watch(incident=mine, actor=requester, user=other_requester)
     assert list(incident_list(user=watcher)) == []
+    assert mine in list(incident_list(user=other_requester))
 
 
 def test_requester_reply_resumes_an_incident_waiting_on_them(

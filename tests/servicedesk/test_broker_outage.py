@@ -30,6 +30,19 @@ from servicedesk.models import OutboxMessage, OutboxStatus, TaskRun
 from tests.conftest import IN_CI, require
 from tests.incidents.factories import incident_in, make_incident, make_problem
 
+
+def _setup_work_done() -> list[str]:
+    """The set-up's own work is done: its outbox rows count as sent and its notifications as
+    delivered (receipts and assignments notify since the notifications app), so a message of
+    it still in the broker does nothing. Returns the set-up's keys."""
+    OutboxMessage.objects.update(status=OutboxStatus.SENT)
+    keys = list(OutboxMessage.objects.values_list("key", flat=True))
+    for key in keys:
+        if key.startswith("incident-notify:"):
+            outbox.record_run(key)
+    return keys
+
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -86,7 +99,7 @@ def test_every_notifying_write_answers_fast_with_the_broker_down_and_mails_once_
     other = make_incident(requester, title="Scanner offline")
     problem = make_problem(analyst)
     services.problem_link_incidents(problem=problem, actor=analyst, incident_ids=[other.pk])
-    OutboxMessage.objects.update(status=OutboxStatus.SENT)  # the set-up's own work is done
+    setup_keys = _setup_work_done()
     mail.outbox.clear()
 
     own_redis.stop()
@@ -136,7 +149,11 @@ def test_every_notifying_write_answers_fast_with_the_broker_down_and_mails_once_
     with in_process_worker():
         wait_for(lambda: len(mail.outbox) >= 7)
         # A message published twice (a relay that died before marking it sent) is harmless.
-        again = OutboxMessage.objects.filter(task="incidents.tasks.incident_notify_task").first()
+        again = (
+            OutboxMessage.objects.exclude(key__in=setup_keys)
+            .filter(task="incidents.tasks.incident_notify_task")
+            .first()
+        )
         assert again is not None
         assert celery_app.send_task(again.task, args=again.args).get(timeout=20) == 0
     ref = Incident.objects.get(pk=incident.pk).ref
@@ -147,12 +164,13 @@ def test_every_notifying_write_answers_fast_with_the_broker_down_and_mails_once_
             f"{ref} is being worked on",
             f"{ref} is on hold",
             f"{ref} is resolved: please confirm and rate",
-            f"{ref} was reopened by the requester",
+            f"{requester.name} reopened {ref}",  # to the assignee; the requester did it
             f"{ref} was cancelled",
             f"A workaround for {Incident.objects.get(pk=other.pk).ref}",
         ]
     )
-    assert TaskRun.objects.filter(key__startswith="incident-notify:").count() == 7
+    done = TaskRun.objects.filter(key__startswith="incident-notify:").exclude(key__in=setup_keys)
+    assert done.count() == 7
 
 
 # --- A worker killed mid-task ------------------------------------------------------------
@@ -250,7 +268,7 @@ def test_a_worker_killed_mid_task_leaves_the_work_to_be_finished_exactly_once(
 ) -> None:
     require(connection.vendor == "postgresql", "PostgreSQL (a worker process shares the database)")
     incident = incident_in("assigned", requester=requester, analyst=analyst, team=team)
-    OutboxMessage.objects.update(status=OutboxStatus.SENT)
+    setup_keys = _setup_work_done()
     mail.outbox.clear()
     receiver = SMTPReceiver()
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
@@ -258,7 +276,9 @@ def test_a_worker_killed_mid_task_leaves_the_work_to_be_finished_exactly_once(
     worker = None
     try:
         services.incident_comment(incident=incident, actor=analyst, body="On my way")
-        message = OutboxMessage.objects.get(key__startswith="incident-notify:")
+        message = OutboxMessage.objects.exclude(key__in=setup_keys).get(
+            key__startswith="incident-notify:"
+        )
         assert message.status == OutboxStatus.SENT  # relayed on commit to our Redis
         worker = _worker_process(own_redis.url, receiver.server_address[1], tmp_path)
         assert receiver.holding.wait(40), "the worker never reached the mail server"

@@ -273,8 +273,8 @@ def test_detail_page_query_count_is_constant(
     assert response.content.decode().count("webhook.test") == rows
 
 
-# session, user, roles (3), subscription, count, page, attempts
-WEBHOOK_PAGE_QUERIES = 9
+# session, user, roles (3), the bell's unread count, subscription, count, page, attempts
+WEBHOOK_PAGE_QUERIES = 10
 
 
 # --- admin ---------------------------------------------------------------------------------

@@ -5,5 +5,12 @@ call exactly one service, answer with an output serializer. The services hold ev
 from .desk import CannedReplyViewSet, KnownErrorViewSet
 from .incidents import IncidentViewSet
 from .problems import ProblemViewSet
+from .saved_views import SavedViewViewSet
 
-__all__ = ["CannedReplyViewSet", "IncidentViewSet", "KnownErrorViewSet", "ProblemViewSet"]
+__all__ = [
+    "CannedReplyViewSet",
+    "IncidentViewSet",
+    "KnownErrorViewSet",
+    "ProblemViewSet",
+    "SavedViewViewSet",
+]

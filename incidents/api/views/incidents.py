@@ -33,12 +33,14 @@ from incidents.api.serializers import (
     SatisfactionSerializer,
     TriageInputSerializer,
     UnlinkProblemInputSerializer,
+    WatcherInputSerializer,
 )
 from incidents.downloads import attachment_response
 from incidents.filtersets import IncidentFilterSet
 from incidents.guards import Ctx
 from incidents.models import Incident
 from incidents.transitions import INCIDENT
+from org.api.serializers import UserBriefSerializer
 from org.roles import request_user
 from servicedesk.api import ApiViewSet, error_responses, no_input
 from servicedesk.errors import ValidationFailed
@@ -433,3 +435,52 @@ class IncidentViewSet(ApiViewSet):
             user=request_user(request), incident_pk=pk, pk=attachment_id
         )
         return attachment_response(attachment)
+
+    # --- watchers (CC) ---------------------------------------------------------------------
+    def _watchers(self, incident: Incident) -> Response:
+        people = incident.watchers.order_by("display_name", "username")
+        return Response(
+            UserBriefSerializer(people, many=True, context=self.get_serializer_context()).data
+        )
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Who follows this incident (watchers hear its public updates)",
+        responses={200: UserBriefSerializer(many=True), **error_responses(401, 404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Add a watcher: yourself, or (requester, analysts) a colleague",
+        request=WatcherInputSerializer,
+        responses={
+            200: OpenApiResponse(
+                UserBriefSerializer(many=True),
+                description="The watchers now (adding someone already watching changes nothing)",
+            ),
+            **error_responses(400, 401, 403, 404),
+        },
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def watchers(self, request: Request, pk: str) -> Response:
+        incident = self._incident()
+        if request.method == "GET":
+            return self._watchers(incident)
+        data = valid(WatcherInputSerializer, request.data)
+        services.incident_watch(
+            incident=incident, actor=request_user(request), user=data.get("user")
+        )
+        return self._watchers(incident)
+
+    @extend_schema(
+        summary="Remove a watcher: yourself, or (requester, analysts) anyone",
+        request=WatcherInputSerializer,
+        responses={200: UserBriefSerializer(many=True), **error_responses(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="watchers/remove", pagination_class=None)
+    def unwatch(self, request: Request, pk: str) -> Response:
+        incident = self._incident()
+        data = valid(WatcherInputSerializer, request.data)
+        services.incident_unwatch(
+            incident=incident, actor=request_user(request), user=data.get("user")
+        )
+        return self._watchers(incident)

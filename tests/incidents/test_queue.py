@@ -1,0 +1,368 @@
+"""Nothing falls through: the triage tab, counts on every tab, time left, the requester-replied
+flag, the self-refreshing table, select-all and saved views (page and API)."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from incidents import selectors, services
+from incidents.choices import OPEN_STATUSES
+from incidents.models import Incident, SavedView
+from incidents.templatetags.queue_tags import span
+from org.models import User
+
+from ..org.factories import BusinessServiceFactory
+from .factories import incident_in, make_incident
+
+
+@pytest.fixture
+def service(team: Any) -> Any:
+    return BusinessServiceFactory(slug="email", name="E-mail", owner_team=team)
+
+
+def test_triage_tab_catches_tickets_without_a_team_oldest_first(
+    client: Client, requester: Any, analyst: Any, service: Any
+) -> None:
+    now = timezone.now()
+    with time_machine.travel(now - timedelta(days=2), tick=False):
+        old = make_incident(requester, title="Old unrouted", impact=4, urgency=4)
+    with time_machine.travel(now - timedelta(hours=1), tick=False):
+        new = make_incident(requester, title="New unrouted", impact=1, urgency=1)
+    make_incident(requester, title="Routed", service=service)
+    client.force_login(analyst)
+    response = client.get("/queue/triage/")
+    assert response.status_code == 200
+    assert [i.pk for i in response.context["page"].object_list] == [old.pk, new.pk]
+    html = response.content.decode()
+    assert "Triage (no team)" in html and "Routed" not in html
+
+
+def test_every_open_ticket_is_in_a_working_tab(
+    requester: Any, analyst: Any, other_analyst: Any, team: Any, other_team: Any, service: Any
+) -> None:
+    """Whoever's team it is (or the triage tab, for nobody's) sees every open ticket."""
+    make_incident(requester)  # no team
+    make_incident(requester, service=service)  # the team's, unassigned
+    incident_in("pending", requester=requester, analyst=analyst, team=team)
+    incident_in("in_progress", requester=requester, analyst=other_analyst, team=other_team)
+    incident_in("resolved", requester=requester, analyst=analyst, team=team)
+    open_ids = set(Incident.objects.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True))
+    seen: set[int] = set()
+    for person in (analyst, other_analyst):
+        for tab in ("triage", "team"):
+            seen |= {i.pk for i in selectors.incident_queue(user=person, queue=tab)}
+    assert seen == open_ids and len(open_ids) == 4
+
+
+def test_a_retired_teams_tickets_go_to_triage(
+    requester: Any, analyst: Any, other_analyst: Any, other_team: Any
+) -> None:
+    stranded = make_incident(requester, team=other_team, actor=other_analyst)
+    other_team.is_active = False
+    other_team.save(update_fields=["is_active"])
+    assert list(selectors.incident_queue(user=analyst, queue="triage")) == [stranded]
+    assert selectors.queue_counts(user=analyst)["triage"] == 1
+
+
+def test_breaching_soon_includes_tickets_without_a_team(requester: Any, analyst: Any) -> None:
+    unrouted = make_incident(requester, impact=1, urgency=1)  # P1: due within hours
+    assert list(selectors.incident_queue(user=analyst, queue="breaching")) == [unrouted]
+
+
+def test_every_tab_shows_its_count(
+    client: Client, requester: Any, analyst: Any, team: Any, service: Any
+) -> None:
+    make_incident(requester)
+    make_incident(requester, service=service)
+    incident_in("in_progress", requester=requester, analyst=analyst, team=team)
+    client.force_login(analyst)
+    response = client.get("/queue/")
+    tabs = {t["key"]: t["count"] for t in response.context["tabs"]}
+    assert tabs == {
+        "mine": 1,
+        "triage": 1,
+        "unassigned": 1,
+        "team": 2,
+        "breaching": 0,
+        "all": 3,
+    }
+    html = response.content.decode()
+    assert 'Triage (no team) <span class="count" aria-label="1 open">1</span>' in html
+    assert 'All open <span class="count" aria-label="3 open">3</span>' in html
+
+
+def test_time_left_reads_as_a_duration() -> None:
+    assert span(timedelta(days=2, hours=4, minutes=5)) == "2 d 4 h"
+    assert span(timedelta(days=3)) == "3 d"
+    assert span(timedelta(hours=3, minutes=20)) == "3 h 20 min"
+    assert span(timedelta(hours=5)) == "5 h"
+    assert span(timedelta(minutes=45, seconds=30)) == "45 min"
+
+
+def test_queue_rows_show_time_left_and_overdue(
+    client: Client, requester: Any, analyst: Any, service: Any
+) -> None:
+    now = timezone.now().replace(microsecond=0)
+    with time_machine.travel(now - timedelta(days=10), tick=False):
+        late = make_incident(requester, title="Late one", service=service)
+    with time_machine.travel(now, tick=False):
+        soon = make_incident(requester, title="P1 one", service=service, impact=1, urgency=1)
+        later = make_incident(requester, title="P4 one", service=service, impact=4, urgency=4)
+        client.force_login(analyst)
+        html = client.get("/queue/team/").content.decode()
+    assert f"overdue by {span(now - late.due_at)}</span>" in html
+    for incident, css in ((soon, "soon"), (later, "")):
+        assert (
+            f'<span class="time-left {css}" title="due {incident.due_at:%d %b %H:%M}">'
+            f"{span(incident.due_at - now)} left</span>"
+        ) in html
+
+
+def test_requester_replied_flag_is_set_by_their_reply_and_cleared_by_the_desk(
+    client: Client, requester: Any, analyst: Any, team: Any
+) -> None:
+    incident = incident_in("in_progress", requester=requester, analyst=analyst, team=team)
+    services.incident_comment(incident=incident, actor=requester, body="Any news?")
+    incident.refresh_from_db()
+    first = incident.requester_replied_at
+    assert first is not None
+    services.incident_comment(incident=incident, actor=requester, body="Hello?")
+    incident.refresh_from_db()
+    assert incident.requester_replied_at == first  # the oldest unanswered reply counts
+    client.force_login(analyst)
+    html = client.get("/queue/").content.decode()
+    assert ">requester replied</span>" in html
+    services.incident_comment(incident=incident, actor=analyst, body="Checking", internal=True)
+    incident.refresh_from_db()
+    assert incident.requester_replied_at == first  # a note is no answer
+    services.incident_comment(incident=incident, actor=analyst, body="On it today.")
+    incident.refresh_from_db()
+    assert incident.requester_replied_at is None
+    assert ">requester replied</span>" not in client.get("/queue/").content.decode()
+
+
+def test_resolving_answers_the_requester(requester: Any, analyst: Any, team: Any) -> None:
+    incident = incident_in("in_progress", requester=requester, analyst=analyst, team=team)
+    services.incident_comment(incident=incident, actor=requester, body="Still broken")
+    services.incident_resolve(incident=incident, actor=analyst, code="fixed", notes="Done.")
+    incident.refresh_from_db()
+    assert incident.requester_replied_at is None
+
+
+def test_queue_refreshes_itself_and_pauses_while_rows_are_ticked(
+    client: Client, requester: Any, analyst: Any, service: Any, django_assert_num_queries: Any
+) -> None:
+    make_incident(requester, service=service)
+    client.force_login(analyst)
+    html = client.get("/queue/team/?priority=3").content.decode()
+    assert 'id="queue-results"' in html
+    assert 'hx-get="/queue/team/?priority=3"' in html
+    # the pause and select-all live in static/js/app.js (the CSP forbids inline handlers/eval)
+    assert 'hx-trigger="every 30s" data-pause-while-ticked' in html
+    assert 'id="select-all" aria-label="Select all on this page" data-select-all="bulk-ids"' in html
+    assert "hx-on" not in html
+    # the refresh answers with the table only, without tab counts or saved views
+    client.get("/queue/team/")
+    with django_assert_num_queries(7):  # session, user, roles (3), count, page
+        partial = client.get(
+            "/queue/team/?priority=3", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="queue-results"
+        )
+    body = partial.content.decode()
+    assert body.startswith('<section class="card" id="queue-results"')
+    assert "<html" not in body and "Printer on floor 2 jams" in body
+
+
+# --- saved views: page --------------------------------------------------------------------
+def test_save_a_view_from_the_queue_page_and_open_it(
+    client: Client, analyst: Any, team: Any
+) -> None:
+    client.force_login(analyst)
+    response = client.post(
+        "/queue/views/",
+        {"name": "My P1s", "tab": "team", "query": "priority=1&ordering=-due&page=3&bogus=1"},
+    )
+    view = SavedView.objects.get()
+    assert (view.owner, view.name, view.tab, view.filters, view.ordering) == (
+        analyst,
+        "My P1s",
+        "team",
+        {"priority": "1"},
+        "-due",
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/queue/team/?priority=1&ordering=-due"
+    html = client.get(response["Location"]).content.decode()
+    assert "Saved the view “My P1s”." in html
+    assert '<a href="/queue/team/?priority=1&amp;ordering=-due">My P1s</a>' in html
+    again = client.post("/queue/views/", {"name": "My P1s", "tab": "team", "query": ""})
+    assert again.status_code == 302
+    assert (
+        "You already have a view called “My P1s”." in client.get(again["Location"]).content.decode()
+    )
+    response = client.post(f"/queue/views/{view.pk}/delete/", {"next": "/queue/team/"})
+    assert response["Location"] == "/queue/team/" and not SavedView.objects.exists()
+
+
+def test_requester_cannot_save_views(client: Client, requester: Any) -> None:
+    client.force_login(requester)
+    response = client.post("/queue/views/", {"name": "x", "tab": "team", "query": ""})
+    assert response.status_code == 403 and not SavedView.objects.exists()
+
+
+def test_someone_elses_view_cannot_be_deleted(
+    client: Client, analyst: Any, other_analyst: Any
+) -> None:
+    view = services.saved_view_create(actor=other_analyst, name="Theirs", tab="all", filters={})
+    client.force_login(analyst)
+    assert client.post(f"/queue/views/{view.pk}/delete/").status_code == 404
+    assert SavedView.objects.filter(pk=view.pk).exists()
+
+
+# --- saved views: API ---------------------------------------------------------------------
+def test_api_saved_views_crud(api: Any, analyst: Any, other_analyst: Any, team: Any) -> None:
+    client = api(analyst)
+    created = client.post(
+        "/api/v1/saved-views/",
+        {
+            "name": "Oldest",
+            "tab": "triage",
+            "filters": {"older_than_days": "2"},
+            "ordering": "created",
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["queue_url"] == "/queue/triage/?older_than_days=2&ordering=created"
+    assert created["Location"] == body["url"] == f"/api/v1/saved-views/{body['id']}/"
+    assert (body["name"], body["tab"], body["filters"], body["ordering"]) == (
+        "Oldest",
+        "triage",
+        {"older_than_days": "2"},
+        "created",
+    )
+    pk = body["id"]
+    services.saved_view_create(actor=other_analyst, name="Theirs", tab="all", filters={})
+    listing = client.get("/api/v1/saved-views/").json()
+    assert [v["name"] for v in listing["results"]] == ["Oldest"]
+    renamed = client.patch(f"/api/v1/saved-views/{pk}/", {"name": "Stale"}, format="json")
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Stale"
+    assert renamed.json()["filters"] == {"older_than_days": "2"}
+    assert client.get(f"/api/v1/saved-views/{pk}/").json()["name"] == "Stale"
+    assert client.delete(f"/api/v1/saved-views/{pk}/").status_code == 204
+    assert client.get(f"/api/v1/saved-views/{pk}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "message"),
+    [
+        (
+            {"name": "x", "tab": "nowhere"},
+            400,
+            "Unknown tab 'nowhere'; choose one of: mine, triage, unassigned, team, breaching, all.",
+        ),
+        (
+            {"name": "x", "tab": "all", "filters": {"colour": "red"}},
+            400,
+            "Unknown filters: colour.",
+        ),
+        (
+            {"name": "x", "tab": "all", "filters": {"priority": "9"}},
+            400,
+            "Some filters are not valid.",
+        ),
+        (
+            {"name": "x", "tab": "all", "ordering": "title"},
+            400,
+            "Unknown sort 'title'; choose one of: -created, -due, -priority, -status, -updated, "
+            "created, due, priority, status, updated.",
+        ),
+    ],
+)
+def test_api_saved_view_refusals(
+    api: Any, analyst: Any, payload: dict[str, Any], status: int, message: str
+) -> None:
+    response = api(analyst).post("/api/v1/saved-views/", payload, format="json")
+    assert response.status_code == status
+    assert response.json()["message"] == message
+    assert not SavedView.objects.exists()
+
+
+def test_api_saved_view_duplicate_name_is_a_conflict(api: Any, analyst: Any) -> None:
+    client = api(analyst)
+    assert (
+        client.post("/api/v1/saved-views/", {"name": "A", "tab": "all"}, format="json").status_code
+        == 201
+    )
+    dup = client.post("/api/v1/saved-views/", {"name": "A", "tab": "mine"}, format="json")
+    assert dup.status_code == 409
+    assert dup.json() == {
+        "code": "saved_view.duplicate_name",
+        "message": "You already have a view called “A”.",
+    }
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [("anonymous", 401), ("requester", 403), ("analyst", 200), ("manager", 200), ("admin", 200)],
+)
+def test_api_saved_views_permission_matrix(
+    api: Any, request: pytest.FixtureRequest, who: str, expected: int, other_analyst: Any
+) -> None:
+    user = (
+        None
+        if who == "anonymous"
+        else request.getfixturevalue("admin_user" if who == "admin" else who)
+    )
+    theirs = services.saved_view_create(actor=other_analyst, name="Theirs", tab="all", filters={})
+    client = api(user)
+    assert client.get("/api/v1/saved-views/").status_code == expected
+    created = client.post("/api/v1/saved-views/", {"name": "Mine", "tab": "all"}, format="json")
+    assert created.status_code == (201 if expected == 200 else expected)
+    # another analyst's view does not exist for you
+    other = client.get(f"/api/v1/saved-views/{theirs.pk}/").status_code
+    assert other == (404 if expected == 200 else expected)
+    assert client.delete(f"/api/v1/saved-views/{theirs.pk}/").status_code == (
+        404 if expected == 200 else expected
+    )
+
+
+@pytest.mark.parametrize("rows", [2, 20])
+def test_api_saved_views_query_count(
+    api: Any, analyst: Any, rows: int, django_assert_num_queries: Any
+) -> None:
+    for k in range(rows):
+        services.saved_view_create(actor=analyst, name=f"View {k}", tab="all", filters={})
+    client = api(User.objects.get(pk=analyst.pk))  # roles not yet known
+    with django_assert_num_queries(5):  # roles (groups, teams, led teams), count, page
+        response = client.get("/api/v1/saved-views/")
+    assert response.json()["count"] == rows
+
+
+def test_saved_view_service_checks_the_name(analyst: Any) -> None:
+    from servicedesk.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:
+        services.saved_view_create(actor=analyst, name="  ", tab="all", filters={})
+    assert refused.value.message == "Give the view a name."
+    with pytest.raises(ValidationFailed) as refused:
+        services.saved_view_create(actor=analyst, name="x" * 61, tab="all", filters={})
+    assert refused.value.message == "A view's name has at most 60 characters."
+
+
+def test_api_shows_and_filters_the_requester_replied_flag(
+    api: Any, requester: Any, analyst: Any, team: Any
+) -> None:
+    waiting = incident_in("in_progress", requester=requester, analyst=analyst, team=team)
+    quiet = incident_in("in_progress", requester=requester, analyst=analyst, team=team)
+    services.incident_comment(incident=waiting, actor=requester, body="Any news?")
+    client = api(analyst)
+    replied = client.get("/api/v1/incidents/?requester_replied=true").json()
+    assert [i["id"] for i in replied["results"]] == [waiting.pk]
+    assert replied["results"][0]["requester_replied_at"] is not None
+    others = client.get("/api/v1/incidents/?requester_replied=false").json()
+    assert [i["id"] for i in others["results"]] == [quiet.pk]
