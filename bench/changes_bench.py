@@ -11,60 +11,22 @@ count of each read: the counts must not grow with the number of changes.
 """
 
 import argparse
-import os
 import random
-import statistics
-import sys
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
+from functools import partial
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
-os.environ.setdefault("SERVICEDESK_VAR_DIR", tempfile.mkdtemp(prefix="sd-bench-"))
-os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
-if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-    os.environ["DATABASE_URL"] = f"sqlite:///{os.environ['SERVICEDESK_VAR_DIR']}/bench.sqlite3"
+import harness  # sets Django up: import it before anything from Django
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
 
-import django  # noqa: E402
+from changes import services
+from changes.models import Change, ChangeAuthority
+from org import demo
 
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from changes import services  # noqa: E402
-from changes.models import Change, ChangeAuthority  # noqa: E402
-from org import demo  # noqa: E402
-
-
-def timed(label: str, fn, repeat: int = 30) -> None:  # type: ignore[no-untyped-def]
-    samples = []
-    count = [0]
-
-    def counter(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
-        count[0] += 1
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(counter):
-        fn()
-    for _ in range(repeat):
-        start = time.perf_counter()
-        response = fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    assert response.status_code == 200, (label, response.status_code)
-    samples.sort()
-    p95 = samples[int(len(samples) * 0.95) - 1]
-    print(
-        f"{label:<56} median {statistics.median(samples):7.1f} ms   p95 {p95:7.1f} ms"
-        f"   queries {count[0]:3d}"
-    )
+prepare_database = harness.prepare_database
+timed = partial(harness.timed, width=56)
 
 
 def main() -> None:
@@ -72,14 +34,7 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=20000)
     parser.add_argument("--through-services", type=int, default=300)
     args = parser.parse_args()
-    setup_test_environment()
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    if connection.vendor == "postgresql":
-        from django.test.utils import setup_databases
-
-        setup_databases(verbosity=0, interactive=False)
-    else:
-        call_command("migrate", verbosity=0)
+    prepare_database()
     org = demo.seed()
     users = org.users
     for slug in ("peer-review", "service-owner", "cab", "ecab"):

@@ -9,70 +9,21 @@ median / p95 milliseconds plus the query count for each read.
 """
 
 import argparse
-import os
-import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
-os.environ.setdefault("SERVICEDESK_VAR_DIR", tempfile.mkdtemp(prefix="sd-bench-"))
-os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
-if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-    os.environ["DATABASE_URL"] = f"sqlite:///{os.environ['SERVICEDESK_VAR_DIR']}/bench.sqlite3"
+from django.db import connection
+from django.test import Client
+from harness import prepare_database, timed  # sets Django up: import it before Django
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
-
-from incidents import services  # noqa: E402
-from org import demo  # noqa: E402
-
-
-def timed(label: str, fn, repeat: int = 30) -> None:  # type: ignore[no-untyped-def]
-    samples = []
-    count = [0]
-
-    def counter(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
-        count[0] += 1
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(counter):
-        fn()
-    for _ in range(repeat):
-        start = time.perf_counter()
-        response = fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    assert response.status_code == 200, (label, response.status_code)
-    samples.sort()
-    p95 = samples[int(len(samples) * 0.95) - 1]
-    print(
-        f"{label:<48} median {statistics.median(samples):7.1f} ms   p95 {p95:7.1f} ms"
-        f"   queries {count[0]:3d}"
-    )
+from incidents import services
+from org import demo
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--incidents", type=int, default=5000)
     args = parser.parse_args()
-    setup_test_environment()
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    if connection.vendor == "postgresql":
-        from django.test.utils import setup_databases
-
-        setup_databases(verbosity=0, interactive=False)
-    else:
-        call_command("migrate", verbosity=0)
+    prepare_database()
     org = demo.seed()
     analyst, requester = org.users["alice"], org.users["hannah"]
     team, service = org.teams["service-desk"], org.services["printing"]
