@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("org.urls")),
     path("", include("webhooks.urls")),
     path("", include("notifications.urls")),
+    path("", include("bypass.urls")),
 ]
 
 handler400 = "servicedesk.views.error_400"
