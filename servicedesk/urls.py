@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("webhooks.api.urls")),
     path("", include("changes.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("bypass.api.urls")),
 ]
 
 urlpatterns = [
