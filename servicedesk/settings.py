@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",  # its widget templates, for the project's form renderer
     "rest_framework",
     "knox",
     "django_filters",
@@ -117,6 +118,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Forms render through templates/forms/ (one field template, an error summary): accessibility.
+FORM_RENDERER = "servicedesk.form_rendering.FormRenderer"
 
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {

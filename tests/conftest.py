@@ -151,13 +151,64 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 @pytest.fixture
 def screenshot(page: Any, request: pytest.FixtureRequest) -> Callable[[str], Path]:
+    """Saves a full-page screenshot and checks the page with axe-core (WCAG 2.1 A/AA, zero
+    violations allowed); the axe report is saved next to the screenshot as ``.axe.json``."""
+
     def take(name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / f"{request.node.name}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
+        check_accessibility(page, path.with_suffix(".axe.json"))
         return path
 
     return take
+
+
+# --- Accessibility: axe-core (shipped by axe-playwright-python) ----------------------------
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# Beyond the WCAG tags: one h1, headings in order, everything inside landmarks.
+AXE_EXTRA_RULES = [
+    "page-has-heading-one",
+    "heading-order",
+    "landmark-one-main",
+    "landmark-unique",
+    "region",
+    "skip-link",
+]
+
+
+def check_accessibility(page: Any, report: Path) -> None:
+    """Runs axe-core on the page as it is now, saves its JSON report and fails on any
+    violation (the message lists each rule, element and fix)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {
+        "runOnly": {"type": "tag", "values": AXE_TAGS},
+        "rules": {rule: {"enabled": True} for rule in AXE_EXTRA_RULES},
+        "resultTypes": ["violations"],
+    }
+    results = Axe().run(page, options=options)
+    results.save_to_file(report, violations_only=True)
+    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+    missing = page.evaluate(MISSING_IDREFS)
+    assert not missing, f"{page.url}: references to ids that are not in the page: {missing}"
+
+
+# aria-describedby (a field's help and error), aria-labelledby, aria-controls and <label for>
+# must name ids that are in the page, or a screen reader reads nothing.
+MISSING_IDREFS = """() => {
+  const missing = [];
+  const attrs = ["aria-describedby", "aria-labelledby", "aria-controls", "for"];
+  for (const el of document.querySelectorAll(attrs.map((a) => `[${a}]`).join(","))) {
+    for (const attr of attrs) {
+      if (attr === "for" && el.tagName !== "LABEL") continue;
+      for (const id of (el.getAttribute(attr) || "").split(/\\s+/)) {
+        if (id && !document.getElementById(id)) missing.push(`${el.tagName} ${attr}=#${id}`);
+      }
+    }
+  }
+  return missing;
+}"""
 
 
 # --- People in every role -----------------------------------------------------------------

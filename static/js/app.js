@@ -38,3 +38,86 @@ document.addEventListener("htmx:beforeRequest", function (event) {
     event.preventDefault();
   }
 });
+
+// A failed form's error summary (templates/forms/error_summary.html) takes the focus, on page
+// load and after an htmx swap, so the first thing read is what went wrong and where.
+function focusErrorSummary() {
+  var summary = document.querySelector("[data-error-summary]:not([data-seen])");
+  document.querySelectorAll("[data-error-summary]").forEach(function (s) {
+    s.setAttribute("data-seen", "");
+  });
+  if (summary) summary.focus();
+}
+document.addEventListener("DOMContentLoaded", focusErrorSummary);
+document.addEventListener("htmx:afterSettle", focusErrorSummary);
+
+// A link in the summary moves to its field and shows the field's label above it.
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest("[data-error-summary] a[href^='#']");
+  if (!link) return;
+  var field = document.getElementById(link.getAttribute("href").slice(1));
+  if (!field) return;
+  event.preventDefault();
+  var holder = field.closest(".field") || field;
+  holder.scrollIntoView();
+  field.focus({ preventScroll: true });
+});
+
+// Status messages for htmx updates: what a swapped-in element says in data-announce is read out
+// through the page's one polite live region (#live in base.html). With data-announce-if-changed
+// (a region that refreshes itself, or follows typing) it is read only when the text changes.
+var lastSaid = {};
+function markAnnounced(node) {
+  node.setAttribute("data-announced", "");
+  if (node.id) lastSaid[node.id] = node.getAttribute("data-announce");
+}
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-announce]").forEach(markAnnounced);
+});
+document.addEventListener("htmx:afterSettle", function () {
+  var live = document.getElementById("live");
+  if (!live) return;
+  var said = [];
+  document.querySelectorAll("[data-announce]:not([data-announced])").forEach(function (node) {
+    var text = node.getAttribute("data-announce");
+    var repeat = node.id && lastSaid[node.id] === text;
+    markAnnounced(node);
+    if (text && !(repeat && node.hasAttribute("data-announce-if-changed"))) said.push(text);
+  });
+  if (!said.length) return;
+  live.textContent = ""; // the same words twice in a row are read twice
+  setTimeout(function () { live.textContent = said.join(" "); }, 50);
+});
+
+// A table wider than the screen scrolls sideways inside its .table-wrap: then the wrapper is a
+// named region in the Tab order, so a keyboard can scroll it too (and a screen reader says so).
+function tableName(wrap) {
+  var caption = wrap.querySelector("caption");
+  var section = wrap.closest("section, .card, main");
+  var heading = section && section.querySelector("h1, h2, h3");
+  var name = (caption && caption.textContent) || (heading && heading.textContent) || "Table";
+  return name.trim() + " (table, scrolls sideways)";
+}
+function markScrollingTables() {
+  document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+    if (wrap.scrollWidth > wrap.clientWidth + 1) {
+      if (wrap.hasAttribute("data-scrolls")) return;
+      wrap.setAttribute("data-scrolls", "");
+      wrap.setAttribute("tabindex", "0");
+      wrap.setAttribute("role", "region");
+      wrap.setAttribute("aria-label", tableName(wrap));
+    } else if (wrap.hasAttribute("data-scrolls")) {
+      ["data-scrolls", "tabindex", "role", "aria-label"].forEach(function (name) {
+        wrap.removeAttribute(name);
+      });
+    }
+  });
+}
+var scrollCheck = null;
+function markScrollingTablesSoon() {
+  clearTimeout(scrollCheck);
+  scrollCheck = setTimeout(markScrollingTables, 100);
+}
+document.addEventListener("DOMContentLoaded", markScrollingTables);
+document.addEventListener("htmx:afterSettle", markScrollingTables);
+window.addEventListener("resize", markScrollingTablesSoon);

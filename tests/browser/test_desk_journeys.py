@@ -129,9 +129,9 @@ def test_requester_sees_a_known_error_and_says_me_too(
     assert "safe mode" in incident.workaround
 
     open_menu_item(page, width, "My tickets")
-    row = page.locator("table.mine-table tbody tr").first
+    row = page.locator("[data-ticket]:visible").first  # a table row, or a card on a phone
     expect(row).to_contain_text("New")
-    expect(row.locator("td").last).to_be_visible()  # the expected fix, at any width
+    expect(row.locator("[data-expected-fix]")).to_be_visible()  # at any width
     screenshot(f"{width}-3-my-tickets")
 
 

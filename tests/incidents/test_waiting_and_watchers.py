@@ -99,7 +99,8 @@ def test_waiting_on_you_on_my_tickets_and_the_ticket_page(
         f'<a href="/incidents/{working.pk}/#reply"><span class="mono">{working.ref}</span>' in html
     )
     assert '<blockquote class="ask">Which floor are you on?</blockquote>' in html
-    assert html.count('<span class="badge bad">Waiting on you</span>') == 1  # not the vendor one
+    # not the vendor one (each ticket shows twice: a table row, and a card for phones)
+    assert html.count('<span class="badge bad">Waiting on you</span>') == 2
     assert other.ref in html
     page = client.get(f"/incidents/{working.pk}/").content.decode()
     assert '<h2 id="wait-h">Waiting on you</h2>' in page

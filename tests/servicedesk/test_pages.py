@@ -24,7 +24,8 @@ def test_login_page_and_sign_in(requester: Any, client: Client) -> None:
 def test_wrong_password_is_refused(requester: Any, client: Client) -> None:
     response = client.post("/login/", {"username": "requester", "password": "nope"})
     assert response.status_code == 200
-    assert "didn't match" in response.content.decode()
+    body = response.content.decode()
+    assert "There is a problem" in body and "correct username and password" in body
 
 
 def test_navigation_adapts_to_role(requester: Any, admin_user: Any, client: Client) -> None:

@@ -1,0 +1,152 @@
+"""Every signed-in page, as each role, at desktop and phone width, through axe-core (the shared
+``screenshot`` fixture runs it: WCAG 2.1 A/AA, zero violations allowed; screenshots and axe
+reports land in test-results/).
+
+A new page joins with one line in ``PAGES``: its URL name, the roles that see it, and the URL
+arguments, taken by name from the ``world`` the fixture below builds.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from ..changes.factories import make_change, make_template
+from ..incidents.factories import make_incident, make_problem
+from ..org.factories import BusinessServiceFactory
+
+pytestmark = pytest.mark.browser
+
+ALL = ("requester", "analyst", "manager", "admin")
+DESK = ("analyst", "manager", "admin")
+ROLES = ALL
+WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@dataclass(frozen=True)
+class Page:
+    url_name: str
+    roles: tuple[str, ...] = ALL
+    args: tuple[str, ...] = ()  # keys of ``world`` (objects: their pk) or literal strings
+
+
+PAGES = [
+    Page("home"),
+    Page("incident-new"),
+    Page("incident-mine"),
+    Page("known-error-list"),
+    Page("incident-detail", args=("incident",)),
+    Page("notification-list"),
+    Page("notification-preferences"),
+    Page("api-tokens"),
+    Page("password-change"),
+    Page("change-list"),
+    Page("change-new"),
+    Page("change-detail", args=("change",)),
+    Page("change-inbox"),
+    Page("change-calendar"),
+    Page("change-templates"),
+    Page("change-authorities"),
+    Page("change-freezes"),
+    Page("incident-log-call", DESK),
+    Page("queue", DESK),
+    Page("queue-tab", DESK, ("triage",)),
+    Page("queue-tab", DESK, ("all",)),
+    Page("problem-list", DESK),
+    Page("problem-new", DESK),
+    Page("problem-detail", DESK, ("problem",)),
+    Page("canned-reply-list", DESK),
+    Page("canned-reply-edit", ("manager", "admin"), ("canned_reply",)),
+    Page("priority-matrix", ("admin",)),
+    Page("webhook-list", DESK),
+    Page("webhook-detail", ("analyst", "admin"), ("webhook",)),
+]
+
+
+@pytest.fixture
+def world(requester: Any, analyst: Any, manager: Any, admin_user: Any, team: Any) -> dict[str, Any]:
+    """One of everything the pages show, built through the real services."""
+    from incidents import services as incidents
+    from webhooks import services as webhooks
+
+    service = BusinessServiceFactory(slug="email", name="E-mail", owner_team=team)
+    incident = make_incident(requester, title="Outlook will not open", service=service)
+    incidents.incident_assign(incident=incident, actor=analyst, team=team, assignee=analyst)
+    incidents.incident_comment(incident=incident, actor=analyst, body="Looking at it now.")
+    incidents.incident_comment(
+        incident=incident, actor=analyst, body="Profile corrupt?", internal=True
+    )
+    make_incident(requester, title="Badge reader beeps")  # no team: triage
+    problem = make_problem(analyst, title="Outlook profiles corrupt after update")
+    incidents.problem_link_incidents(problem=problem, actor=analyst, incident_ids=[incident.pk])
+    incidents.problem_publish_workaround(
+        problem=problem, actor=analyst, workaround="Start Outlook with /resetnavpane."
+    )
+    reply = incidents.canned_reply_create(
+        actor=manager, team=team, title="Restart", body="Please restart and try again."
+    )
+    hook, _secret = webhooks.webhook_create(
+        actor=analyst,
+        name="Chat bridge",
+        url="http://127.0.0.1:9/hook",
+        event_types=["incident.created"],
+    )
+    change = make_change(requester)
+    make_template(admin_user, admin_user)  # the standard-change catalogue has a row
+    return {
+        "users": {
+            "requester": requester,
+            "analyst": analyst,
+            "manager": manager,
+            "admin": admin_user,
+        },
+        "incident": incident,
+        "problem": problem,
+        "canned_reply": reply,
+        "webhook": hook,
+        "change": change,
+    }
+
+
+def url_of(entry: Page, world: dict[str, Any]) -> str:
+    args = [world[a].pk if a in world else a for a in entry.args]
+    return reverse(entry.url_name, args=args)
+
+
+def sign_in(page: Any, base: str, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pw-for-tests-1")
+    page.click("button[type=submit]")
+    page.wait_for_selector("h1")
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_passes_axe(
+    live_server: Any,
+    page: Any,
+    world: dict[str, Any],
+    screenshot: Callable[[str], Any],
+    role: str,
+    width: str,
+) -> None:
+    page.set_viewport_size(WIDTHS[width])
+    sign_in(page, live_server.url, world["users"][role].username)
+    failures: list[str] = []
+    for entry in PAGES:
+        if role not in entry.roles:
+            continue
+        url = url_of(entry, world)
+        response = page.goto(f"{live_server.url}{url}")
+        assert response is not None and response.status == 200, (url, response and response.status)
+        page.wait_for_load_state("networkidle")
+        name = "-".join([entry.url_name, *entry.args])
+        try:
+            screenshot(name)
+        except AssertionError as failure:  # gather every page's report, then fail once
+            failures.append(str(failure))
+    assert not failures, "\n\n".join(failures)
