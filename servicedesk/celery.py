@@ -72,6 +72,11 @@ app.conf.update(
             "schedule": timedelta(minutes=30),
             "options": {"expires": 29 * 60},
         },
+        "incident-sla-sweep": {
+            "task": "incidents.tasks.incident_sla_escalate_task",
+            "schedule": timedelta(minutes=1),
+            "options": {"expires": 55},
+        },
     },
 )
 app.autodiscover_tasks()
