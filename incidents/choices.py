@@ -55,6 +55,7 @@ class PendingReason(models.TextChoices):
     REQUESTER = "requester", "Waiting on requester"
     VENDOR = "vendor", "Waiting on vendor"
     CHANGE = "change", "Waiting on a change"
+    OTHER = "other", "Waiting on something else"
 
 
 class ResolutionCode(models.TextChoices):
@@ -79,3 +80,20 @@ OPEN_PROBLEM_STATUSES = (
     ProblemStatus.INVESTIGATING,
     ProblemStatus.KNOWN_ERROR,
 )
+
+
+class EscalationClock(models.TextChoices):
+    """What an escalation rule's levels measure."""
+
+    RESPONSE = "response", "Share of the first-response target"
+    RESOLUTION = "resolution", "Share of the resolution target"
+    UPDATE = "update", "Business time since the last update"
+
+
+class EscalationAction(models.TextChoices):
+    NOTIFY_ASSIGNEE = "notify_assignee", "Notify the assignee"
+    NOTIFY_TEAM_LEAD = "notify_team_lead", "Notify the team lead"
+    NOTIFY_SERVICE_OWNER = "notify_service_owner", "Notify the service owner"
+    REASSIGN = "reassign", "Reassign to the next-tier team"
+    RAISE_PRIORITY = "raise_priority", "Raise the priority one step"
+    FLAG_MAJOR = "flag_major", "Flag as a major incident"

@@ -13,7 +13,7 @@ from notifications.services import Message
 
 from . import access
 from .choices import PendingReason
-from .models import Incident, IncidentEvent
+from .models import Escalation, Incident, IncidentEvent
 
 # Public updates the requester and watchers hear about.
 SUBJECTS = {
@@ -186,3 +186,29 @@ def _update(event: IncidentEvent, incident: Incident, add: Any) -> None:
     )
     for watcher in incident.watchers.filter(is_active=True).order_by("pk"):
         add(watcher, Kind.WATCHED_UPDATED, title, body)
+
+
+def escalation_messages(escalation: Escalation) -> list[Message]:
+    """One message to each person an escalation level names (assignee, team lead, service
+    owner), in their own time zone."""
+    from org.models import User
+
+    incident = escalation.incident
+    ids = (escalation.outcome or {}).get("notified") or []
+    people = User.objects.filter(pk__in=ids, is_active=True).order_by("pk")
+    out = []
+    for person in people:
+        body = (
+            f"Escalation rule '{escalation.rule.name}' reached level {escalation.level}.\n\n"
+            + "\n".join(_facts(incident, person))
+        )
+        out.append(
+            Message(
+                person,
+                Kind.ASSIGNED if person.pk == incident.assignee_id else Kind.TEAM_QUEUE,
+                f"Escalated: {incident.ref} {incident.title}",
+                body,
+                link(incident),
+            )
+        )
+    return out

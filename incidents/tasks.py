@@ -8,7 +8,7 @@ from notifications.services import notification_deliver
 from servicedesk import outbox
 
 from . import notifications, services
-from .models import IncidentEvent
+from .models import Escalation, IncidentEvent
 
 
 def notify_key(event_id: int) -> str:
@@ -63,3 +63,54 @@ def incident_autoclose_task(self: Any, batch: int = 200) -> int:
             key=f"incident-autoclose:{self.request.id or 'local'}",
         )
     return closed
+
+
+def escalation_notify_key(escalation_id: int) -> str:
+    return f"incident-escalation-notify:{escalation_id}"
+
+
+@shared_task(
+    bind=True,
+    time_limit=30,
+    soft_time_limit=25,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=5,
+)
+def incident_escalation_notify_task(self: Any, escalation_id: int) -> int:
+    """Tell the people an escalation level names (queue: notifications). Idempotent like
+    ``incident_notify_task``: once delivered, the key is recorded and a redelivery does nothing."""
+    key = escalation_notify_key(escalation_id)
+    if outbox.has_run(key):
+        return 0
+    escalation = (
+        Escalation.objects.select_related("incident__team", "rule").filter(pk=escalation_id).first()
+    )
+    if escalation is None:
+        return 0
+    sent = notification_deliver(
+        messages=notifications.escalation_messages(escalation),
+        key=f"incident-escalation:{escalation.pk}",
+    )
+    outbox.record_run(key)
+    return sent
+
+
+@shared_task(bind=True, time_limit=120, soft_time_limit=100, acks_late=True)
+def incident_sla_escalate_task(self: Any, batch: int = 200) -> int:
+    """Record SLA breaches and apply escalation levels that fell due (queue: escalation), a
+    bounded batch at a time; a full batch records the next one in the outbox. Safe on several
+    workers at once (rows another holds are skipped) and after a crash (each level's unique
+    row)."""
+    from .services.escalation import sla_sweep
+
+    result = sla_sweep(batch=batch)
+    if result.checked == batch:
+        outbox.enqueue(
+            incident_sla_escalate_task,
+            args=[batch],
+            key=f"incident-sla-sweep:{self.request.id or 'local'}",
+        )
+    return result.escalations

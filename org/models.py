@@ -182,9 +182,19 @@ class BusinessCalendar(models.Model):
 
     name = models.CharField(max_length=120, unique=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    is_default = models.BooleanField(
+        default=False,
+        help_text="SLA clocks use it when neither the policy nor the service names a calendar "
+        "(with none marked default, clocks run 24 x 7 in UTC).",
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="org_one_default_calendar"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -194,9 +204,11 @@ class BusinessCalendar(models.Model):
         local = moment.astimezone(zoneinfo.ZoneInfo(self.time_zone))
         if self.holidays.filter(date=local.date()).exists():
             return False
-        return self.hours.filter(
-            weekday=local.weekday(), start__lte=local.time(), end__gt=local.time()
-        ).exists()
+        return (
+            self.hours.filter(weekday=local.weekday(), start__lte=local.time())
+            .filter(Q(end__gt=local.time()) | Q(end=time(0, 0)))
+            .exists()
+        )
 
 
 class WorkingHours(models.Model):
@@ -209,8 +221,10 @@ class WorkingHours(models.Model):
         ordering = ["calendar", "weekday", "start"]
         verbose_name_plural = "working hours"
         constraints = [
+            # 00:00 as the end means the midnight that ends the day (a shift to midnight, 24h).
             models.CheckConstraint(
-                condition=Q(end__gt=F("start")), name="org_hours_end_after_start"
+                condition=Q(end__gt=F("start")) | Q(end=time(0, 0)),
+                name="org_hours_end_after_start",
             ),
             models.UniqueConstraint(
                 fields=["calendar", "weekday", "start"], name="org_hours_unique_start"

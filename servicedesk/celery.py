@@ -83,6 +83,11 @@ app.conf.update(
             "schedule": crontab(hour=3, minute=17),
             "options": {"expires": 3600},
         },
+        "incident-sla-sweep": {
+            "task": "incidents.tasks.incident_sla_escalate_task",
+            "schedule": timedelta(minutes=1),
+            "options": {"expires": 55},
+        },
     },
 )
 app.autodiscover_tasks()

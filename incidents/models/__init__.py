@@ -11,18 +11,24 @@ from .incidents import (
 from .problems import Problem, ProblemEvent
 from .replies import CannedReply
 from .saved_views import SavedView
+from .sla import Escalation, EscalationRule, IncidentSla, SlaPause, SlaPolicy
 
 __all__ = [
     "CannedReply",
     "Category",
+    "Escalation",
+    "EscalationRule",
     "Incident",
     "IncidentAttachment",
     "IncidentComment",
     "IncidentEvent",
+    "IncidentSla",
     "PriorityRule",
     "Problem",
     "ProblemEvent",
     "ResolutionTarget",
     "Satisfaction",
     "SavedView",
+    "SlaPause",
+    "SlaPolicy",
 ]

@@ -21,6 +21,7 @@ from servicedesk.errors import Conflict, PermissionDenied, TransitionNotAllowed,
 
 from .events import incident_event
 from .rows import lock_incident as _lock
+from .sla import sla_pause_end, sla_refresh
 
 FINAL = frozenset(FINAL_STATUSES)
 
@@ -74,6 +75,8 @@ def incident_comment(
             fields.append("requester_replied_at")
         if fields:
             locked.save(update_fields=[*fields, "updated_at"])
+        if first_response:
+            sla_refresh(incident=locked, actor=actor)
         incident_event(
             locked,
             "incident.noted" if internal else "incident.commented",
@@ -106,6 +109,8 @@ def _resume_on_reply(incident: Incident, actor: User) -> None:
         to_status=incident.status,
         payload={"pending_reason": PendingReason.REQUESTER, "by_requester_reply": True},
     )
+    sla_pause_end(incident=incident, now=clock.now())
+    sla_refresh(incident=incident, actor=actor)
 
 
 def _size(n: int) -> str:

@@ -40,6 +40,7 @@ from .conversation import incident_attach
 from .events import incident_event
 from .problems import incident_join_known_error
 from .rows import lock_incident as _lock
+from .sla import sla_pause_end, sla_pause_start, sla_refresh
 
 
 @dataclass
@@ -191,6 +192,7 @@ def incident_create(
             },
             notify=True,
         )
+        sla_refresh(incident=incident, now=now, actor=actor)
         for upload in attachments:
             incident_attach(incident=incident, actor=actor, upload=upload)
         if known_error is not None:
@@ -262,6 +264,8 @@ def incident_triage(
         )
         locked.save(update_fields=[*fields, "updated_at"])
         incident_event(locked, "incident.triaged", actor=actor, payload={"changes": changes})
+        if {"priority", "service", "category"} & set(changes):
+            sla_refresh(incident=locked, actor=actor)
     return locked
 
 
@@ -415,7 +419,7 @@ def incident_pend(
                 incident=locked, author=actor, body=note, is_internal=True
             )
             payload["note_comment_id"] = comment.pk
-        return _finish(
+        done = _finish(
             step,
             "incident.pended",
             fields=fields,
@@ -423,6 +427,9 @@ def incident_pend(
             payload=payload,
             notify=True,
         )
+        sla_pause_start(incident=done, reason=reason, now=step.now)
+        sla_refresh(incident=done, now=step.now, actor=actor)
+        return done
 
 
 def incident_resume(*, incident: Incident, actor: User) -> Incident:
@@ -430,12 +437,15 @@ def incident_resume(*, incident: Incident, actor: User) -> Incident:
         step = _begin(incident, "resume", actor)
         previous = step.incident.pending_reason
         step.incident.pending_reason = ""
-        return _finish(
+        done = _finish(
             step,
             "incident.resumed",
             fields=["pending_reason"],
             payload={"pending_reason": previous},
         )
+        sla_pause_end(incident=done, now=step.now)
+        sla_refresh(incident=done, now=step.now, actor=actor)
+        return done
 
 
 def incident_resolve(*, incident: Incident, actor: User, code: str, notes: str) -> Incident:
@@ -452,7 +462,7 @@ def incident_resolve(*, incident: Incident, actor: User, code: str, notes: str) 
             locked.assignee = actor
         if locked.first_response_at is None:
             locked.first_response_at = step.now
-        return _finish(
+        done = _finish(
             step,
             "incident.resolved",
             fields=[
@@ -468,6 +478,9 @@ def incident_resolve(*, incident: Incident, actor: User, code: str, notes: str) 
             payload={"resolution_code": code, "resolution_number": locked.reopened_count + 1},
             notify=True,
         )
+        sla_pause_end(incident=done, now=step.now)
+        sla_refresh(incident=done, now=step.now, actor=actor)
+        return done
 
 
 def incident_close(
@@ -476,9 +489,11 @@ def incident_close(
     with transaction.atomic():
         step = _begin(incident, "close", actor, automatic=automatic, now=now)
         step.incident.closed_at = step.now
-        return _finish(
+        done = _finish(
             step, "incident.closed", fields=["closed_at"], payload={"automatic": automatic}
         )
+        sla_refresh(incident=done, now=step.now, actor=actor)
+        return done
 
 
 def _check_reason(reason: str) -> None:
@@ -501,7 +516,7 @@ def incident_reopen(*, incident: Incident, actor: User, reason: str) -> Incident
         locked.due_at = expected_resolution(
             opened_at=step.now, priority=locked.priority, targets=selectors.resolution_targets()
         )
-        return _finish(
+        done = _finish(
             step,
             "incident.reopened",
             fields=["due_at", "reopened_count", "resolved_at", "resolution_code"],
@@ -509,6 +524,8 @@ def incident_reopen(*, incident: Incident, actor: User, reason: str) -> Incident
             payload={"reopened_count": locked.reopened_count},
             notify=True,
         )
+        sla_refresh(incident=done, now=step.now, restart=True, actor=actor)
+        return done
 
 
 def incident_cancel(*, incident: Incident, actor: User, reason: str) -> Incident:
@@ -517,13 +534,16 @@ def incident_cancel(*, incident: Incident, actor: User, reason: str) -> Incident
         step = _begin(incident, "cancel", actor, data={"reason": reason})
         step.incident.closed_at = step.now
         step.incident.requester_replied_at = None
-        return _finish(
+        done = _finish(
             step,
             "incident.cancelled",
             fields=["closed_at", "requester_replied_at"],
             reason=reason.strip(),
             notify=True,
         )
+        sla_pause_end(incident=done, now=step.now)
+        sla_refresh(incident=done, now=step.now, actor=actor)
+        return done
 
 
 def incident_merge(
@@ -574,7 +594,7 @@ def incident_merge(
                 "watcher_added": watcher_added,
             },
         )
-        return _finish(
+        done = _finish(
             step,
             "incident.merged",
             fields=[
@@ -588,6 +608,9 @@ def incident_merge(
             payload={"into_id": kept.pk, "into": kept.ref, "into_title": kept.title},
             notify=True,
         )
+        sla_pause_end(incident=done, now=step.now)
+        sla_refresh(incident=done, now=step.now, actor=actor)
+        return done
 
 
 def incident_autoclose_due(*, now: datetime | None = None, batch: int = 200) -> int:
