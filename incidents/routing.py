@@ -30,6 +30,10 @@ MAX_ACTIONS = 10
 MAX_LIST = 100
 # How long one pattern may search one text before it counts as "no match" (seconds).
 PATTERN_TIMEOUT = 0.05
+# Counted repeats ("a{3,5}") are expanded when a pattern is compiled: their bounds, multiplied
+# together, may not pass this (a{99999999} would take gigabytes just to compile).
+REPEAT_BUDGET = 10_000
+_REPEAT = regex.compile(r"\{\s*(\d+)\s*(?:,\s*(\d*)\s*)?\}")
 
 ID_FIELDS = ("service", "category", "requester_department", "team")
 LEVEL_FIELDS = ("impact", "urgency", "priority")
@@ -161,6 +165,14 @@ def compile_pattern(pattern: Any, where: str = "pattern") -> Any:
         raise RuleInvalid(f"{where}: the pattern must be a non-empty text.")
     if len(pattern) > PATTERN_MAX:
         raise RuleInvalid(f"{where}: the pattern is longer than {PATTERN_MAX} characters.")
+    budget = 1
+    for low, high in _REPEAT.findall(pattern):
+        budget *= max(int(low[:9]), int(high[:9] or 0), 1)
+        if budget > REPEAT_BUDGET:
+            raise RuleInvalid(
+                f"{where}: {pattern!r} repeats too much (counted repeats such as {{n}} may "
+                f"multiply to at most {REPEAT_BUDGET:,})."
+            )
     try:
         return regex.compile(pattern, regex.IGNORECASE | regex.V0)
     except (regex.error, ValueError, OverflowError, RecursionError) as exc:

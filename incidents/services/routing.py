@@ -46,7 +46,7 @@ def may_manage_routing(user: Any) -> bool:
     return Role.ADMIN in roles or Role.PROCESS_OWNER in roles
 
 
-def _require_manager(actor: User) -> None:
+def require_manager(actor: User) -> None:
     if not may_manage_routing(actor):
         raise PermissionDenied(
             "Only process owners and administrators edit routing rules.",
@@ -133,7 +133,7 @@ def routing_rule_create(
     position: int | None = None,
     is_enabled: bool = False,
 ) -> RoutingRule:
-    _require_manager(actor)
+    require_manager(actor)
     data = clean_rule(
         name=name,
         conditions=conditions,
@@ -172,7 +172,7 @@ def _check_position(position: int | None) -> None:
 def routing_rule_update(*, rule: RoutingRule | int, actor: User, **changes: Any) -> RoutingRule:
     """Change any of name, description, conditions, actions, stop_on_match, position,
     is_enabled; the whole rule is validated again."""
-    _require_manager(actor)
+    require_manager(actor)
     allowed = {
         "name",
         "description",
@@ -216,7 +216,7 @@ def routing_rule_update(*, rule: RoutingRule | int, actor: User, **changes: Any)
 
 
 def routing_rule_delete(*, rule: RoutingRule | int, actor: User) -> None:
-    _require_manager(actor)
+    require_manager(actor)
     pk = rule.pk if isinstance(rule, RoutingRule) else rule
     deleted, _ = RoutingRule.objects.filter(pk=pk).delete()
     if not deleted:
@@ -529,7 +529,7 @@ def routing_dry_run(
     body) would have matched, at the time each was logged, and what it would have done. Reads
     only. Returns (the first ``limit`` matches, newest first; how many incidents were looked
     at)."""
-    _require_manager(actor)
+    require_manager(actor)
     now = now or clock.now()
     if rule is not None:
         candidate = rules_from([rule])[0]

@@ -154,6 +154,11 @@ def test_a_runaway_pattern_times_out_as_no_match() -> None:
     ("conditions", "message"),
     [
         ({"all": [{"field": "title", "op": "matches", "value": "(unclosed"}]}, "not a valid"),
+        (
+            {"all": [{"field": "title", "op": "matches", "value": "a{99999999}"}]},
+            "repeats too much",
+        ),
+        ({"all": [{"field": "title", "op": "matches", "value": "((a{100}){100}){9}"}]}, "too much"),
         ({"all": [{"field": "colour", "op": "in", "value": [1]}]}, "unknown field"),
         ({"all": [{"field": "title", "op": "in", "value": [1]}]}, "takes the operators"),
         ({"all": [{"field": "impact", "op": "in", "value": [5]}]}, "from 1 to 4"),
