@@ -366,7 +366,7 @@ def _leaf(
             hit = _search(value, text, notes)
             verb = "matches"
         ok = hit if op in ("contains", "matches") else not hit
-        return ok, f"{label} {'' if hit else 'does not '}{verb} {value!r}".replace("  ", " ")
+        return ok, f"{label} {'' if hit else 'does not '}{verb} '{value}'".replace("  ", " ")
     actual: Any = {
         "service": facts.service_id,
         "category": facts.category_id,

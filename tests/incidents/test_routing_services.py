@@ -290,7 +290,7 @@ def test_dry_run_shows_matches_of_the_last_30_days_without_changing_anything(
     assert looked_at == 2
     assert [r.incident.pk for r in rows] == [hit.pk]
     assert rows[0].would == ["route to Net", "assign least loaded within Net"]
-    assert rows[0].reasons == ["title or description matches '\\\\bvpn\\\\b'"]
+    assert rows[0].reasons == [r"title or description matches '\bvpn\b'"]
     assert not IncidentEvent.objects.filter(type="incident.routed").exists()
     with pytest.raises(PermissionDenied):
         svc.routing_dry_run(actor=analyst, rule=rule)
