@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import regex
@@ -328,9 +329,14 @@ def in_business_hours(spec: CalendarSpec | None, moment: datetime) -> bool:
     return any(start <= moment < end for start, end in intervals)
 
 
+@lru_cache(maxsize=4096)
+def _compiled(pattern: str) -> Any:
+    return compile_pattern(pattern)
+
+
 def _search(pattern: str, text: str, notes: list[str]) -> bool:
     try:
-        return compile_pattern(pattern).search(text, timeout=PATTERN_TIMEOUT) is not None
+        return _compiled(pattern).search(text, timeout=PATTERN_TIMEOUT) is not None
     except TimeoutError:
         notes.append(f"pattern {pattern!r} took too long and counted as no match")
         return False
@@ -339,50 +345,81 @@ def _search(pattern: str, text: str, notes: list[str]) -> bool:
         return False
 
 
-def _leaf(
-    leaf: Mapping[str, Any],
-    facts: Facts,
-    now: datetime,
-    calendars: Mapping[int, CalendarSpec],
-    notes: list[str],
-) -> tuple[bool, str]:
-    name, op = leaf["field"], leaf["op"]
-    value: Any = leaf["value"]
-    label = FIELD_LABELS[name]
-    if name == "business_hours":
-        calendar_id = leaf.get("calendar_id") or facts.calendar_id
-        inside = in_business_hours(calendars.get(calendar_id) if calendar_id else None, now)
-        return inside == value, ("inside" if inside else "outside") + " business hours"
-    if name in TEXT_FIELDS:
-        text = {
+ATTRS = {
+    "service": "service_id",
+    "category": "category_id",
+    "requester_department": "requester_department_id",
+    "team": "team_id",
+    "impact": "impact",
+    "urgency": "urgency",
+    "priority": "priority",
+    "channel": "channel",
+}
+
+
+class _Seen:
+    """One incident's facts as the leaves read them, prepared once per evaluation: the texts
+    case-folded, business hours per calendar computed on first use."""
+
+    __slots__ = ("calendars", "facts", "folded", "hours", "notes", "now", "texts")
+
+    def __init__(
+        self,
+        facts: Facts,
+        now: datetime,
+        calendars: Mapping[int, CalendarSpec],
+        notes: list[str],
+    ) -> None:
+        self.facts, self.now, self.calendars, self.notes = facts, now, calendars, notes
+        self.texts = {
             "title": facts.title,
             "description": facts.description,
             "text": f"{facts.title}\n{facts.description}",
-        }[name]
-        if op in ("contains", "not_contains"):
-            hit = value.casefold() in text.casefold()
-            verb = "contains"
-        else:
-            hit = _search(value, text, notes)
-            verb = "matches"
-        ok = hit if op in ("contains", "matches") else not hit
-        return ok, f"{label} {'' if hit else 'does not '}{verb} '{value}'".replace("  ", " ")
-    actual: Any = {
-        "service": facts.service_id,
-        "category": facts.category_id,
-        "requester_department": facts.requester_department_id,
-        "team": facts.team_id,
-        "impact": facts.impact,
-        "urgency": facts.urgency,
-        "priority": facts.priority,
-        "channel": facts.channel,
-    }[name]
-    if op in ("in", "not_in"):
-        inside = actual in value
-        return inside == (op == "in"), f"{label} {actual} {'in' if inside else 'not in'} {value}"
+        }
+        self.folded = {name: text.casefold() for name, text in self.texts.items()}
+        self.hours: dict[int | None, bool] = {}
+
+    def inside(self, calendar_id: int | None) -> bool:
+        if calendar_id not in self.hours:
+            spec = self.calendars.get(calendar_id) if calendar_id else None
+            self.hours[calendar_id] = in_business_hours(spec, self.now)
+        return self.hours[calendar_id]
+
+
+def _test(leaf: Mapping[str, Any], seen: _Seen) -> bool:
+    name, op, value = leaf["field"], leaf["op"], leaf["value"]
+    if name in TEXT_FIELDS:
+        if op == "contains":
+            return bool(value.casefold() in seen.folded[name])
+        if op == "not_contains":
+            return value.casefold() not in seen.folded[name]
+        hit = _search(value, seen.texts[name], seen.notes)
+        return hit if op == "matches" else not hit
+    if name == "business_hours":
+        return seen.inside(leaf.get("calendar_id") or seen.facts.calendar_id) == value
+    actual = getattr(seen.facts, ATTRS[name])
+    if op == "in":
+        return actual in value
+    if op == "not_in":
+        return actual not in value
     if op == "lte":
-        return actual <= value, f"{label} {actual} {'≤' if actual <= value else '>'} {value}"
-    return actual >= value, f"{label} {actual} {'≥' if actual >= value else '<'} {value}"
+        return bool(actual <= value)
+    return bool(actual >= value)
+
+
+def _why(leaf: Mapping[str, Any], seen: _Seen) -> str:
+    """Why a leaf that held, held, in words."""
+    name, op, value = leaf["field"], leaf["op"], leaf["value"]
+    label = FIELD_LABELS[name]
+    if name in TEXT_FIELDS:
+        negated = op.startswith("not_")
+        verb = "contains" if op.endswith("contains") else "matches"
+        return f"{label} {'does not ' if negated else ''}{verb} '{value}'"
+    if name == "business_hours":
+        return ("inside" if value else "outside") + " business hours"
+    actual = getattr(seen.facts, ATTRS[name])
+    symbol = {"in": "in", "not_in": "not in", "lte": "≤", "gte": "≥"}[op]
+    return f"{label} {actual} {symbol} {value}"
 
 
 def matches(
@@ -392,25 +429,27 @@ def matches(
     now: datetime,
     calendars: Mapping[int, CalendarSpec] | None = None,
     notes: list[str] | None = None,
+    seen: _Seen | None = None,
 ) -> tuple[bool, list[str]]:
     """Whether the (validated) conditions hold, and the reasons of the leaves that decided."""
-    calendars = calendars or {}
-    notes = notes if notes is not None else []
-    reasons: list[str] = []
+    if seen is None:
+        seen = _Seen(facts, now, calendars or {}, notes if notes is not None else [])
+    held: list[Mapping[str, Any]] = []
 
     def walk(node: Mapping[str, Any]) -> bool:
         if "field" in node:
-            ok, why = _leaf(node, facts, now, calendars, notes)
+            ok = _test(node, seen)
             if ok:
-                reasons.append(why)
+                held.append(node)
             return ok
         kind, items = next(iter(node.items()))
         if kind == "all":
             return all(walk(item) for item in items)
         return any(walk(item) for item in items) if items else True
 
-    ok = walk(conditions)
-    return ok, reasons if ok else []
+    if not walk(conditions):
+        return False, []
+    return True, [_why(leaf, seen) for leaf in held]
 
 
 def evaluate(
@@ -422,10 +461,9 @@ def evaluate(
 ) -> Decision:
     """Run the rules in order over the facts at ``now``."""
     decision = Decision()
+    seen = _Seen(facts, now, calendars or {}, decision.notes)
     for rule in rules:
-        ok, reasons = matches(
-            rule.conditions, facts, now=now, calendars=calendars, notes=decision.notes
-        )
+        ok, reasons = matches(rule.conditions, facts, now=now, seen=seen)
         if not ok:
             continue
         decision.matched.append((rule.id, rule.name))

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Sum
 
 from incidents import routing
 from incidents.choices import (
@@ -260,18 +260,44 @@ def rules_from(rows: Iterable[RoutingRule]) -> list[routing.Rule]:
     ]
 
 
+@dataclass
+class _RuleSet:
+    key: Any = None
+    rules: list[routing.Rule] = field(default_factory=list)
+    calendar_ids: set[int] = field(default_factory=set)
+    uses_hours: bool = False
+
+
+_loaded = _RuleSet()
+
+
 def enabled_rules() -> list[routing.Rule]:
-    return rules_from(RoutingRule.objects.filter(is_enabled=True).order_by("position", "id"))
+    """The enabled rules in order. A process keeps them between calls and reloads them when
+    any changed (one aggregate query tells: how many, their ids' sum, the latest change)."""
+    enabled = RoutingRule.objects.filter(is_enabled=True)
+    key = tuple(enabled.aggregate(n=Count("pk"), ids=Sum("pk"), at=Max("updated_at")).values())
+    if key != _loaded.key:
+        rules = rules_from(enabled.order_by("position", "id"))
+        _loaded.rules, _loaded.key = rules, key
+        _loaded.calendar_ids, _loaded.uses_hours = _calendar_needs(rules)
+    return _loaded.rules
 
 
-def calendars_for(rules: Iterable[routing.Rule], facts: Iterable[routing.Facts]) -> dict:
-    """The calendars the rules' business-hours conditions may need, loaded in two queries."""
+def _calendar_needs(rules: Iterable[routing.Rule]) -> tuple[set[int], bool]:
     ids: set[int] = set()
     uses_hours = False
     for rule in rules:
-        found = routing.referenced_ids(rule.conditions, [])
-        ids |= found["calendar"]
+        ids |= routing.referenced_ids(rule.conditions, [])["calendar"]
         uses_hours = uses_hours or _uses_business_hours(rule.conditions)
+    return ids, uses_hours
+
+
+def calendars_for(rules: list[routing.Rule], facts: Iterable[routing.Facts]) -> dict:
+    """The calendars the rules' business-hours conditions may need (none: no query)."""
+    if rules is _loaded.rules:
+        ids, uses_hours = set(_loaded.calendar_ids), _loaded.uses_hours
+    else:
+        ids, uses_hours = _calendar_needs(rules)
     if not uses_hours:
         return {}
     ids |= {f.calendar_id for f in facts if f.calendar_id}
