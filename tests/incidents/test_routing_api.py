@@ -186,3 +186,17 @@ def test_the_schema_documents_routing_rules(api: Any, requester: Any) -> None:
     assert "/api/v1/routing-rules/{id}/dry-run/" in paths
     assert "/api/v1/routing-rules/dry-run/" in paths
     assert set(paths["/api/v1/routing-rules/{id}/"]) >= {"get", "patch", "delete"}
+
+
+@pytest.mark.parametrize("rows", [2, 12])
+def test_dry_run_query_count_is_constant(
+    api: Any, owner: Any, requester: Any, rule: Any, rows: int, django_assert_num_queries: Any
+) -> None:
+    for n in range(rows):
+        make_incident(requester, title=f"VPN trouble {n}")
+    client = api(owner)
+    # the rule, the incidents (requester, service, team joined), the names of the teams the
+    # rule names (roles are already known; no category or person named: no query)
+    with django_assert_num_queries(3):
+        response = client.post(f"{BASE}{rule.pk}/dry-run/", {}, format="json")
+    assert response.json()["matched"] == rows

@@ -123,3 +123,24 @@ def test_the_admin_validates_and_saves_through_the_service(admin_user: Any) -> N
     rule = RoutingRule.objects.get()
     assert rule.created_by == admin_user and rule.position == 5
     assert client.get("/admin/incidents/routingrule/").status_code == 200
+
+
+@pytest.mark.parametrize("rows", [2, 12])
+def test_list_page_query_count_is_constant(
+    owner: Any, rows: int, django_assert_num_queries: Any
+) -> None:
+    from incidents.services import routing as svc
+
+    network = TeamFactory(slug="net", name="Network")
+    for n in range(rows):
+        svc.routing_rule_create(
+            actor=owner,
+            name=f"Rule {n}",
+            conditions={},
+            actions=[{"type": "set_team", "team_id": network.pk}],
+        )
+    client = client_for(owner)
+    client.get("/routing-rules/")
+    # session, user, roles (3), unread notifications, the rules (author joined)
+    with django_assert_num_queries(7):
+        assert client.get("/routing-rules/").status_code == 200
