@@ -301,3 +301,25 @@ def test_dry_run_shows_matches_of_the_last_30_days_without_changing_anything(
     )
     rows, _ = svc.routing_dry_run(actor=owner, body=body)
     assert [r.incident.title for r in rows] == ["Printer jam"]
+
+
+def test_marking_away_through_the_api(
+    api: Any, network: Any, requester: Any, admin_user: Any
+) -> None:
+    nadia = members(network)[0]
+    own = api(nadia).post(f"/api/v1/users/{nadia.pk}/away/", {"away": True}, format="json")
+    assert own.status_code == 200 and own.json()["is_away"] is True
+    refused = api(requester).post(f"/api/v1/users/{nadia.pk}/away/", {"away": False}, format="json")
+    assert refused.status_code in (403, 404)
+    past = api(admin_user).post(
+        f"/api/v1/users/{nadia.pk}/away/",
+        {"away": True, "until": "2001-01-01T00:00:00Z"},
+        format="json",
+    )
+    assert past.status_code == 400
+    back = api(admin_user).post(f"/api/v1/users/{nadia.pk}/away/", {"away": False}, format="json")
+    assert back.status_code == 200 and back.json() == {
+        "id": nadia.pk,
+        "is_away": False,
+        "away_until": None,
+    }
