@@ -402,11 +402,18 @@ def _apply(
     if watchers:
         payload["watcher_ids"] = watchers
         result.changed.append("watchers")
+    if decision.notify_user_ids or decision.notify_team_ids:
+        # Notices go out with a routing change, or once per incident and set of rules.
+        notice = "incident-route-notice:{}:{}".format(
+            incident.pk, "-".join(str(pk) for pk, _ in decision.matched)
+        )
+        if result.changed or not outbox.has_run(notice):
+            outbox.record_run(notice)
+            payload["notify_user_ids"] = decision.notify_user_ids
+            payload["notify_team_ids"] = decision.notify_team_ids
+            result.changed.append("notice")
     if not result.changed:
         return
-    if decision.notify_user_ids or decision.notify_team_ids:
-        payload["notify_user_ids"] = decision.notify_user_ids
-        payload["notify_team_ids"] = decision.notify_team_ids
     if incident.assignee_id and incident.status == IncidentStatus.NEW:
         incident.status = INCIDENT.check(incident.status, "assign").target
         fields.append("status")
@@ -511,6 +518,8 @@ def _sentence(payload: dict[str, Any], rule_name: str) -> str:
         parts.append(f"category set to {payload['category']}")
     if payload.get("watcher_ids"):
         parts.append(f"{len(payload['watcher_ids'])} watcher(s) added")
+    if not parts and (payload.get("notify_user_ids") or payload.get("notify_team_ids")):
+        parts.append("notified")
     return f"{', '.join(parts) or 'routed'} by rule '{rule_name}'"
 
 

@@ -323,3 +323,21 @@ def test_marking_away_through_the_api(
         "is_away": False,
         "away_until": None,
     }
+
+
+def test_a_notify_only_rule_notifies_once(requester: Any, owner: Any, network: Any) -> None:
+    svc.routing_rule_create(
+        actor=owner,
+        name="Tell the network team",
+        conditions=VPN,
+        is_enabled=True,
+        actions=[{"type": "notify", "team_id": network.pk}],
+    )
+    incident = make_incident(requester, title="VPN down")
+    first = svc.incident_route(incident_id=incident.pk)
+    assert first is not None and first.changed == ["notice"]
+    again = svc.incident_route(incident_id=incident.pk)
+    assert again is not None and again.changed == []
+    event = IncidentEvent.objects.get(type="incident.routed")
+    assert event.payload["notify_team_ids"] == [network.pk]
+    assert event.reason == "notified by rule 'Tell the network team'"
