@@ -11,7 +11,7 @@ order; a matching rule with ``stop`` ends the evaluation. The first rule to deci
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -452,6 +452,66 @@ def matches(
     return True, [_why(leaf, seen) for leaf in held]
 
 
+Predicate = Callable[[_Seen], bool]
+
+
+def _compile(node: Mapping[str, Any]) -> Predicate:
+    """The (validated) conditions as one function of the prepared facts: what ``matches``
+    decides, without building reasons (they are built for the rules that match only)."""
+    if "field" in node:
+        return _compile_leaf(node)
+    kind, items = next(iter(node.items()))
+    parts = tuple(_compile(item) for item in items)
+    if not parts:
+        return lambda seen: True
+    if kind == "all":
+
+        def every(seen: _Seen) -> bool:
+            for part in parts:  # noqa: SIM110 (a plain loop: no generator per call)
+                if not part(seen):
+                    return False
+            return True
+
+        return every
+
+    def some(seen: _Seen) -> bool:
+        for part in parts:  # noqa: SIM110
+            if part(seen):
+                return True
+        return False
+
+    return some
+
+
+def _compile_leaf(leaf: Mapping[str, Any]) -> Predicate:
+    name, op, value = leaf["field"], leaf["op"], leaf["value"]
+    if name in TEXT_FIELDS:
+        if op in ("contains", "not_contains"):
+            needle, present = value.casefold(), op == "contains"
+            return lambda seen: (needle in seen.folded[name]) is present
+        wanted = op == "matches"
+        return lambda seen: _search(value, seen.texts[name], seen.notes) is wanted
+    if name == "business_hours":
+        calendar = leaf.get("calendar_id")
+        return lambda seen: seen.inside(calendar or seen.facts.calendar_id) == value
+    attr = ATTRS[name]
+    if op in ("in", "not_in"):
+        values, inside = frozenset(value), op == "in"
+        return lambda seen: (getattr(seen.facts, attr) in values) is inside
+    if op == "lte":
+        return lambda seen: bool(getattr(seen.facts, attr) <= value)
+    return lambda seen: bool(getattr(seen.facts, attr) >= value)
+
+
+def _predicate(rule: Rule) -> Predicate:
+    """The rule's compiled conditions, kept on the rule (rules are immutable)."""
+    compiled = rule.__dict__.get("_predicate")
+    if compiled is None:
+        compiled = _compile(rule.conditions)
+        object.__setattr__(rule, "_predicate", compiled)
+    return compiled
+
+
 def evaluate(
     facts: Facts,
     rules: Iterable[Rule],
@@ -463,9 +523,9 @@ def evaluate(
     decision = Decision()
     seen = _Seen(facts, now, calendars or {}, decision.notes)
     for rule in rules:
-        ok, reasons = matches(rule.conditions, facts, now=now, seen=seen)
-        if not ok:
+        if not _predicate(rule)(seen):
             continue
+        _, reasons = matches(rule.conditions, facts, now=now, seen=seen)
         decision.matched.append((rule.id, rule.name))
         decision.reasons[rule.id] = reasons or ["no conditions: matches every incident"]
         _apply(rule, decision)
