@@ -3,6 +3,7 @@ read-only (they change only through services, so that every change has its event
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
@@ -18,6 +19,7 @@ from .models import (
     Problem,
     ProblemEvent,
     ResolutionTarget,
+    RoutingRule,
 )
 
 
@@ -115,3 +117,67 @@ class CannedReplyAdmin(ReadOnlyAdmin):
     list_filter = ["team", "is_active"]
     list_select_related = ["team", "created_by"]
     search_fields = ["title", "body"]
+
+
+class RoutingRuleAdminForm(forms.ModelForm):
+    """Validated like the API and the pages: the service's ``clean_rule`` (shape, patterns,
+    ids), so a bad pattern is an error on the form, never a broken rule."""
+
+    class Meta:
+        model = RoutingRule
+        fields = [
+            "name",
+            "description",
+            "position",
+            "is_enabled",
+            "stop_on_match",
+            "conditions",
+            "actions",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        from servicedesk.errors import DomainError
+
+        from .services.routing import clean_rule
+
+        data = super().clean() or {}
+        try:
+            checked = clean_rule(
+                name=data.get("name") or "",
+                conditions=data.get("conditions"),
+                actions=data.get("actions"),
+                stop_on_match=bool(data.get("stop_on_match")),
+                description=data.get("description") or "",
+            )
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        data["conditions"], data["actions"] = checked.conditions, checked.actions
+        return data
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    """Written through ``incidents.services.routing`` (the form validates with it)."""
+
+    form = RoutingRuleAdminForm
+    list_display = ["position", "name", "is_enabled", "stop_on_match", "updated_at"]
+    list_display_links = ["name"]
+    list_editable = ["is_enabled"]
+    ordering = ["position", "id"]
+    search_fields = ["name", "description"]
+
+    def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
+        from .services.routing import routing_rule_create, routing_rule_update
+
+        fields = {
+            name: form.cleaned_data[name] for name in form.Meta.fields if name in form.cleaned_data
+        }
+        if change:
+            routing_rule_update(rule=obj.pk, actor=request.user, **fields)
+        else:
+            obj.pk = routing_rule_create(actor=request.user, **fields).pk
+
+    def delete_model(self, request: Any, obj: Any) -> None:
+        from .services.routing import routing_rule_delete
+
+        routing_rule_delete(rule=obj, actor=request.user)

@@ -35,6 +35,24 @@ class Channel(models.TextChoices):
 ON_BEHALF_CHANNELS = (Channel.PHONE, Channel.WALK_IN, Channel.EMAIL, Channel.CHAT)
 
 
+class AssignmentSource(models.TextChoices):
+    """How an incident's current team or assignee was chosen."""
+
+    NONE = "", "Not assigned"
+    MANUAL = "manual", "By a person"
+    SERVICE = "service", "The service's owner team"
+    RULE = "rule", "By a routing rule (team)"
+    ROUND_ROBIN = "round_robin", "By a routing rule (round robin)"
+    LEAST_LOADED = "least_loaded", "By a routing rule (least loaded)"
+
+
+ROUTED_SOURCES = (
+    AssignmentSource.RULE,
+    AssignmentSource.ROUND_ROBIN,
+    AssignmentSource.LEAST_LOADED,
+)
+
+
 class Level(models.IntegerChoices):
     """Impact and urgency: 1 is the most severe."""
 

@@ -202,7 +202,62 @@ def _one(org: DemoOrg, rng: random.Random, opened: datetime, now: datetime) -> I
     return incident
 
 
+def seed_routing_rules(org: DemoOrg) -> int:
+    """A few routing rules written by the process owner (idempotent by name): VPN trouble goes
+    to Network round robin; printers to Workplace IT; a disabled one to try with a dry run."""
+    from .models import RoutingRule
+    from .services.routing import routing_rule_create
+
+    owner = org.users["grace"]
+    rules: list[dict[str, Any]] = [
+        {
+            "name": "VPN outages",
+            "description": "Anything about the VPN goes straight to Network.",
+            "conditions": {"all": [{"field": "text", "op": "matches", "value": r"\bvpn\b"}]},
+            "actions": [
+                {"type": "set_team", "team_id": org.teams["network"].pk},
+                {"type": "assign", "strategy": "round_robin"},
+            ],
+            "is_enabled": True,
+        },
+        {
+            "name": "Printers to Workplace IT",
+            "conditions": {
+                "any": [
+                    {"field": "text", "op": "contains", "value": "printer"},
+                    {"field": "service", "op": "in", "value": [org.services["printing"].pk]},
+                ]
+            },
+            "actions": [
+                {"type": "set_team", "team_id": org.teams["workplace"].pk},
+                {"type": "assign", "strategy": "least_loaded"},
+            ],
+            "is_enabled": True,
+        },
+        {
+            "name": "Urgent out of hours: tell the desk lead",
+            "description": "Try it with a dry run before enabling it.",
+            "conditions": {
+                "all": [
+                    {"field": "priority", "op": "lte", "value": 2},
+                    {"field": "business_hours", "op": "is", "value": False},
+                ]
+            },
+            "actions": [{"type": "add_watcher", "user_id": org.users["deskmgr"].pk}],
+            "stop_on_match": False,
+            "is_enabled": False,
+        },
+    ]
+    made = 0
+    for rule in rules:
+        if not RoutingRule.objects.filter(name=rule["name"]).exists():
+            routing_rule_create(actor=owner, **rule)
+            made += 1
+    return made
+
+
 def seed(org: DemoOrg) -> str:
+    seed_routing_rules(org)
     if Incident.objects.exists():
         return f"{Incident.objects.count()} incidents already present (left as they are)"
     rng = random.Random(20261122)

@@ -77,6 +77,8 @@ def messages_for(event: IncidentEvent) -> list[Message]:
         _created(event, incident, add)
     elif event.type == "incident.assigned":
         _assigned(event, incident, add)
+    elif event.type == "incident.routed":
+        _routed(event, incident, add)
     elif event.type in SUBJECTS:
         _update(event, incident, add)
     return list(out.values())
@@ -135,6 +137,44 @@ def _assigned(event: IncidentEvent, incident: Incident, add: Any) -> None:
         and previous_team != incident.team_id
     ):
         _team(incident, add)
+
+
+def _routed(event: IncidentEvent, incident: Incident, add: Any) -> None:
+    """A routing rule chose the team or the person: they hear of it like an assignment; the
+    people and teams the rule names to notify hear of it too."""
+    from org.models import Team, User
+
+    payload = event.payload or {}
+    rule = payload.get("rule", "")
+    assignee_id = payload.get("assignee_id")
+    if assignee_id and assignee_id == incident.assignee_id:
+        assignee = incident.assignee
+        add(
+            assignee,
+            Kind.ASSIGNED,
+            f"{incident.ref} is assigned to you: {incident.title}",
+            f"The routing rule '{rule}' assigned {incident.ref} to you.\n\n"
+            + "\n".join(_facts(incident, assignee)),
+        )
+    previous_team = (payload.get("previous") or {}).get("team_id")
+    if (
+        incident.assignee_id is None
+        and incident.team_id
+        and payload.get("team_id") == incident.team_id
+        and previous_team != incident.team_id
+    ):
+        _team(incident, add)
+    people = list(User.objects.filter(pk__in=payload.get("notify_user_ids") or [], is_active=True))
+    for team in Team.objects.filter(pk__in=payload.get("notify_team_ids") or []):
+        people += list(team.members.filter(is_active=True).order_by("pk"))
+    for person in people:
+        add(
+            person,
+            Kind.TEAM_QUEUE,
+            f"Routing rule '{rule}': {incident.ref} {incident.title}",
+            f"The routing rule '{rule}' asks you to look at {incident.ref}: {event.reason}.\n\n"
+            + "\n".join(_facts(incident, person)),
+        )
 
 
 def _update(event: IncidentEvent, incident: Incident, add: Any) -> None:

@@ -31,6 +31,7 @@ from .models import (
     Problem,
     ProblemEvent,
     ResolutionTarget,
+    RoutingRule,
     SavedView,
 )
 
@@ -486,3 +487,8 @@ def problem_link_preview(*, user: User, problem: Problem, incident_ids: Any) -> 
         .order_by("pk")
     )
     return link_plan(problem, incidents)
+
+
+def routing_rules() -> QuerySet[RoutingRule]:
+    """Every routing rule, in evaluation order (everyone signed in may read them)."""
+    return RoutingRule.objects.select_related("created_by").order_by("position", "id")

@@ -114,3 +114,14 @@ def incident_sla_escalate_task(self: Any, batch: int = 200) -> int:
             key=f"incident-sla-sweep:{self.request.id or 'local'}",
         )
     return result.escalations
+
+
+@shared_task(bind=True, time_limit=60, soft_time_limit=50, acks_late=True)
+def incident_route_task(self: Any, incident_id: int) -> list[str]:
+    """Run the enabled routing rules for one incident and apply the decision (queue: routing).
+    Idempotent by state: what already holds is not done again, so a redelivered message (or a
+    second cause recorded for the same incident) changes nothing. Returns what changed."""
+    from .services.routing import incident_route
+
+    result = incident_route(incident_id=incident_id)
+    return result.changed if result else []

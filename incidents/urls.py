@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import views
 from .views import desk
+from .views import routing as routing_views
 
 urlpatterns = [
     path("incidents/new/", views.incident_new, name="incident-new"),
@@ -13,6 +14,9 @@ urlpatterns = [
     path("canned-replies/", desk.canned_reply_list, name="canned-reply-list"),
     path("canned-replies/<int:pk>/", desk.canned_reply_edit, name="canned-reply-edit"),
     path("priority-matrix/", desk.priority_matrix, name="priority-matrix"),
+    path("routing-rules/", routing_views.routing_rule_list, name="routing-rule-list"),
+    path("routing-rules/new/", routing_views.routing_rule_new, name="routing-rule-new"),
+    path("routing-rules/<int:pk>/", routing_views.routing_rule_edit, name="routing-rule-edit"),
     path("incidents/<int:pk>/", views.incident_detail, name="incident-detail"),
     path(
         "incidents/<int:pk>/attachments/<int:aid>/",

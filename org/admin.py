@@ -58,6 +58,10 @@ class UserAdmin(BaseUserAdmin):
                 )
             },
         ),
+        (
+            "Presence (routing rules assign nothing new while away)",
+            {"fields": ("is_away", "away_until")},
+        ),
     )
 
     def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:

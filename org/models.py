@@ -53,6 +53,14 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    is_away = models.BooleanField(
+        "away",
+        default=False,
+        help_text="Away (leave, sick, off shift): routing rules assign nothing new to them.",
+    )
+    away_until = models.DateTimeField(
+        null=True, blank=True, help_text="Back at this time (empty: until marked present)."
+    )
     updated_at = ClockedUpdatedAt()
 
     class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
@@ -68,6 +76,10 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]
     @property
     def name(self) -> str:
         return self.display_name or self.get_full_name() or self.username
+
+    def is_present(self, now: datetime) -> bool:
+        """Not marked away, or back already (``away_until`` has passed)."""
+        return not self.is_away or (self.away_until is not None and self.away_until <= now)
 
     @cached_property
     def roles(self) -> frozenset[Role]:

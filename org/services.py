@@ -1,6 +1,6 @@
 """The only writers of organisation state."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import import_module
 
 from django.conf import settings
@@ -9,10 +9,11 @@ from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
-from servicedesk.errors import Conflict, NotFound, ValidationFailed
+from servicedesk import clock
+from servicedesk.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
-from .choices import TokenScope
-from .models import ApiToken, User
+from .choices import Role, TokenScope
+from .models import ApiToken, Team, User
 
 MAX_TOKENS_PER_USER = 20
 
@@ -114,3 +115,26 @@ def user_deactivate(*, user: User) -> None:
             user.is_active = False
             user.save(update_fields=["is_active"])
         user_credentials_revoke(user=user)
+
+
+def user_set_away(*, user: User, actor: User, away: bool, until: datetime | None = None) -> User:
+    """Mark someone away (routing rules assign them nothing new) or present again: the
+    person themselves, the lead of one of their teams, or an admin."""
+    allowed = (
+        actor.pk == user.pk
+        or Role.ADMIN in actor.roles
+        or Team.objects.filter(lead=actor, memberships__user=user).exists()
+    )
+    if not allowed:
+        raise PermissionDenied(
+            "Only the person, their team lead or an admin may mark someone away.",
+            code="routing.permission.away",
+        )
+    if until is not None and until <= clock.now():
+        raise ValidationFailed("'Away until' must be in the future.")
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.is_away = bool(away)
+        locked.away_until = until if away else None
+        locked.save(update_fields=["is_away", "away_until", "updated_at"])
+    return locked

@@ -3,6 +3,7 @@ never collide with the browser pages' names ("incident-detail", "problem-list", 
 
 from rest_framework.routers import SimpleRouter
 
+from .routing import RoutingRuleViewSet
 from .views import (
     CannedReplyViewSet,
     IncidentViewSet,
@@ -17,5 +18,6 @@ router.register("problems", ProblemViewSet, basename="api-problem")
 router.register("known-errors", KnownErrorViewSet, basename="api-known-error")
 router.register("canned-replies", CannedReplyViewSet, basename="api-canned-reply")
 router.register("saved-views", SavedViewViewSet, basename="api-saved-view")
+router.register("routing-rules", RoutingRuleViewSet, basename="api-routing-rule")
 
 urlpatterns = router.urls

@@ -10,6 +10,7 @@ from .incidents import (
 )
 from .problems import Problem, ProblemEvent
 from .replies import CannedReply
+from .routing import RoutingCursor, RoutingRule
 from .saved_views import SavedView
 from .sla import Escalation, EscalationRule, IncidentSla, SlaPause, SlaPolicy
 
@@ -27,6 +28,8 @@ __all__ = [
     "Problem",
     "ProblemEvent",
     "ResolutionTarget",
+    "RoutingCursor",
+    "RoutingRule",
     "Satisfaction",
     "SavedView",
     "SlaPause",

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from incidents.choices import (
     OPEN_STATUSES,
+    AssignmentSource,
     Channel,
     IncidentStatus,
     Level,
@@ -65,6 +66,24 @@ class Incident(models.Model):
     )
     status = models.CharField(
         max_length=12, choices=IncidentStatus.choices, default=IncidentStatus.NEW
+    )
+    assignment_source = models.CharField(
+        max_length=12,
+        choices=AssignmentSource.choices,
+        blank=True,
+        default=AssignmentSource.NONE,
+        editable=False,
+        help_text="How the team or assignee was chosen (a person's choice is never overridden "
+        "by routing rules).",
+    )
+    routing_rule = models.ForeignKey(
+        "incidents.RoutingRule",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        help_text="The rule that routed it, when a rule did.",
     )
     pending_reason = models.CharField(max_length=10, choices=PendingReason.choices, blank=True)
     affected_users = models.PositiveIntegerField(default=1)

@@ -14,6 +14,7 @@ from incidents.choices import (
     FINAL_STATUSES,
     ON_BEHALF_CHANNELS,
     OPEN_STATUSES,
+    AssignmentSource,
     Channel,
     IncidentStatus,
     PendingReason,
@@ -39,6 +40,7 @@ from servicedesk.transitions import Transition
 from .conversation import incident_attach
 from .events import incident_event
 from .problems import incident_join_known_error
+from .routing import WATCHED_FIELDS, schedule_routing
 from .rows import lock_incident as _lock
 from .sla import sla_pause_end, sla_pause_start, sla_refresh
 
@@ -154,8 +156,10 @@ def incident_create(
     _check_affected_users(affected_users)
     priority = compute_priority(impact=impact, urgency=urgency, matrix=selectors.priority_matrix())
     now = clock.now()
+    source = AssignmentSource.MANUAL if team is not None else AssignmentSource.NONE
     if team is None and service is not None:
         team = service.owner_team
+        source = AssignmentSource.SERVICE
     with transaction.atomic():
         incident = Incident.objects.create(
             title=title,
@@ -169,6 +173,7 @@ def incident_create(
             urgency=urgency,
             priority=priority,
             team=team,
+            assignment_source=source,
             affected_users=affected_users,
             is_major=is_major,
             created_at=now,
@@ -193,6 +198,7 @@ def incident_create(
             notify=True,
         )
         sla_refresh(incident=incident, now=now, actor=actor)
+        schedule_routing(incident, cause="created")
         for upload in attachments:
             incident_attach(incident=incident, actor=actor, upload=upload)
         if known_error is not None:
@@ -263,9 +269,13 @@ def incident_triage(
             ["priority", "due_at"] if "priority" in changes else []
         )
         locked.save(update_fields=[*fields, "updated_at"])
-        incident_event(locked, "incident.triaged", actor=actor, payload={"changes": changes})
+        event = incident_event(
+            locked, "incident.triaged", actor=actor, payload={"changes": changes}
+        )
         if {"priority", "service", "category"} & set(changes):
             sla_refresh(incident=locked, actor=actor)
+        if WATCHED_FIELDS & set(changes):
+            schedule_routing(locked, cause=str(event.pk))
     return locked
 
 
@@ -302,7 +312,8 @@ def incident_edit(
         if not changes:
             return locked
         locked.save(update_fields=[*changes, "updated_at"])
-        incident_event(locked, "incident.edited", actor=actor, payload={"changes": changes})
+        event = incident_event(locked, "incident.edited", actor=actor, payload={"changes": changes})
+        schedule_routing(locked, cause=str(event.pk))
     return locked
 
 
@@ -336,10 +347,11 @@ def incident_assign(
         previous = {"team_id": locked.team_id, "assignee_id": locked.assignee_id}
         locked.team = team
         locked.assignee = assignee
+        locked.assignment_source = AssignmentSource.MANUAL
         return _finish(
             step,
             "incident.assigned",
-            fields=["team", "assignee"],
+            fields=["team", "assignee", "assignment_source"],
             payload={
                 "team_id": team.pk if team else None,
                 "team": team.name if team else "",

@@ -43,6 +43,8 @@ def _describe(event: IncidentEvent, *, agent: bool) -> str:
         if who and team:
             return f"assigned it to {who} ({team})"
         return f"assigned it to {who or team}"
+    if kind == "routed":  # "routed to Network by rule 'VPN outages'"
+        return event.reason or "routed it"
     if kind == "started":
         return "started working on it"
     if kind == "pended":
@@ -134,7 +136,7 @@ def build_timeline(
                 kind="event",
                 internal=event.is_internal,
                 text=_describe(event, agent=agent),
-                body=event.reason,
+                body="" if event.type == "incident.routed" else event.reason,
                 attachment=by_attachment.get(event.payload.get("attachment_id")),
             )
         )

@@ -1,7 +1,8 @@
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -14,7 +15,13 @@ from org.filtersets import (
 )
 from org.models import ApiToken, User
 from org.roles import is_staff_side, request_user
-from servicedesk.api import ApiView, ApiViewSet, ReadOnlyApiViewSet, error_responses
+from servicedesk.api import (
+    ApiView,
+    ApiViewSet,
+    InputSerializer,
+    ReadOnlyApiViewSet,
+    error_responses,
+)
 from servicedesk.errors import ValidationFailed
 
 from .serializers import (
@@ -40,6 +47,19 @@ class MeView(ApiView):
             .get(pk=request_user(request).pk)
         )
         return Response(MeSerializer(user).data)
+
+
+class AwayInputSerializer(InputSerializer):
+    away = serializers.BooleanField(help_text="True: away (routing assigns nothing new).")
+    until = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Back at this time (optional)."
+    )
+
+
+class AwaySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    is_away = serializers.BooleanField()
+    away_until = serializers.DateTimeField(allow_null=True)
 
 
 @extend_schema(responses={200: UserSerializer, **error_responses(400, 401, 404)})
@@ -74,6 +94,22 @@ class UserViewSet(ReadOnlyApiViewSet):
         if not filterset.is_valid():
             raise ValidationFailed("Some filters are not valid.", details=filterset.errors)
         return filterset.qs
+
+    @extend_schema(
+        summary="Mark someone away or present (themselves, a lead of their team, an admin)",
+        request=AwayInputSerializer,
+        responses={200: AwaySerializer, **error_responses(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def away(self, request: Request, pk: str) -> Response:
+        person = self.get_object()
+        serializer = AwayInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        person = services.user_set_away(
+            user=person, actor=request_user(request), away=data["away"], until=data.get("until")
+        )
+        return Response(AwaySerializer(person).data)
 
 
 @extend_schema(responses={200: TeamSerializer, **error_responses(401, 404)})
