@@ -62,22 +62,22 @@ def _explain(row: BypassRequest) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def request_new(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
-    initial = {
+    initial: dict[str, Any] = {
         "gate": request.GET.get("gate", ""),
         "subject_type": request.GET.get("subject_type", ""),
         "subject_id": request.GET.get("subject_id", ""),
         "refusal": request.GET.get("refusal", "")[:4000],
         "max_uses": 1,
     }
-    gate = gates.get(initial["gate"])
+    gate = gates.get(str(initial["gate"]))
     if gate is not None and len(gate.treatments) == 1:
         initial["treatment"] = next(iter(gate.treatments))
     form = BypassRequestForm(request.POST or None, initial=initial)
     subject = None
-    subject_type = request.POST.get("subject_type") or initial["subject_type"]
-    subject_id = request.POST.get("subject_id") or initial["subject_id"]
-    if str(subject_id).isdigit() and len(str(subject_id)) < 16:
-        subject = gates.subject_facts(str(subject_type), int(subject_id))
+    subject_type = str(request.POST.get("subject_type") or initial["subject_type"])
+    subject_id = str(request.POST.get("subject_id") or initial["subject_id"])
+    if subject_id.isdigit() and len(subject_id) < 16:
+        subject = gates.subject_facts(subject_type, int(subject_id))
     status = 200
     if request.method == "POST":
         if form.is_valid():
