@@ -135,3 +135,13 @@ def test_list_and_inbox_query_counts(
     c = login(client, owners[0])
     with django_assert_max_num_queries(16):
         assert c.get("/bypass/inbox/").status_code == 200
+
+
+def test_admin_is_read_only(client, admin_user, analyst, incident, owners):
+    req = file(analyst, incident)
+    c = login(client, admin_user)
+    assert c.get("/admin/bypass/bypassrequest/").status_code == 200
+    assert c.get("/admin/bypass/bypassevent/").status_code == 200
+    assert c.post(f"/admin/bypass/bypassrequest/{req.pk}/delete/").status_code == 403
+    assert c.post("/admin/bypass/bypassevent/1/delete/").status_code == 403
+    assert c.get("/admin/bypass/bypasspolicy/add/").status_code == 403

@@ -398,3 +398,32 @@ def test_rank_confers_nothing(admin_user, incident, owners):
 
 def _unused(*_: Any) -> None:  # keep helpers referenced
     return None
+
+
+def test_policy_edit_is_a_new_version_in_the_ledger_and_frozen_plans_stay(
+    analyst, incident, owners, managers
+):
+    from bypass.models import BypassPolicy
+    from bypass.services.policies import bypass_policy_save
+
+    req = file(analyst, incident)
+    frozen = dict(req.plan)
+    with pytest.raises(PermissionDenied):
+        bypass_policy_save(actor=analyst, gate_id="*", risk_class=req.risk_class, rule={})
+    with pytest.raises(ValidationFailed):
+        bypass_policy_save(actor=owners[0], gate_id="*", risk_class=req.risk_class, rule={})
+    from django.contrib.auth.models import Group
+
+    owners[0].groups.add(Group.objects.get(name="Process owners"))
+    policy = bypass_policy_save(
+        actor=type(owners[0]).objects.get(pk=owners[0].pk),
+        gate_id="*",
+        risk_class=req.risk_class,
+        rule={"group": "Managers", "required": 2},
+    )
+    assert policy.version == 2 and policy.is_active
+    assert BypassPolicy.objects.filter(gate_id="*", risk_class=req.risk_class).count() == 2
+    assert BypassEvent.objects.filter(type="bypass.policy_changed").exists()
+    req.refresh_from_db()
+    assert req.plan == frozen and req.policy.version == 1
+    assert ledger.verify().ok
