@@ -114,3 +114,18 @@ def subject_facts(label: str, pk: int) -> dict[str, Any] | None:
 def subject_label(obj: Any) -> str:
     meta = obj._meta
     return f"{meta.app_label}.{meta.model_name}"
+
+
+# --- activation hooks -------------------------------------------------------------------------
+ActivationHook = Callable[[int], None]
+_ON_ACTIVE: dict[str, ActivationHook] = {}
+
+
+def on_active(label: str, hook: ActivationHook) -> None:
+    """``hook(subject_id)`` runs when a bypass on a subject of this type becomes active, in
+    the same transaction (a savepoint): the process app re-evaluates its value gates."""
+    _ON_ACTIVE[label] = hook
+
+
+def activation_hook(label: str) -> ActivationHook | None:
+    return _ON_ACTIVE.get(label)

@@ -188,6 +188,11 @@ def _run_link(change: Change, user: User, form: Any) -> str:
     return f"Linked {', '.join(i.ref for i in linked)}."
 
 
+def _run_proceed(change: Change, user: User, form: Any) -> str:
+    done = services.change_proceed_with_bypass(change=change, actor=user)
+    return f"{done.ref} is authorised through an approved bypass of the change authority."
+
+
 ACTIONS: dict[str, tuple[type[django_forms.Form], Callable[[Change, User, Any], str]]] = {
     "submit": (django_forms.Form, _run_submit),
     "schedule": (django_forms.Form, _run_schedule),
@@ -200,6 +205,7 @@ ACTIONS: dict[str, tuple[type[django_forms.Form], Callable[[Change, User, Any], 
     "approve": (DecisionForm, _run_approve),
     "reject": (DecisionForm, _run_reject),
     "link": (LinkIncidentsForm, _run_link),
+    "proceed": (django_forms.Form, _run_proceed),
 }
 
 
@@ -302,8 +308,28 @@ def _detail_page(
         "conflicts": conflicts,
         "freezes": freezes,
         "events": list(selectors.change_events(change=change)),
+        "gate_block": _gate_block(change, user),
     }
     return render(request, "changes/detail.html", context, status=status)
+
+
+def _gate_block(change: Change, user: User) -> dict[str, Any] | None:
+    """While a change awaits its authority, the gate that holds it, why, and the offer to
+    request a bypass (pre-filled) or to proceed with one already approved."""
+    if change.status != ChangeStatus.ASSESSED or change.current_authority_id is None:
+        return None
+    if not access.may_edit(user, change):
+        return None
+    from bypass.engine import Subject, offer
+
+    from .services.approvals import CAB_GATE, pending_authority_names
+
+    why = (
+        f"{change.ref} still awaits the decision of "
+        + ", ".join(pending_authority_names(change))
+        + "."
+    )
+    return offer(CAB_GATE, Subject.of(change), why)
 
 
 @login_required

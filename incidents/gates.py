@@ -131,6 +131,15 @@ def facts(pk: int) -> dict[str, Any] | None:
     }
 
 
+def on_active(pk: int) -> None:
+    from org.services import system_actor
+
+    from .services import incident_apply_value_gates
+
+    incident_apply_value_gates(incident=pk, actor=system_actor())
+
+
 def declare() -> None:
     gates.register_many(GATES)
     gates.register_subject("incidents.incident", facts)
+    gates.on_active("incidents.incident", on_active)

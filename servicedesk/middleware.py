@@ -118,6 +118,10 @@ class DomainErrorMiddleware:
             return None
         template = TEMPLATES.get(exception.status, "error.html")
         context = {"message": exception.message, "code": exception.code}
+        if isinstance(exception.details, dict) and isinstance(
+            exception.details.get("bypass"), dict
+        ):
+            context["bypass"] = exception.details["bypass"]  # which gate blocked, and the offer
         return render(request, template, context, status=exception.status)
 
 

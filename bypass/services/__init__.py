@@ -2,6 +2,7 @@
 
 from .decisions import bypass_approve, bypass_reject, bypass_request_info
 from .lifecycle import bypass_close, bypass_revoke, bypass_sweep
+from .policies import bypass_policy_save
 from .requests import bypass_create, bypass_edit, bypass_respond, bypass_submit, bypass_withdraw
 
 __all__ = [
@@ -9,6 +10,7 @@ __all__ = [
     "bypass_close",
     "bypass_create",
     "bypass_edit",
+    "bypass_policy_save",
     "bypass_reject",
     "bypass_request_info",
     "bypass_respond",

@@ -4,6 +4,7 @@ minute sweep runs them in bounded batches with ``skip_locked``, so several worke
 at once and running it twice changes nothing the second time. Authorisation never depends on
 the sweep: gates compare validity with the database clock at the moment of use."""
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,12 +13,14 @@ from django.db import transaction
 from org.models import User
 from org.services import system_actor
 from servicedesk import clock
-from servicedesk.errors import PermissionDenied
+from servicedesk.errors import DomainError, PermissionDenied
 
-from .. import approvals, limits
+from .. import approvals, gates, limits
 from ..choices import ENDED_STATES, PENDING_STATES, State
 from ..models import BypassRequest
 from .common import clean_text, lock, move
+
+log = logging.getLogger(__name__)
 
 
 def activate_if_due(request: BypassRequest, *, actor: Any, now: datetime) -> None:
@@ -32,6 +35,14 @@ def activate_if_due(request: BypassRequest, *, actor: Any, now: datetime) -> Non
             fields=["activated_at"],
             now=now,
         )
+        hook = gates.activation_hook(request.subject_type)
+        if hook is not None:
+            try:
+                with transaction.atomic():
+                    hook(request.subject_id)
+            except DomainError:  # the subject moved on; the bypass stays usable at its gate
+                log.warning("activation hook refused for %s", request.ref, exc_info=True)
+            request.refresh_from_db()  # the hook may have used it
 
 
 def bypass_revoke(*, request: BypassRequest | int, actor: User, reason: str) -> BypassRequest:

@@ -2,7 +2,12 @@
 row, checks the transition table and the guards, saves the changed fields, appends its event in
 the same transaction and schedules side effects on commit."""
 
-from .approvals import change_approve, change_decide, change_reject
+from .approvals import (
+    change_approve,
+    change_decide,
+    change_proceed_with_bypass,
+    change_reject,
+)
 from .catalogue import (
     authority_save,
     freeze_create,
@@ -39,6 +44,7 @@ __all__ = [
     "change_decide",
     "change_document",
     "change_link_incidents",
+    "change_proceed_with_bypass",
     "change_reject",
     "change_review",
     "change_schedule",

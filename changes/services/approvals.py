@@ -9,6 +9,7 @@ from changes.choices import ChangeStatus, Verdict
 from changes.guards import (
     Ctx,
     approver_is_member,
+    authorities_approved,
     not_yet_decided,
     rejection_has_comment,
     separation_of_duties,
@@ -16,7 +17,7 @@ from changes.guards import (
 from changes.models import Change, ChangeAuthority, ChangeDecision
 from org.models import User
 from servicedesk import clock
-from servicedesk.errors import TransitionNotAllowed, ValidationFailed
+from servicedesk.errors import PermissionDenied, TransitionNotAllowed, ValidationFailed
 
 from .events import change_event
 from .lifecycle import _clean_text, authorise, reject
@@ -138,5 +139,78 @@ def change_decide(*, change: Change | int, actor: User, verdict: str, comment: s
             ChangeDecision.objects.filter(
                 change=locked, revision=locked.revision, verdict=Verdict.APPROVE
             ).values_list("approver_id", flat=True)
+        )
+        return authorise(locked, actor=actor, approver_ids=approver_ids, now=now)
+
+
+CAB_GATE = "change.normal.cab_authorization"
+
+
+def pending_authority_names(change: Change) -> list[str]:
+    chain = list(change.authority_chain or [])[change.stage :]
+    names = dict(ChangeAuthority.objects.filter(pk__in=chain).values_list("pk", "name"))
+    return [names[pk] for pk in chain if pk in names]
+
+
+def change_proceed_with_bypass(*, change: Change | int, actor: User) -> Change:
+    """Go past the change authority with an approved bypass of its gate. The gate is evaluated
+    as always; when it still awaits an authority, an active bypass covering this change and gate
+    is consumed (recorded in the bypass ledger with what the gate said) and the change is
+    authorised with the bypass's approvers; otherwise the refusal names the gate and offers to
+    request a bypass."""
+    from bypass.choices import Verdict as BypassVerdict
+    from bypass.engine import Subject, pass_gate
+    from bypass.models import BypassDecision, BypassEvent
+    from changes import access
+
+    with transaction.atomic():
+        locked = lock_change(change)
+        now = clock.now()
+        if not access.may_edit(actor, locked):
+            raise PermissionDenied(
+                "Only the requester, the owner team or a process owner may do this.",
+                code="change.permission.edit",
+            )
+        if locked.status != ChangeStatus.ASSESSED or locked.current_authority_id is None:
+            raise TransitionNotAllowed(
+                f"{locked.ref} is {locked.get_status_display().lower()}; it is not awaiting "
+                "authorisation.",
+                details={"status": locked.status, "action": "proceed"},
+            )
+        ctx = Ctx(
+            obj=locked,
+            actor=actor,
+            now=now,
+            action="authorise",
+            data={"pending_authorities": pending_authority_names(locked)},
+        )
+        outcome = pass_gate(
+            gate_id=CAB_GATE,
+            subject=Subject.of(locked),
+            actor=actor,
+            check=lambda: authorities_approved(ctx),
+        )
+        assert outcome.request is not None and outcome.use is not None
+        entry = BypassEvent.objects.get(seq=outcome.use.ledger_seq)
+        approver_ids = set(
+            BypassDecision.objects.filter(
+                request=outcome.request, verdict=BypassVerdict.APPROVE
+            ).values_list("approver_id", flat=True)
+        )
+        change_event(
+            locked,
+            "change.authority_bypassed",
+            actor=actor,
+            reason=(
+                f"{outcome.request.ref} substituted the change authority: {outcome.verdict} "
+                f"Receipt #{entry.seq} {entry.hash[:16]}…"
+            ),
+            payload={
+                "bypass": outcome.request.ref,
+                "gate": CAB_GATE,
+                "gate_said": outcome.verdict,
+                "receipt": {"seq": entry.seq, "hash": entry.hash},
+                "approver_ids": sorted(approver_ids),
+            },
         )
         return authorise(locked, actor=actor, approver_ids=approver_ids, now=now)

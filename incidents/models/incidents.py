@@ -88,6 +88,18 @@ class Incident(models.Model):
     pending_reason = models.CharField(max_length=10, choices=PendingReason.choices, blank=True)
     affected_users = models.PositiveIntegerField(default=1)
     is_major = models.BooleanField("major incident", default=False)
+    matrix_priority = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The priority matrix's cell; ``priority`` is the effective one.",
+    )
+    priority_source = models.CharField(
+        max_length=20,
+        default="matrix",
+        editable=False,
+        help_text="Where the effective priority comes from: 'matrix', or the bypass (BYP-…).",
+    )
     workaround = models.TextField(blank=True)
     resolution_code = models.CharField(max_length=12, choices=ResolutionCode.choices, blank=True)
     resolution_notes = models.TextField(blank=True)

@@ -11,6 +11,7 @@ from .conversation import (
     incident_watch,
 )
 from .lifecycle import (
+    incident_apply_value_gates,
     incident_assign,
     incident_autoclose_due,
     incident_bulk_assign,
@@ -50,6 +51,7 @@ __all__ = [
     "canned_reply_create",
     "canned_reply_delete",
     "canned_reply_update",
+    "incident_apply_value_gates",
     "incident_assign",
     "incident_attach",
     "incident_autoclose_due",

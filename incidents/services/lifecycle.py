@@ -172,6 +172,7 @@ def incident_create(
             impact=impact,
             urgency=urgency,
             priority=priority,
+            matrix_priority=priority,
             team=team,
             assignment_source=source,
             affected_users=affected_users,
@@ -252,9 +253,23 @@ def incident_triage(
         if affected_users is not None:
             _check_affected_users(affected_users)
         change("affected_users", affected_users)
-        priority = compute_priority(
+        matrix = compute_priority(
             impact=locked.impact, urgency=locked.urgency, matrix=selectors.priority_matrix()
         )
+        value = priority_gate(locked, actor=actor, computed=matrix)
+        priority, source = value.effective, value.source
+        if (
+            source == "matrix"
+            and locked.priority_source != "matrix"
+            and matrix == (locked.matrix_priority)
+        ):
+            priority, source = locked.priority, locked.priority_source  # keep the override
+        if matrix != locked.matrix_priority:
+            changes["matrix_priority"] = [locked.matrix_priority, matrix]
+            locked.matrix_priority = matrix
+        if source != locked.priority_source:
+            changes["priority_source"] = [locked.priority_source, source]
+            locked.priority_source = source
         if priority != locked.priority:
             changes["priority"] = [locked.priority, priority]
             locked.priority = priority
@@ -643,3 +658,62 @@ def incident_autoclose_due(*, now: datetime | None = None, batch: int = 200) -> 
             incident_close(incident=pk, actor=bot, automatic=True, now=now)
             closed += 1
     return closed
+
+
+PRIORITY_GATE = "incident.triage.priority_matrix"
+
+
+def priority_gate(incident: Incident, *, actor: Any, computed: int) -> Any:
+    """The priority is a value gate: the matrix computes it, an active OVERRIDE bypass may
+    replace it (consumed here, recorded in the bypass ledger with the matrix value)."""
+    from bypass.engine import Subject, gate_value
+
+    value = gate_value(
+        gate_id=PRIORITY_GATE, subject=Subject.of(incident), actor=actor, computed=computed
+    )
+    if value.source != "matrix":
+        try:
+            effective = int(value.effective)
+        except (TypeError, ValueError):
+            effective = computed
+        if not 1 <= effective <= 4:
+            effective = computed
+        return type(value)(computed, effective, value.source, value.request, value.use)
+    return value
+
+
+def incident_apply_value_gates(*, incident: Incident | int, actor: User) -> Incident:
+    """Re-evaluate the value gates of an open incident (called when a bypass covering it
+    becomes active): an OVERRIDE of the priority is applied now, both priorities are kept."""
+    with transaction.atomic():
+        locked = _lock(incident)
+        if locked.status in FINAL_STATUSES:
+            return locked
+        matrix = locked.matrix_priority or locked.priority
+        value = priority_gate(locked, actor=actor, computed=matrix)
+        if value.source == "matrix":
+            return locked
+        old = locked.priority
+        locked.priority = value.effective
+        locked.priority_source = value.source
+        locked.matrix_priority = matrix
+        locked.due_at = expected_resolution(
+            opened_at=locked.created_at,
+            priority=locked.priority,
+            targets=selectors.resolution_targets(),
+        )
+        locked.save(
+            update_fields=["priority", "priority_source", "matrix_priority", "due_at", "updated_at"]
+        )
+        incident_event(
+            locked,
+            "incident.priority_overridden",
+            actor=actor,
+            payload={
+                "matrix_priority": matrix,
+                "priority": [old, locked.priority],
+                "source": value.source,
+                "receipt": value.use.ledger_seq if value.use else None,
+            },
+        )
+    return locked

@@ -59,7 +59,7 @@ def file(actor: Any, subject: Any, **kwargs: Any) -> Any:
     kwargs.setdefault("subject_id", subject.pk)
     kwargs.setdefault(
         "items",
-        [{"gate": "incident.triage.priority_matrix", "treatment": "override", "value": 1}],
+        [{"gate": "incident.closure.customer_confirmation", "treatment": "skip"}],
     )
     kwargs.setdefault("reason_category", "service_restoration")
     kwargs.setdefault("justification", "The whole trading floor is affected by this outage.")

@@ -23,7 +23,7 @@ def body(incident: Any, **kw: Any) -> dict[str, Any]:
     data = {
         "subject_type": "incidents.incident",
         "subject_id": incident.pk,
-        "items": [{"gate": GATE, "treatment": "override", "value": "1"}],
+        "items": [{"gate": "incident.closure.customer_confirmation", "treatment": "skip"}],
         "reason_category": "service_restoration",
         "justification": "The trading floor cannot trade; every desk is affected.",
         "what_does_not_fit": "One reporter makes the matrix say low impact.",

@@ -13,10 +13,16 @@ from django.db import DatabaseError, connection, connections, transaction
 from bypass import engine, ledger, services
 from bypass.choices import State
 from bypass.models import BypassEvent, BypassRequest, BypassUse
+from servicedesk.errors import GuardFailed
 
 from .conftest import file
 
 GATE = "incident.triage.priority_matrix"
+CLOSURE = "incident.closure.customer_confirmation"
+
+
+def refuse() -> None:
+    raise GuardFailed("The requester confirms the fix.", guard=CLOSURE)
 
 
 @pytest.fixture
@@ -179,8 +185,13 @@ def test_single_use_consumed_once_concurrently(require_postgres, analyst, incide
         try:
             barrier.wait()
             with transaction.atomic():
-                value = engine.gate_value(gate_id=GATE, subject=subject, actor=analyst, computed=3)
-                results.append(value.source)
+                try:
+                    outcome = engine.pass_gate(
+                        gate_id=CLOSURE, subject=subject, actor=analyst, check=refuse
+                    )
+                    results.append(outcome.request.ref)
+                except GuardFailed:
+                    results.append("refused")
         finally:
             connections.close_all()
 
@@ -189,7 +200,7 @@ def test_single_use_consumed_once_concurrently(require_postgres, analyst, incide
         t.start()
     for t in threads:
         t.join()
-    assert sorted(results) == sorted([req.ref, "matrix", "matrix", "matrix"])
+    assert sorted(results) == sorted([req.ref, "refused", "refused", "refused"])
     assert BypassUse.objects.filter(request=req).count() == 1
     assert BypassRequest.objects.get(pk=req.pk).uses_count == 1
     assert ledger.verify().ok

@@ -51,24 +51,63 @@ def test_submit_resolves_risk_policy_plan_and_snapshots(analyst, incident, owner
     assert req.last_event_seq == req.events.order_by("-seq").first().seq
 
 
+CLOSURE = "incident.closure.customer_confirmation"
+
+
+def refuse_closure() -> None:
+    raise GuardFailed("The requester confirms the fix.", guard=CLOSURE)
+
+
+def closure(incident: Any, actor: Any) -> engine.Outcome:
+    return engine.pass_gate(
+        gate_id=CLOSURE, subject=engine.Subject.of(incident), actor=actor, check=refuse_closure
+    )
+
+
 def test_approve_activates_and_gate_consumes_once(analyst, incident, owners, managers):
     req = file(analyst, incident)
     req = services.bypass_approve(request=req, actor=owners[0], comment="Fine")
     assert req.state == State.ACTIVE
     decision = BypassDecision.objects.get(request=req)
     assert BypassEvent.objects.filter(seq=decision.ledger_seq, type="bypass.decision").exists()
-    subject = engine.Subject.of(incident)
-    before = counters.counts(GATE)["evaluations"]
-    value = engine.gate_value(gate_id=GATE, subject=subject, actor=analyst, computed=3)
-    assert (value.computed, value.effective, value.source) == (3, 1, req.ref)
+    before = counters.counts(CLOSURE)
+    outcome = closure(incident, analyst)
+    assert outcome.bypassed and outcome.request.pk == req.pk
+    assert outcome.verdict == "The requester confirms the fix."
     req.refresh_from_db()
     assert req.state == State.CONSUMED and req.uses_count == 1
     use = BypassUse.objects.get(request=req)
-    assert use.verdict == "Computed value: 3"
-    again = engine.gate_value(gate_id=GATE, subject=subject, actor=analyst, computed=3)
-    assert (again.effective, again.source) == (3, "matrix")
-    assert counters.counts(GATE)["evaluations"] == before + 2
-    assert counters.counts(GATE)["bypassed"] >= 1
+    assert use.verdict == "The requester confirms the fix."
+    with pytest.raises(GuardFailed):
+        closure(incident, analyst)  # single use: never twice
+    after = counters.counts(CLOSURE)
+    assert after["evaluations"] == before["evaluations"] + 2
+    assert after["bypassed"] == before["bypassed"] + 1
+    assert after["blocked"] == before["blocked"] + 2
+
+
+def test_priority_override_applied_at_activation_with_both_values(analyst, incident, owners):
+    from incidents import services as incident_services
+
+    assert (incident.priority, incident.priority_source) == (3, "matrix")
+    req = file(analyst, incident, items=[{"gate": GATE, "treatment": "override", "value": 1}])
+    req = services.bypass_approve(request=req, actor=owners[0])
+    assert req.state == State.CONSUMED  # applied at once, by the incident's value gate
+    incident.refresh_from_db()
+    assert (incident.matrix_priority, incident.priority) == (3, 1)
+    assert incident.priority_source == req.ref
+    use = BypassUse.objects.get(request=req)
+    assert (use.computed, use.effective) == (3, 1)
+    event = incident.events.get(type="incident.priority_overridden")
+    assert event.payload["receipt"] == use.ledger_seq
+    # Triage that leaves impact and urgency alone keeps the override.
+    incident_services.incident_triage(incident=incident, actor=analyst, is_major=True)
+    incident.refresh_from_db()
+    assert (incident.priority, incident.priority_source) == (1, req.ref)
+    # A new impact re-computes from the matrix: the (used) bypass does not apply again.
+    incident_services.incident_triage(incident=incident, actor=analyst, impact=4)
+    incident.refresh_from_db()
+    assert incident.priority_source == "matrix" and incident.priority == incident.matrix_priority
 
 
 def test_blocking_gate_without_bypass_offers_one(analyst, incident):
@@ -245,7 +284,7 @@ def test_scope_edit_voids_approvals(analyst, incident, owners):
     req = services.bypass_edit(
         request=req,
         actor=analyst,
-        items=[{"gate": GATE, "treatment": "override", "value": 2}],
+        items=[{"gate": "incident.reopen.window", "treatment": "skip"}],
     )
     assert req.scope_hash != old and req.state == State.IN_REVIEW
     assert "bypass.approvals_voided" in types(req)
@@ -280,10 +319,8 @@ def test_withdraw_and_revoke(analyst, incident, owners, other_requester):
         services.bypass_revoke(request=req2, actor=owners[1], reason="")
     req2 = services.bypass_revoke(request=req2, actor=owners[1], reason="Matrix fixed")
     assert req2.state == State.REVOKED
-    value = engine.gate_value(
-        gate_id=GATE, subject=engine.Subject.of(incident), actor=analyst, computed=3
-    )
-    assert value.source == "matrix"
+    with pytest.raises(GuardFailed):
+        closure(incident, analyst)
 
 
 def test_expiry_enforced_at_use_without_the_sweeper(analyst, incident, owners):
@@ -300,10 +337,8 @@ def test_expiry_enforced_at_use_without_the_sweeper(analyst, incident, owners):
             "valid_until = datetime('now', '-1 day') WHERE id = %s",
             [req.pk],
         )
-    value = engine.gate_value(
-        gate_id=GATE, subject=engine.Subject.of(incident), actor=analyst, computed=3
-    )
-    assert value.source == "matrix"
+    with pytest.raises(GuardFailed):
+        closure(incident, analyst)
     assert not BypassUse.objects.exists()
 
 
@@ -363,3 +398,32 @@ def test_rank_confers_nothing(admin_user, incident, owners):
 
 def _unused(*_: Any) -> None:  # keep helpers referenced
     return None
+
+
+def test_policy_edit_is_a_new_version_in_the_ledger_and_frozen_plans_stay(
+    analyst, incident, owners, managers
+):
+    from bypass.models import BypassPolicy
+    from bypass.services.policies import bypass_policy_save
+
+    req = file(analyst, incident)
+    frozen = dict(req.plan)
+    with pytest.raises(PermissionDenied):
+        bypass_policy_save(actor=analyst, gate_id="*", risk_class=req.risk_class, rule={})
+    with pytest.raises(ValidationFailed):
+        bypass_policy_save(actor=owners[0], gate_id="*", risk_class=req.risk_class, rule={})
+    from django.contrib.auth.models import Group
+
+    owners[0].groups.add(Group.objects.get(name="Process owners"))
+    policy = bypass_policy_save(
+        actor=type(owners[0]).objects.get(pk=owners[0].pk),
+        gate_id="*",
+        risk_class=req.risk_class,
+        rule={"group": "Managers", "required": 2},
+    )
+    assert policy.version == 2 and policy.is_active
+    assert BypassPolicy.objects.filter(gate_id="*", risk_class=req.risk_class).count() == 2
+    assert BypassEvent.objects.filter(type="bypass.policy_changed").exists()
+    req.refresh_from_db()
+    assert req.plan == frozen and req.policy.version == 1
+    assert ledger.verify().ok

@@ -37,3 +37,15 @@ def test_seed_demo_is_idempotent_and_covers_every_role(db: Any) -> None:
     printed = out.getvalue()
     assert "alice" in printed and "demo-pass-2026" in printed
     assert User.objects.get(username="alice").check_password("demo-pass-2026")
+    from bypass import ledger
+    from bypass.choices import State
+    from bypass.models import BypassRequest
+
+    assert BypassRequest.objects.count() >= 24
+    transient = {State.SUBMITTED}  # submission routes to review in the same transaction
+    assert (
+        set(BypassRequest.objects.values_list("state", flat=True)) == set(State.values) - transient
+    )
+    ceo = BypassRequest.objects.filter(requester__username="ceo")
+    assert ceo.exists() and all(r.policy_id for r in ceo if r.state != State.DRAFT)
+    assert ledger.verify().ok

@@ -113,6 +113,19 @@ class ChangeViewSet(ApiViewSet):
             services.change_submit(change=self._change_for_write(), actor=request_user(request))
         )
 
+    @change_action(
+        "Proceed past the change authority with an approved bypass of its gate (refused with "
+        "the gate, the reason and a pre-filled bypass request when there is none)"
+    )
+    @action(detail=True, methods=["post"])
+    def proceed(self, request: Request, pk: str) -> Response:
+        no_input(request)
+        return self._out(
+            services.change_proceed_with_bypass(
+                change=self._change_for_write(), actor=request_user(request)
+            )
+        )
+
     @change_action("Approve, as a member of the authority awaited", DecisionInputSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
