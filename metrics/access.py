@@ -9,7 +9,8 @@ VIEWERS = frozenset({Role.MANAGER, Role.PROCESS_OWNER, Role.ADMIN})
 
 
 def may_view(user: Any) -> bool:
-    return bool(getattr(user, "roles", frozenset()) & VIEWERS)
+    roles: frozenset[Role] = getattr(user, "roles", frozenset())
+    return bool(roles & VIEWERS)
 
 
 def require_viewer(user: Any) -> None:

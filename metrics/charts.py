@@ -4,6 +4,7 @@ table beside it, so the page is complete without the picture."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pygal
@@ -18,6 +19,14 @@ STYLE = Style(
     colors=("#1d4ed8", "#b91c1c", "#047857", "#7c3aed", "#b45309"),
     font_family="system-ui, sans-serif",
 )
+
+
+SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
+
+
+def _svg(chart: Any) -> str:
+    """The SVG without pygal's configuration script (nothing runs in the picture)."""
+    return SCRIPT.sub("", str(chart.render()))
 
 
 def _config(title: str) -> dict[str, Any]:
@@ -36,28 +45,28 @@ def _config(title: str) -> dict[str, Any]:
     }
 
 
-def restore_trend(data: dict[str, Any]) -> bytes:
+def restore_trend(data: dict[str, Any]) -> str:
     chart = pygal.Line(**_config("Time to restore (hours) by period"))
     chart.x_labels = [t["bucket"] for t in data["trend"]]
     chart.add("Median", [t["p50_hours"] for t in data["trend"]])
     chart.add("90th percentile", [t["p90_hours"] for t in data["trend"]])
-    return chart.render()
+    return _svg(chart)
 
 
-def backlog_ages(data: dict[str, Any]) -> bytes:
+def backlog_ages(data: dict[str, Any]) -> str:
     chart = pygal.Bar(**_config("Open incidents by age"))
     rows = data["backlog"]["by_age"]
     chart.x_labels = [r["age"].replace("_", " ") for r in rows]
     chart.add("Open", [r["open"] for r in rows])
-    return chart.render()
+    return _svg(chart)
 
 
-def change_trend(data: dict[str, Any]) -> bytes:
+def change_trend(data: dict[str, Any]) -> str:
     chart = pygal.Bar(**_config("Changes implemented and failed by period"))
     chart.x_labels = [t["bucket"] for t in data["trend"]]
     chart.add("Implemented", [t["implemented"] for t in data["trend"]])
     chart.add("Failed", [t["change_failure_rate"]["numerator"] for t in data["trend"]])
-    return chart.render()
+    return _svg(chart)
 
 
 CHARTS = {

@@ -16,6 +16,8 @@ from servicedesk import clock
 
 MAX_PERIOD_DAYS = 732
 DEFAULT_PERIOD_DAYS = 30
+EARLIEST = date(1970, 1, 1)
+LATEST = date(2200, 12, 31)
 BUCKETS = (("week", "Week"), ("month", "Month"))
 
 
@@ -119,6 +121,18 @@ class MetricsFilterForm(forms.Form):
         if value not in zoneinfo.available_timezones():
             raise forms.ValidationError(f"Unknown time zone {value!r}.")
         return value
+
+    def _clean_day(self, name: str) -> date | None:
+        value = self.cleaned_data.get(name)
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise forms.ValidationError(f"Give a date between {EARLIEST} and {LATEST}.")
+        return value
+
+    def clean_start(self) -> date | None:
+        return self._clean_day("start")
+
+    def clean_end(self) -> date | None:
+        return self._clean_day("end")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

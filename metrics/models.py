@@ -78,3 +78,18 @@ class RollupDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day:%Y-%m-%d}: {self.incidents} incidents"
+
+
+class RollupSweep(models.Model):
+    """A sweep that brought every touched day up to date; the next one looks only at
+    incidents changed since this one started."""
+
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField(default=clock.now)
+    days = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"sweep at {self.started_at:%Y-%m-%d %H:%M}: {self.days} days"

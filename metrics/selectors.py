@@ -55,7 +55,7 @@ SOURCES = ("auto", "live", "rollup")
 
 def metrics_settings() -> MetricsSettings:
     """The settings row, or the defaults when none was saved (metrics never writes it)."""
-    return MetricsSettings.objects.filter(pk=1).first() or MetricsSettings(pk=1)
+    return MetricsSettings.objects.order_by("pk").first() or MetricsSettings()
 
 
 # --- shapes ------------------------------------------------------------------------------
@@ -435,9 +435,11 @@ def problems(*, filters: MetricFilters, min_cases: int) -> dict[str, Any]:
 def _change_scope(filters: MetricFilters) -> Q:
     q = Q()
     if filters.service_id is not None:
-        q &= Exists(
-            Change.services.through.objects.filter(
-                change_id=OuterRef("pk"), businessservice_id=filters.service_id
+        q &= Q(
+            Exists(
+                Change.services.through.objects.filter(
+                    change_id=OuterRef("pk"), businessservice_id=filters.service_id
+                )
             )
         )
     if filters.team_id is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F, Max, Min
+from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import TruncDate
 
 from incidents.models import Incident
@@ -14,7 +14,7 @@ from servicedesk import clock
 
 from . import selectors
 from .expressions import CalendarCache
-from .models import IncidentFact, RollupDay
+from .models import IncidentFact, RollupDay, RollupSweep
 
 SWEEP_MAX_DAYS = 62
 
@@ -28,6 +28,7 @@ def rollup_rebuild_day(*, day: date) -> int:
     """Rebuild the facts of every incident created on ``day`` (UTC) from the live query, in
     one transaction and in the database (``INSERT … SELECT``): running it twice, or for any
     past day, leaves the same rows. Returns how many facts the day has."""
+    as_of = clock.now()  # before reading: a change made while this runs is seen next time
     start, end = day_bounds(day)
     CalendarCache.refresh()
     rows = selectors.incident_rows().filter(created_at__gte=start, created_at__lt=end)
@@ -47,26 +48,25 @@ def rollup_rebuild_day(*, day: date) -> int:
             )
         count = IncidentFact.objects.filter(day=day).count()
         RollupDay.objects.update_or_create(
-            day=day, defaults={"rebuilt_at": clock.now(), "incidents": count}
+            day=day, defaults={"rebuilt_at": as_of, "incidents": count}
         )
     return count
 
 
 def rollup_days_due(*, limit: int = SWEEP_MAX_DAYS) -> list[date]:
-    """Days whose facts may be stale: every day with an incident changed since the last
-    rebuild of any day (or, before the first rebuild, every day with incidents), oldest
-    first, at most ``limit``."""
-    last = RollupDay.objects.aggregate(last=Max("rebuilt_at"))["last"]
+    """Days whose facts may be stale, oldest first, at most ``limit``: days with an incident
+    changed since the last complete sweep started (every day, before the first one) whose
+    facts were not rebuilt after that change. A sweep cut short by ``limit`` leaves the rest
+    due, so the next one carries on."""
+    last = RollupSweep.objects.aggregate(last=Max("started_at"))["last"]
     touched = Incident.objects.order_by()
     if last is not None:
-        # a second of slack: an incident saved during the last sweep is looked at again
-        touched = touched.filter(updated_at__gte=last - timedelta(seconds=1))
-    else:
-        first = Incident.objects.aggregate(first=Min("created_at"))["first"]
-        if first is None:
-            return []
+        touched = touched.filter(updated_at__gte=last)
+    rebuilt = RollupDay.objects.filter(day=OuterRef("day")).values("rebuilt_at")[:1]
     days = (
         touched.annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .annotate(rebuilt=Subquery(rebuilt))
+        .filter(Q(rebuilt__isnull=True) | Q(updated_at__gte=F("rebuilt")))
         .values_list("day", flat=True)
         .distinct()
         .order_by("day")[:limit]
@@ -75,7 +75,11 @@ def rollup_days_due(*, limit: int = SWEEP_MAX_DAYS) -> list[date]:
 
 
 def rollup_sweep(*, limit: int = SWEEP_MAX_DAYS) -> list[date]:
+    """Rebuild the days due; once nothing is left over, remember the sweep."""
+    started = clock.now()
     days = rollup_days_due(limit=limit)
     for day in days:
         rollup_rebuild_day(day=day)
+    if len(days) < limit:
+        RollupSweep.objects.create(started_at=started, days=len(days))
     return days

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 
-class RateSerializer(serializers.Serializer):
+class MetricsRateSerializer(serializers.Serializer):
     numerator = serializers.IntegerField()
     denominator = serializers.IntegerField()
     value = serializers.FloatField(allow_null=True, help_text="numerator ÷ denominator")
@@ -12,14 +12,14 @@ class RateSerializer(serializers.Serializer):
     )
 
 
-class DistributionSerializer(serializers.Serializer):
+class MetricsDistributionSerializer(serializers.Serializer):
     cases = serializers.IntegerField()
     p50_hours = serializers.FloatField(allow_null=True, help_text="Median, in hours.")
     p90_hours = serializers.FloatField(allow_null=True, help_text="90th percentile, in hours.")
     too_few_cases = serializers.BooleanField()
 
 
-class FiltersSerializer(serializers.Serializer):
+class MetricsFiltersSerializer(serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
     tz = serializers.CharField()
@@ -29,93 +29,93 @@ class FiltersSerializer(serializers.Serializer):
     bucket = serializers.ChoiceField(choices=["week", "month"])
 
 
-class _Head(serializers.Serializer):
-    filters = FiltersSerializer()
-    source = serializers.ChoiceField(choices=["live", "rollup"])
+class MetricsHead(serializers.Serializer):
+    filters = MetricsFiltersSerializer()
+    source = serializers.ChoiceField(choices=["live", "rollup"])  # type: ignore[assignment]
     as_of = serializers.DateTimeField(allow_null=True)
     min_cases = serializers.IntegerField()
 
 
-class RestoreSerializer(serializers.Serializer):
-    wall_clock = DistributionSerializer()
-    business = DistributionSerializer()
+class MetricsRestoreSerializer(serializers.Serializer):
+    wall_clock = MetricsDistributionSerializer()
+    business = MetricsDistributionSerializer()
 
 
-class ImpactSerializer(serializers.Serializer):
+class MetricsImpactSerializer(serializers.Serializer):
     value = serializers.FloatField(allow_null=True, help_text="Affected users times hours.")
     cases = serializers.IntegerField()
     too_few_cases = serializers.BooleanField()
 
 
-class CommentSerializer(serializers.Serializer):
+class MetricsCommentSerializer(serializers.Serializer):
     incident = serializers.CharField()
     rating = serializers.IntegerField()
     comment = serializers.CharField()
     created_at = serializers.DateTimeField()
 
 
-class SatisfactionSerializer(serializers.Serializer):
+class MetricsSatisfactionSerializer(serializers.Serializer):
     ratings = serializers.IntegerField()
     average = serializers.FloatField(allow_null=True)
     too_few_cases = serializers.BooleanField()
-    satisfied = RateSerializer()
-    response_rate = RateSerializer()
-    latest_comments = CommentSerializer(many=True)
+    satisfied = MetricsRateSerializer()
+    response_rate = MetricsRateSerializer()
+    latest_comments = MetricsCommentSerializer(many=True)
 
 
-class BacklogBucketSerializer(serializers.Serializer):
+class MetricsBacklogBucketSerializer(serializers.Serializer):
     age = serializers.CharField()
     open = serializers.IntegerField()
 
 
-class BacklogSerializer(serializers.Serializer):
+class MetricsBacklogSerializer(serializers.Serializer):
     open = serializers.IntegerField()
-    age = DistributionSerializer()
-    by_age = BacklogBucketSerializer(many=True)
+    age = MetricsDistributionSerializer()
+    by_age = MetricsBacklogBucketSerializer(many=True)
 
 
-class RepeatSerializer(serializers.Serializer):
+class MetricsRepeatSerializer(serializers.Serializer):
     service_id = serializers.IntegerField()
     service = serializers.CharField()
     incidents = serializers.IntegerField()
-    repeats = RateSerializer()
+    repeats = MetricsRateSerializer()
 
 
-class ProblemsSerializer(serializers.Serializer):
+class MetricsProblemsSerializer(serializers.Serializer):
     workaround_published = serializers.IntegerField()
     fixed = serializers.IntegerField()
     workaround_then_fixed = serializers.IntegerField()
-    workaround_reach = DistributionSerializer()
+    workaround_reach = MetricsDistributionSerializer()
 
 
-class OutcomeTrendSerializer(serializers.Serializer):
+class MetricsOutcomeTrendSerializer(serializers.Serializer):
     bucket = serializers.DateField()
     resolved = serializers.IntegerField()
     p50_hours = serializers.FloatField(allow_null=True)
     p90_hours = serializers.FloatField(allow_null=True)
-    reopen_rate = RateSerializer()
+    reopen_rate = MetricsRateSerializer()
 
 
-class OutcomesSerializer(_Head):
-    time_to_restore = RestoreSerializer()
-    first_contact_resolution = RateSerializer()
-    reopen_rate = RateSerializer()
-    user_impact_hours = ImpactSerializer()
-    satisfaction = SatisfactionSerializer()
-    backlog = BacklogSerializer()
-    repeat_incidents = RepeatSerializer(many=True)
-    problems = ProblemsSerializer()
-    trend = OutcomeTrendSerializer(many=True)
+class MetricsOutcomesSerializer(MetricsHead):
+    time_to_restore = MetricsRestoreSerializer()
+    first_contact_resolution = MetricsRateSerializer()
+    reopen_rate = MetricsRateSerializer()
+    user_impact_hours = MetricsImpactSerializer()
+    satisfaction = MetricsSatisfactionSerializer()
+    backlog = MetricsBacklogSerializer()
+    repeat_incidents = MetricsRepeatSerializer(many=True)
+    problems = MetricsProblemsSerializer()
+    trend = MetricsOutcomeTrendSerializer(many=True)
 
 
-class FailuresSerializer(serializers.Serializer):
+class MetricsFailuresSerializer(serializers.Serializer):
     failed = serializers.IntegerField()
     backed_out = serializers.IntegerField()
     caused_incident = serializers.IntegerField()
     not_restored = serializers.IntegerField()
 
 
-class FrequencySerializer(serializers.Serializer):
+class MetricsFrequencySerializer(serializers.Serializer):
     deployments = serializers.IntegerField()
     days = serializers.IntegerField()
     per_day = serializers.FloatField(allow_null=True)
@@ -123,34 +123,34 @@ class FrequencySerializer(serializers.Serializer):
     too_few_cases = serializers.BooleanField()
 
 
-class AuthorityLatencySerializer(DistributionSerializer):
+class MetricsAuthorityLatencySerializer(MetricsDistributionSerializer):
     authority_id = serializers.IntegerField()
     authority = serializers.CharField()
 
 
-class TemplateOutcomeSerializer(serializers.Serializer):
+class MetricsTemplateOutcomeSerializer(serializers.Serializer):
     template_id = serializers.IntegerField()
     template = serializers.CharField()
-    failure_rate = RateSerializer()
+    failure_rate = MetricsRateSerializer()
     threshold = serializers.FloatField()
     above_threshold = serializers.BooleanField()
 
 
-class ChangeTrendSerializer(serializers.Serializer):
+class MetricsChangeTrendSerializer(serializers.Serializer):
     bucket = serializers.DateField()
     implemented = serializers.IntegerField()
-    change_failure_rate = RateSerializer()
+    change_failure_rate = MetricsRateSerializer()
 
 
-class ChangesSerializer(_Head):
+class MetricsChangesSerializer(MetricsHead):
     not_applicable = serializers.ListField(child=serializers.CharField())
-    change_failure_rate = RateSerializer()
-    failures = FailuresSerializer()
-    time_to_restore = DistributionSerializer()
-    deployment_frequency = FrequencySerializer()
-    lead_time = DistributionSerializer()
-    standard_share = RateSerializer()
-    emergency_share = RateSerializer()
-    authorisation_latency = AuthorityLatencySerializer(many=True)
-    templates = TemplateOutcomeSerializer(many=True)
-    trend = ChangeTrendSerializer(many=True)
+    change_failure_rate = MetricsRateSerializer()
+    failures = MetricsFailuresSerializer()
+    time_to_restore = MetricsDistributionSerializer()
+    deployment_frequency = MetricsFrequencySerializer()
+    lead_time = MetricsDistributionSerializer()
+    standard_share = MetricsRateSerializer()
+    emergency_share = MetricsRateSerializer()
+    authorisation_latency = MetricsAuthorityLatencySerializer(many=True)
+    templates = MetricsTemplateOutcomeSerializer(many=True)
+    trend = MetricsChangeTrendSerializer(many=True)

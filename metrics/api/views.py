@@ -14,7 +14,7 @@ from org.roles import request_user
 from servicedesk.api import ApiView, error_responses
 from servicedesk.errors import ValidationFailed
 
-from .serializers import ChangesSerializer, OutcomesSerializer
+from .serializers import MetricsChangesSerializer, MetricsOutcomesSerializer
 
 FILTER_PARAMS = [
     OpenApiParameter("start", OpenApiTypes.DATE, description="First day (local date)."),
@@ -71,12 +71,12 @@ class OutcomesView(MetricView):
         summary="Customer outcomes: time to restore, satisfaction, first contact, reopens, "
         "impact, backlog, repeats, problems",
         parameters=[*FILTER_PARAMS, SOURCE_PARAM],
-        responses={200: OutcomesSerializer, **error_responses(400, 401, 403)},
+        responses={200: MetricsOutcomesSerializer, **error_responses(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
         filters = parse_filters(request)
         data: dict[str, Any] = selectors.outcomes(filters=filters, source=parse_source(request))
-        return Response(OutcomesSerializer(data).data)
+        return Response(MetricsOutcomesSerializer(data).data)
 
 
 class ChangesView(MetricView):
@@ -84,8 +84,8 @@ class ChangesView(MetricView):
         summary="Change outcomes (DORA): failure rate, time to restore, deployment frequency, "
         "lead time, standard share, authorisation latency, templates",
         parameters=FILTER_PARAMS,
-        responses={200: ChangesSerializer, **error_responses(400, 401, 403)},
+        responses={200: MetricsChangesSerializer, **error_responses(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
         filters = parse_filters(request)
-        return Response(ChangesSerializer(selectors.changes(filters=filters)).data)
+        return Response(MetricsChangesSerializer(selectors.changes(filters=filters)).data)

@@ -120,7 +120,7 @@ def test_time_to_restore_rates_and_impact(week: dict[str, Any]) -> None:
 
 
 def test_minimum_cases_is_data(week: dict[str, Any]) -> None:
-    MetricsSettings.objects.create(pk=1, min_cases=4)
+    MetricsSettings.objects.create(min_cases=4)
     data = outcomes()
     assert data["min_cases"] == 4
     assert data["time_to_restore"]["wall_clock"]["too_few_cases"] is False
