@@ -18,6 +18,11 @@ STYLE = Style(
     foreground_subtle="#52606d",
     colors=("#1d4ed8", "#b91c1c", "#047857", "#7c3aed", "#b45309"),
     font_family="system-ui, sans-serif",
+    title_font_size=18,
+    label_font_size=13,
+    major_label_font_size=13,
+    legend_font_size=14,
+    value_font_size=13,
 )
 
 
@@ -34,8 +39,8 @@ def _config(title: str) -> dict[str, Any]:
         "title": title,
         "style": STYLE,
         "js": [],
-        "width": 720,
-        "height": 320,
+        "width": 600,
+        "height": 340,
         "explicit_size": True,
         "disable_xml_declaration": True,
         "show_legend": True,

@@ -25,6 +25,8 @@ def _filters(request: HttpRequest) -> tuple[MetricsFilterForm, MetricFilters, st
     access.require_viewer(user)
     form = MetricsFilterForm(request.GET or None, default_tz=user.time_zone or "UTC")
     filters = form.filters() if form.is_valid() else make_filters(tz=user.time_zone or "UTC")
+    if not form.is_bound:
+        form.initial = {"start": filters.start_date, "end": filters.end_date, "tz": filters.tz}
     source = request.GET.get("source", "auto")
     if source not in selectors.SOURCES:
         source = "auto"
