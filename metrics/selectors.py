@@ -28,6 +28,7 @@ from django.db.models import (
     Sum,
     Value,
 )
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, TruncMonth, TruncWeek
 
 from changes.choices import ChangeType, IncidentRelation, Outcome
@@ -224,6 +225,7 @@ def outcomes(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
         **_duration_aggregates("business", F("business_seconds")),
         reopened_n=Count("pk", filter=Q(reopened=True)),
         first_contact_n=Count("pk", filter=Q(first_contact=True)),
+        wall_total=Sum(F("wall_seconds"), output_field=FloatField()),
         impact_seconds=Sum(
             Cast(F("affected_users"), FloatField()) * F("wall_seconds"), output_field=FloatField()
         ),
@@ -263,6 +265,7 @@ def outcomes(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
             "cases": cases,
             "too_few_cases": cases < min_cases,
         },
+        "waiting": waiting(filters=filters, wall_total=restore["wall_total"] or 0.0, cases=cases),
         "satisfaction": satisfaction(filters=filters, min_cases=min_cases),
         "backlog": backlog(filters=filters, min_cases=min_cases),
         "repeat_incidents": repeat_incidents(rows=rows, filters=filters, min_cases=min_cases),
@@ -276,6 +279,58 @@ def outcomes(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
                 "reopen_rate": rate(row["reopened_n"], row["resolved"], min_cases),
             }
             for row in trend
+        ],
+    }
+
+
+WAITING_CAUSES = ("requester", "vendor", "change")
+
+
+def waiting(*, filters: MetricFilters, wall_total: float, cases: int) -> dict[str, Any]:
+    """Of the restorations in the period, how their time to restore splits between waiting on
+    the requester, on a vendor, on a change (each pending interval: from the status event that
+    entered *pending* to the next status event), and on IT (the rest)."""
+    next_status = (
+        IncidentEvent.objects.filter(incident=OuterRef("incident"))
+        .exclude(to_status="")
+        .filter(
+            Q(created_at__gt=OuterRef("created_at"))
+            | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
+        )
+        .order_by("created_at", "pk")
+        .values("created_at")[:1]
+    )
+    pauses = (
+        IncidentEvent.objects.filter(
+            _incident_scope("incident__", filters),
+            to_status="pending",
+            incident__resolved_at__gte=filters.start,
+            incident__resolved_at__lt=filters.end,
+        )
+        .exclude(incident__resolution_code=ResolutionCode.DUPLICATE)
+        .annotate(
+            ended=Subquery(next_status, output_field=DateTimeField()),
+            cause=KeyTextTransform("pending_reason", "payload"),
+        )
+        .values("cause")
+        .annotate(seconds=Sum(Seconds(F("ended"), F("created_at")), output_field=FloatField()))
+        .order_by("cause")
+    )
+    by_cause = {row["cause"]: row["seconds"] or 0.0 for row in pauses}
+    paused = sum(by_cause.get(c, 0.0) for c in WAITING_CAUSES)
+    parts = [(c, by_cause.get(c, 0.0)) for c in WAITING_CAUSES] + [
+        ("it", max(wall_total - paused, 0.0))
+    ]
+    return {
+        "cases": cases,
+        "total_hours": _round(wall_total / HOUR, 2),
+        "by_cause": [
+            {
+                "cause": cause,
+                "hours": _round(seconds / HOUR, 2),
+                "share": round(seconds / wall_total, 4) if wall_total else None,
+            }
+            for cause, seconds in parts
         ],
     }
 

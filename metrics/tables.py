@@ -8,6 +8,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FEW = "too few cases"
+# the slugs of the tables each dashboard shows (and the CSV export serves)
+OUTCOME_TABLES = (
+    "restore",
+    "rates",
+    "impact",
+    "waiting",
+    "backlog",
+    "repeats",
+    "outcome-trend",
+    "comments",
+)
+CHANGE_TABLES = (
+    "change-rates",
+    "change-times",
+    "deployments",
+    "authorities",
+    "templates",
+    "change-trend",
+)
+WAITING_LABELS = {
+    "requester": "The requester",
+    "vendor": "A vendor",
+    "change": "A change",
+    "it": "IT (not paused)",
+}
 
 
 @dataclass
@@ -112,6 +137,21 @@ def outcome_tables(data: dict[str, Any]) -> list[Table]:
                     "",
                 ],
             ],
+        ),
+        Table(
+            "waiting",
+            "Time to restore: waiting on whom",
+            ["Waiting on", "Hours", "Share"],
+            [
+                [
+                    WAITING_LABELS[w["cause"]],
+                    _num(w["hours"]),
+                    "—" if w["share"] is None else f"{w['share'] * 100:.1f}%",
+                ]
+                for w in data["waiting"]["by_cause"]
+            ],
+            note=f"Over {data['waiting']['cases']} restorations, "
+            f"{_num(data['waiting']['total_hours'])} hours in all.",
         ),
         Table(
             "backlog",

@@ -128,29 +128,8 @@ def chart(request: HttpRequest, name: str) -> HttpResponse:
 
 
 EXPORTS = {
-    **{
-        slug: "outcomes"
-        for slug in (
-            "restore",
-            "rates",
-            "impact",
-            "backlog",
-            "repeats",
-            "outcome-trend",
-            "comments",
-        )
-    },
-    **{
-        slug: "changes"
-        for slug in (
-            "change-rates",
-            "change-times",
-            "deployments",
-            "authorities",
-            "templates",
-            "change-trend",
-        )
-    },
+    **dict.fromkeys(tables.OUTCOME_TABLES, "outcomes"),
+    **dict.fromkeys(tables.CHANGE_TABLES, "changes"),
 }
 
 

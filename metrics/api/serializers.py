@@ -47,6 +47,18 @@ class MetricsImpactSerializer(serializers.Serializer):
     too_few_cases = serializers.BooleanField()
 
 
+class MetricsWaitingCauseSerializer(serializers.Serializer):
+    cause = serializers.ChoiceField(choices=["requester", "vendor", "change", "it"])
+    hours = serializers.FloatField(allow_null=True)
+    share = serializers.FloatField(allow_null=True, help_text="Of the total time to restore.")
+
+
+class MetricsWaitingSerializer(serializers.Serializer):
+    cases = serializers.IntegerField()
+    total_hours = serializers.FloatField(allow_null=True)
+    by_cause = MetricsWaitingCauseSerializer(many=True)
+
+
 class MetricsCommentSerializer(serializers.Serializer):
     incident = serializers.CharField()
     rating = serializers.IntegerField()
@@ -101,6 +113,7 @@ class MetricsOutcomesSerializer(MetricsHead):
     first_contact_resolution = MetricsRateSerializer()
     reopen_rate = MetricsRateSerializer()
     user_impact_hours = MetricsImpactSerializer()
+    waiting = MetricsWaitingSerializer()
     satisfaction = MetricsSatisfactionSerializer()
     backlog = MetricsBacklogSerializer()
     repeat_incidents = MetricsRepeatSerializer(many=True)

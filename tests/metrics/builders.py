@@ -36,16 +36,19 @@ def incident(
         **fields,
     )
     for _ in range(assignments):
-        event(row, "incident.assigned", created, actor or requester)
+        event(row, "incident.assigned", created, actor or requester, to_status="assigned")
     if resolved:
-        event(row, "incident.resolved", resolved, actor or requester)
+        event(row, "incident.resolved", resolved, actor or requester, to_status="resolved")
     return row
 
 
-def event(row: Incident, type: str, when: str, actor: Any, **payload: Any) -> IncidentEvent:
+def event(
+    row: Incident, type: str, when: str, actor: Any, to_status: str = "", **payload: Any
+) -> IncidentEvent:
     return IncidentEvent.objects.create(
         incident=row,
         type=type,
+        to_status=to_status,
         actor=actor,
         actor_name=actor.name,
         payload=payload,

@@ -158,6 +158,7 @@ def test_chart_is_a_script_free_svg(data: None, client: Client, manager: Any) ->
         "restore",
         "rates",
         "impact",
+        "waiting",
         "backlog",
         "repeats",
         "outcome-trend",
@@ -179,6 +180,17 @@ def test_every_table_exports_as_csv(table: str, data: None, client: Client, mana
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][1] == "2026-03-02 to 2026-03-08"
     assert len(rows) >= 2
+
+
+def test_the_export_list_matches_the_tables() -> None:
+    from metrics import selectors, tables
+    from metrics.filtersets import make_filters
+
+    filters = make_filters()
+    outcomes = tables.outcome_tables(selectors.outcomes(filters=filters, source="live"))
+    changes = tables.change_tables(selectors.changes(filters=filters))
+    assert tuple(t.slug for t in outcomes) == tables.OUTCOME_TABLES
+    assert tuple(t.slug for t in changes) == tables.CHANGE_TABLES
 
 
 def test_csv_numbers(data: None, client: Client, manager: Any) -> None:

@@ -274,3 +274,25 @@ def test_trend_by_week_in_the_time_zone(week: dict[str, Any]) -> None:
         ("2026-03-02", 4),
     ]
     assert data["trend"][1]["p50_hours"] == 14.0
+
+
+def test_waiting_on_whom(requester: Any, analyst: Any) -> None:
+    row = incident(requester, created="2026-03-02 10:00", resolved="2026-03-02 18:00")
+    event(
+        row, "incident.pended", "2026-03-02 11:00", analyst, "pending", pending_reason="requester"
+    )
+    event(row, "incident.resumed", "2026-03-02 13:00", requester, "in_progress")
+    event(row, "incident.pended", "2026-03-02 14:00", analyst, "pending", pending_reason="vendor")
+    # resolved straight from pending at 18:00 (the builder's resolved event ends the pause)
+    other = incident(requester, created="2026-03-03 10:00", resolved="2026-03-03 12:00")
+    event(other, "incident.pended", "2026-03-03 10:30", analyst, "pending", pending_reason="change")
+    event(other, "incident.resumed", "2026-03-03 11:00", analyst, "in_progress")
+    waiting = outcomes()["waiting"]
+    # 8 h + 2 h = 10 h: requester 2 h, vendor 4 h, change 0.5 h, IT the other 3.5 h
+    assert waiting["total_hours"] == 10.0
+    assert waiting["by_cause"] == [
+        {"cause": "requester", "hours": 2.0, "share": 0.2},
+        {"cause": "vendor", "hours": 4.0, "share": 0.4},
+        {"cause": "change", "hours": 0.5, "share": 0.05},
+        {"cause": "it", "hours": 3.5, "share": 0.35},
+    ]
