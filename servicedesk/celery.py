@@ -68,6 +68,11 @@ app.conf.update(
             "schedule": timedelta(minutes=15),
             "options": {"expires": 14 * 60},
         },
+        "metrics-rollup-sweep": {
+            "task": "metrics.tasks.metrics_rollup_sweep_task",
+            "schedule": timedelta(hours=1),
+            "options": {"expires": 55 * 60},
+        },
         "change-documentation-chase": {
             "task": "changes.tasks.change_chase_documentation_task",
             "schedule": timedelta(minutes=30),

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("changes.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("bypass.api.urls")),
+    path("", include("metrics.api.urls")),
 ]
 
 urlpatterns = [
@@ -28,6 +29,7 @@ urlpatterns = [
     path("", include("webhooks.urls")),
     path("", include("notifications.urls")),
     path("", include("bypass.urls")),
+    path("", include("metrics.urls")),
 ]
 
 handler400 = "servicedesk.views.error_400"

@@ -1,0 +1,169 @@
+"""Output shapes of the metrics endpoints (documented in the schema; values only, no input)."""
+
+from rest_framework import serializers
+
+
+class MetricsRateSerializer(serializers.Serializer):
+    numerator = serializers.IntegerField()
+    denominator = serializers.IntegerField()
+    value = serializers.FloatField(allow_null=True, help_text="numerator ÷ denominator")
+    too_few_cases = serializers.BooleanField(
+        help_text="The denominator is below the minimum number of cases."
+    )
+
+
+class MetricsDistributionSerializer(serializers.Serializer):
+    cases = serializers.IntegerField()
+    p50_hours = serializers.FloatField(allow_null=True, help_text="Median, in hours.")
+    p90_hours = serializers.FloatField(allow_null=True, help_text="90th percentile, in hours.")
+    too_few_cases = serializers.BooleanField()
+
+
+class MetricsFiltersSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    tz = serializers.CharField()
+    service_id = serializers.IntegerField(allow_null=True)
+    team_id = serializers.IntegerField(allow_null=True)
+    priority = serializers.IntegerField(allow_null=True)
+    bucket = serializers.ChoiceField(choices=["week", "month"])
+
+
+class MetricsHead(serializers.Serializer):
+    filters = MetricsFiltersSerializer()
+    source = serializers.ChoiceField(choices=["live", "rollup"])  # type: ignore[assignment]
+    as_of = serializers.DateTimeField(allow_null=True)
+    min_cases = serializers.IntegerField()
+
+
+class MetricsRestoreSerializer(serializers.Serializer):
+    wall_clock = MetricsDistributionSerializer()
+    business = MetricsDistributionSerializer()
+
+
+class MetricsImpactSerializer(serializers.Serializer):
+    value = serializers.FloatField(allow_null=True, help_text="Affected users times hours.")
+    cases = serializers.IntegerField()
+    too_few_cases = serializers.BooleanField()
+
+
+class MetricsWaitingCauseSerializer(serializers.Serializer):
+    cause = serializers.ChoiceField(choices=["requester", "vendor", "change", "it"])
+    hours = serializers.FloatField(allow_null=True)
+    share = serializers.FloatField(allow_null=True, help_text="Of the total time to restore.")
+
+
+class MetricsWaitingSerializer(serializers.Serializer):
+    cases = serializers.IntegerField()
+    total_hours = serializers.FloatField(allow_null=True)
+    by_cause = MetricsWaitingCauseSerializer(many=True)
+
+
+class MetricsCommentSerializer(serializers.Serializer):
+    incident = serializers.CharField()
+    rating = serializers.IntegerField()
+    comment = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class MetricsSatisfactionSerializer(serializers.Serializer):
+    ratings = serializers.IntegerField()
+    average = serializers.FloatField(allow_null=True)
+    too_few_cases = serializers.BooleanField()
+    satisfied = MetricsRateSerializer()
+    response_rate = MetricsRateSerializer()
+    latest_comments = MetricsCommentSerializer(many=True)
+
+
+class MetricsBacklogBucketSerializer(serializers.Serializer):
+    age = serializers.CharField()
+    open = serializers.IntegerField()
+
+
+class MetricsBacklogSerializer(serializers.Serializer):
+    open = serializers.IntegerField()
+    age = MetricsDistributionSerializer()
+    by_age = MetricsBacklogBucketSerializer(many=True)
+
+
+class MetricsRepeatSerializer(serializers.Serializer):
+    service_id = serializers.IntegerField()
+    service = serializers.CharField()
+    incidents = serializers.IntegerField()
+    repeats = MetricsRateSerializer()
+
+
+class MetricsProblemsSerializer(serializers.Serializer):
+    workaround_published = serializers.IntegerField()
+    fixed = serializers.IntegerField()
+    workaround_then_fixed = serializers.IntegerField()
+    workaround_reach = MetricsDistributionSerializer()
+
+
+class MetricsOutcomeTrendSerializer(serializers.Serializer):
+    bucket = serializers.DateField()
+    resolved = serializers.IntegerField()
+    p50_hours = serializers.FloatField(allow_null=True)
+    p90_hours = serializers.FloatField(allow_null=True)
+    reopen_rate = MetricsRateSerializer()
+
+
+class MetricsOutcomesSerializer(MetricsHead):
+    time_to_restore = MetricsRestoreSerializer()
+    first_contact_resolution = MetricsRateSerializer()
+    reopen_rate = MetricsRateSerializer()
+    user_impact_hours = MetricsImpactSerializer()
+    waiting = MetricsWaitingSerializer()
+    satisfaction = MetricsSatisfactionSerializer()
+    backlog = MetricsBacklogSerializer()
+    repeat_incidents = MetricsRepeatSerializer(many=True)
+    problems = MetricsProblemsSerializer()
+    trend = MetricsOutcomeTrendSerializer(many=True)
+
+
+class MetricsFailuresSerializer(serializers.Serializer):
+    failed = serializers.IntegerField()
+    backed_out = serializers.IntegerField()
+    caused_incident = serializers.IntegerField()
+    not_restored = serializers.IntegerField()
+
+
+class MetricsFrequencySerializer(serializers.Serializer):
+    deployments = serializers.IntegerField()
+    days = serializers.IntegerField()
+    per_day = serializers.FloatField(allow_null=True)
+    per_week = serializers.FloatField(allow_null=True)
+    too_few_cases = serializers.BooleanField()
+
+
+class MetricsAuthorityLatencySerializer(MetricsDistributionSerializer):
+    authority_id = serializers.IntegerField()
+    authority = serializers.CharField()
+
+
+class MetricsTemplateOutcomeSerializer(serializers.Serializer):
+    template_id = serializers.IntegerField()
+    template = serializers.CharField()
+    failure_rate = MetricsRateSerializer()
+    threshold = serializers.FloatField()
+    above_threshold = serializers.BooleanField()
+
+
+class MetricsChangeTrendSerializer(serializers.Serializer):
+    bucket = serializers.DateField()
+    implemented = serializers.IntegerField()
+    change_failure_rate = MetricsRateSerializer()
+
+
+class MetricsChangesSerializer(MetricsHead):
+    not_applicable = serializers.ListField(child=serializers.CharField())
+    change_failure_rate = MetricsRateSerializer()
+    failures = MetricsFailuresSerializer()
+    time_to_restore = MetricsDistributionSerializer()
+    deployment_frequency = MetricsFrequencySerializer()
+    lead_time = MetricsDistributionSerializer()
+    standard_share = MetricsRateSerializer()
+    emergency_share = MetricsRateSerializer()
+    authorisation_latency = MetricsAuthorityLatencySerializer(many=True)
+    templates = MetricsTemplateOutcomeSerializer(many=True)
+    trend = MetricsChangeTrendSerializer(many=True)

@@ -1,0 +1,677 @@
+"""The metrics, computed in the database: aggregates, percentiles and subqueries over the other
+apps' tables and event tables (never a loop over rows in Python). ``metrics`` only reads.
+
+Each figure is a dict; a rate always carries its numerator and denominator, and every figure
+carries ``cases`` and ``too_few_cases`` (fewer cases than ``MetricsSettings.min_cases``).
+Definitions: ``docs/metrics.md``."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, TruncMonth, TruncWeek
+
+from changes.choices import ChangeType, IncidentRelation, Outcome
+from changes.models import Change, ChangeEvent, ChangeIncidentLink, ChangeTemplate
+from incidents.choices import OPEN_STATUSES, ResolutionCode
+from incidents.models import Incident, IncidentEvent, Problem, Satisfaction
+from org.models import BusinessService
+from servicedesk import clock
+
+from .expressions import BusinessSeconds, CalendarCache, PercentileCont, Seconds
+from .filtersets import MetricFilters
+from .models import IncidentFact, MetricsSettings, RollupDay
+
+HOUR = 3600.0
+SATISFIED_FROM = 4  # a rating of 4 or 5 out of 5 is "satisfied"
+BACKLOG_BUCKETS = (
+    ("under_1_day", 0, 1),
+    ("1_to_3_days", 1, 3),
+    ("3_to_7_days", 3, 7),
+    ("7_to_30_days", 7, 30),
+    ("over_30_days", 30, None),
+)
+SOURCES = ("auto", "live", "rollup")
+
+
+def metrics_settings() -> MetricsSettings:
+    """The settings row, or the defaults when none was saved (metrics never writes it)."""
+    return MetricsSettings.objects.order_by("pk").first() or MetricsSettings()
+
+
+# --- shapes ------------------------------------------------------------------------------
+
+
+def rate(numerator: int, denominator: int, min_cases: int) -> dict[str, Any]:
+    return {
+        "numerator": numerator,
+        "denominator": denominator,
+        "value": round(numerator / denominator, 4) if denominator else None,
+        "too_few_cases": denominator < min_cases,
+    }
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def distribution(cases: int, p50: float | None, p90: float | None, min_cases: int) -> dict:
+    """Durations in hours."""
+    return {
+        "cases": cases,
+        "p50_hours": _round(p50 / HOUR if p50 is not None else None, 2),
+        "p90_hours": _round(p90 / HOUR if p90 is not None else None, 2),
+        "too_few_cases": cases < min_cases,
+    }
+
+
+def _duration_aggregates(prefix: str, expression: Any, only: Q | None = None) -> dict[str, Any]:
+    return {
+        f"{prefix}_cases": Count(expression, filter=only),
+        f"{prefix}_p50": PercentileCont(expression, 0.5, filter=only),
+        f"{prefix}_p90": PercentileCont(expression, 0.9, filter=only),
+    }
+
+
+def _trunc(filters: MetricFilters, field: str) -> Any:
+    zone = zoneinfo.ZoneInfo(filters.tz)
+    kind = TruncMonth if filters.bucket == "month" else TruncWeek
+    return kind(field, tzinfo=zone)
+
+
+# --- incident rows: live, or from the rollup ---------------------------------------------
+
+
+def incident_rows() -> QuerySet[Incident]:
+    """Every incident with the columns the outcome metrics need, computed live; the same
+    names as ``IncidentFact``'s fields, which the rollup copies from this query."""
+    window = timedelta(days=metrics_settings().repeat_window_days)
+    assignments = (
+        IncidentEvent.objects.filter(incident=OuterRef("pk"), type="incident.assigned")
+        .order_by()
+        .values("incident")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    earlier_for_requester = Incident.objects.filter(
+        service_id=OuterRef("service_id"),
+        requester_id=OuterRef("requester_id"),
+        created_at__lt=OuterRef("created_at"),
+        created_at__gte=ExpressionWrapper(
+            OuterRef("created_at") - Value(window), output_field=DateTimeField()
+        ),
+    )
+    restored = Q(resolved_at__isnull=False) & ~Q(resolution_code=ResolutionCode.DUPLICATE)
+    return (
+        Incident.objects.order_by()
+        .annotate(
+            calendar_id=Coalesce(
+                F("service__calendar_id"),
+                F("service__owner_team__calendar_id"),
+                F("team__calendar_id"),
+            ),
+            assignments=Coalesce(Subquery(assignments, output_field=IntegerField()), 0),
+        )
+        .annotate(
+            wall_seconds=Seconds(F("resolved_at"), F("created_at")),
+            business_seconds=BusinessSeconds(F("created_at"), F("resolved_at"), F("calendar_id")),
+            reopened=ExpressionWrapper(Q(reopened_count__gt=0), output_field=BooleanField()),
+            first_contact=ExpressionWrapper(
+                restored & Q(reopened_count=0, assignments__lte=1), output_field=BooleanField()
+            ),
+            is_repeat=ExpressionWrapper(
+                Q(service__isnull=False) & Exists(earlier_for_requester),
+                output_field=BooleanField(),
+            ),
+        )
+    )
+
+
+FACT_COLUMNS = (
+    "incident_id",
+    "created_at",
+    "resolved_at",
+    "service_id",
+    "team_id",
+    "priority",
+    "category_id",
+    "affected_users",
+    "wall_seconds",
+    "business_seconds",
+    "reopened",
+    "first_contact",
+    "is_repeat",
+)
+
+
+def restored_q() -> Q:
+    """An incident whose service was restored: resolved (or closed after resolution), not a
+    merged duplicate, not cancelled."""
+    return Q(resolved_at__isnull=False) & ~Q(resolution_code=ResolutionCode.DUPLICATE)
+
+
+def rollup_as_of() -> Any:
+    return RollupDay.objects.order_by("-rebuilt_at").values_list("rebuilt_at", flat=True).first()
+
+
+def resolve_source(source: str) -> str:
+    if source == "auto":
+        return "rollup" if rollup_as_of() is not None else "live"
+    return source
+
+
+def _rows(source: str) -> QuerySet[Any]:
+    if source == "rollup":
+        return IncidentFact.objects.order_by()
+    CalendarCache.refresh()
+    return incident_rows().filter(restored_q() | Q(resolved_at__isnull=True))
+
+
+def _scoped(qs: QuerySet[Any], filters: MetricFilters) -> QuerySet[Any]:
+    if filters.service_id is not None:
+        qs = qs.filter(service_id=filters.service_id)
+    if filters.team_id is not None:
+        qs = qs.filter(team_id=filters.team_id)
+    if filters.priority is not None:
+        qs = qs.filter(priority=filters.priority)
+    return qs
+
+
+def _incident_scope(prefix: str, filters: MetricFilters) -> Q:
+    q = Q()
+    if filters.service_id is not None:
+        q &= Q(**{f"{prefix}service_id": filters.service_id})
+    if filters.team_id is not None:
+        q &= Q(**{f"{prefix}team_id": filters.team_id})
+    if filters.priority is not None:
+        q &= Q(**{f"{prefix}priority": filters.priority})
+    return q
+
+
+# --- customer outcomes ---------------------------------------------------------------------
+
+
+def outcomes(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
+    """Customer outcomes for the period (``docs/metrics.md`` defines each)."""
+    min_cases = metrics_settings().min_cases
+    source = resolve_source(source)
+    rows = _scoped(_rows(source), filters)
+    resolved = rows.filter(
+        resolved_at__isnull=False, resolved_at__gte=filters.start, resolved_at__lt=filters.end
+    )
+    restore = resolved.aggregate(
+        cases=Count("pk"),
+        **_duration_aggregates("wall", F("wall_seconds")),
+        **_duration_aggregates("business", F("business_seconds")),
+        reopened_n=Count("pk", filter=Q(reopened=True)),
+        first_contact_n=Count("pk", filter=Q(first_contact=True)),
+        wall_total=Sum(F("wall_seconds"), output_field=FloatField()),
+        impact_seconds=Sum(
+            Cast(F("affected_users"), FloatField()) * F("wall_seconds"), output_field=FloatField()
+        ),
+    )
+    cases = restore["cases"]
+    trend = (
+        resolved.annotate(bucket=_trunc(filters, "resolved_at"))
+        .values("bucket")
+        .annotate(
+            resolved=Count("pk"),
+            p50=PercentileCont(F("wall_seconds"), 0.5),
+            p90=PercentileCont(F("wall_seconds"), 0.9),
+            reopened_n=Count("pk", filter=Q(reopened=True)),
+        )
+        .order_by("bucket")
+    )
+    return {
+        "filters": filters.as_dict(),
+        "source": source,
+        "as_of": clock.now() if source == "live" else rollup_as_of(),
+        "min_cases": min_cases,
+        "time_to_restore": {
+            "wall_clock": distribution(
+                restore["wall_cases"], restore["wall_p50"], restore["wall_p90"], min_cases
+            ),
+            "business": distribution(
+                restore["business_cases"],
+                restore["business_p50"],
+                restore["business_p90"],
+                min_cases,
+            ),
+        },
+        "first_contact_resolution": rate(restore["first_contact_n"], cases, min_cases),
+        "reopen_rate": rate(restore["reopened_n"], cases, min_cases),
+        "user_impact_hours": {
+            "value": _round((restore["impact_seconds"] or 0) / HOUR, 2),
+            "cases": cases,
+            "too_few_cases": cases < min_cases,
+        },
+        "waiting": waiting(filters=filters, wall_total=restore["wall_total"] or 0.0, cases=cases),
+        "satisfaction": satisfaction(filters=filters, min_cases=min_cases),
+        "backlog": backlog(filters=filters, min_cases=min_cases),
+        "repeat_incidents": repeat_incidents(rows=rows, filters=filters, min_cases=min_cases),
+        "problems": problems(filters=filters, min_cases=min_cases),
+        "trend": [
+            {
+                "bucket": row["bucket"].date().isoformat(),
+                "resolved": row["resolved"],
+                "p50_hours": _round(row["p50"] / HOUR if row["p50"] is not None else None, 2),
+                "p90_hours": _round(row["p90"] / HOUR if row["p90"] is not None else None, 2),
+                "reopen_rate": rate(row["reopened_n"], row["resolved"], min_cases),
+            }
+            for row in trend
+        ],
+    }
+
+
+WAITING_CAUSES = ("requester", "vendor", "change")
+
+
+def waiting(*, filters: MetricFilters, wall_total: float, cases: int) -> dict[str, Any]:
+    """Of the restorations in the period, how their time to restore splits between waiting on
+    the requester, on a vendor, on a change (each pending interval: from the status event that
+    entered *pending* to the next status event), and on IT (the rest)."""
+    next_status = (
+        IncidentEvent.objects.filter(incident=OuterRef("incident"))
+        .exclude(to_status="")
+        .filter(
+            Q(created_at__gt=OuterRef("created_at"))
+            | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
+        )
+        .order_by("created_at", "pk")
+        .values("created_at")[:1]
+    )
+    pauses = (
+        IncidentEvent.objects.filter(
+            _incident_scope("incident__", filters),
+            to_status="pending",
+            incident__resolved_at__gte=filters.start,
+            incident__resolved_at__lt=filters.end,
+        )
+        .exclude(incident__resolution_code=ResolutionCode.DUPLICATE)
+        .annotate(
+            ended=Subquery(next_status, output_field=DateTimeField()),
+            cause=KeyTextTransform("pending_reason", "payload"),
+        )
+        .values("cause")
+        .annotate(seconds=Sum(Seconds(F("ended"), F("created_at")), output_field=FloatField()))
+        .order_by("cause")
+    )
+    by_cause = {row["cause"]: row["seconds"] or 0.0 for row in pauses}
+    paused = sum(by_cause.get(c, 0.0) for c in WAITING_CAUSES)
+    parts = [(c, by_cause.get(c, 0.0)) for c in WAITING_CAUSES] + [
+        ("it", max(wall_total - paused, 0.0))
+    ]
+    return {
+        "cases": cases,
+        "total_hours": _round(wall_total / HOUR, 2),
+        "by_cause": [
+            {
+                "cause": cause,
+                "hours": _round(seconds / HOUR, 2),
+                "share": round(seconds / wall_total, 4) if wall_total else None,
+            }
+            for cause, seconds in parts
+        ],
+    }
+
+
+def satisfaction(*, filters: MetricFilters, min_cases: int) -> dict[str, Any]:
+    """Ratings given in the period, against the resolutions made in it."""
+    ratings = Satisfaction.objects.filter(
+        _incident_scope("incident__", filters),
+        created_at__gte=filters.start,
+        created_at__lt=filters.end,
+    )
+    figures = ratings.aggregate(
+        ratings=Count("pk"),
+        average=Avg("rating"),
+        satisfied=Count("pk", filter=Q(rating__gte=SATISFIED_FROM)),
+    )
+    resolutions = IncidentEvent.objects.filter(
+        _incident_scope("incident__", filters),
+        type="incident.resolved",
+        created_at__gte=filters.start,
+        created_at__lt=filters.end,
+    ).count()
+    latest = (
+        ratings.exclude(comment="")
+        .order_by("-created_at", "-pk")
+        .values("incident_id", "rating", "comment", "created_at")[:5]
+    )
+    return {
+        "ratings": figures["ratings"],
+        "average": _round(figures["average"], 2),
+        "too_few_cases": figures["ratings"] < min_cases,
+        "satisfied": rate(figures["satisfied"], figures["ratings"], min_cases),
+        "response_rate": rate(figures["ratings"], resolutions, min_cases),
+        "latest_comments": [
+            {
+                "incident": f"INC-{row['incident_id']:06d}",
+                "rating": row["rating"],
+                "comment": row["comment"][:500],
+                "created_at": row["created_at"],
+            }
+            for row in latest
+        ],
+    }
+
+
+def backlog(*, filters: MetricFilters, min_cases: int) -> dict[str, Any]:
+    """Open incidents now (the period does not apply), by age."""
+    now = clock.now()
+    age = Seconds(Value(now, output_field=DateTimeField()), F("created_at"))
+    buckets = {
+        name: Count(
+            "pk",
+            filter=Q(created_at__lte=now - timedelta(days=lo))
+            & (Q(created_at__gt=now - timedelta(days=hi)) if hi is not None else Q()),
+        )
+        for name, lo, hi in BACKLOG_BUCKETS
+    }
+    figures = Incident.objects.filter(
+        _incident_scope("", filters), status__in=OPEN_STATUSES
+    ).aggregate(
+        open=Count("pk"),
+        p50=PercentileCont(age, 0.5),
+        p90=PercentileCont(age, 0.9),
+        **buckets,
+    )
+    return {
+        "open": figures["open"],
+        "age": distribution(figures["open"], figures["p50"], figures["p90"], min_cases),
+        "by_age": [{"age": name, "open": figures[name]} for name, _, _ in BACKLOG_BUCKETS],
+    }
+
+
+def repeat_incidents(
+    *, rows: QuerySet[Any], filters: MetricFilters, min_cases: int
+) -> list[dict[str, Any]]:
+    """Per service: incidents created in the period, and how many were repeats."""
+    per_service = (
+        rows.filter(
+            service_id__isnull=False, created_at__gte=filters.start, created_at__lt=filters.end
+        )
+        .values("service_id")
+        .annotate(incidents=Count("pk"), repeats=Count("pk", filter=Q(is_repeat=True)))
+        .order_by("-repeats", "service_id")
+    )
+    figures = list(per_service)
+    names = dict(
+        BusinessService.objects.filter(pk__in=[r["service_id"] for r in figures]).values_list(
+            "pk", "name"
+        )
+    )
+    return [
+        {
+            "service_id": row["service_id"],
+            "service": names.get(row["service_id"], ""),
+            "incidents": row["incidents"],
+            "repeats": rate(row["repeats"], row["incidents"], min_cases),
+        }
+        for row in figures
+    ]
+
+
+def problems(*, filters: MetricFilters, min_cases: int) -> dict[str, Any]:
+    """Problems that published a workaround or were fixed in the period; how long a
+    workaround took to reach the people affected."""
+    scope = Q()
+    if filters.service_id is not None:
+        scope &= Q(services__id=filters.service_id)
+    if filters.team_id is not None:
+        scope &= Q(owner_team_id=filters.team_id)
+    in_scope = Problem.objects.filter(scope).values("pk")
+    counted = Problem.objects.filter(pk__in=in_scope).aggregate(
+        workaround_published=Count(
+            "pk",
+            filter=Q(
+                workaround_published_at__gte=filters.start,
+                workaround_published_at__lt=filters.end,
+            ),
+        ),
+        fixed=Count("pk", filter=Q(resolved_at__gte=filters.start, resolved_at__lt=filters.end)),
+        workaround_then_fixed=Count(
+            "pk",
+            filter=Q(
+                resolved_at__gte=filters.start,
+                resolved_at__lt=filters.end,
+                workaround_published_at__isnull=False,
+            ),
+        ),
+    )
+    earlier = IncidentEvent.objects.filter(
+        incident=OuterRef("incident"),
+        type="incident.workaround_published",
+        created_at__lt=OuterRef("created_at"),
+    )
+    reached = (
+        IncidentEvent.objects.filter(
+            _incident_scope("incident__", filters),
+            type="incident.workaround_published",
+            created_at__gte=filters.start,
+            created_at__lt=filters.end,
+        )
+        .exclude(Exists(earlier))
+        .aggregate(
+            **_duration_aggregates("reach", Seconds(F("created_at"), F("incident__created_at")))
+        )
+    )
+    return {
+        **counted,
+        "workaround_reach": distribution(
+            reached["reach_cases"], reached["reach_p50"], reached["reach_p90"], min_cases
+        ),
+    }
+
+
+# --- change outcomes (DORA) --------------------------------------------------------------
+
+
+def _change_scope(filters: MetricFilters) -> Q:
+    q = Q()
+    if filters.service_id is not None:
+        q &= Q(
+            Exists(
+                Change.services.through.objects.filter(
+                    change_id=OuterRef("pk"), businessservice_id=filters.service_id
+                )
+            )
+        )
+    if filters.team_id is not None:
+        q &= Q(owner_team_id=filters.team_id)
+    return q
+
+
+def change_rows(filters: MetricFilters) -> QuerySet[Change]:
+    """Changes implemented in the period (an outcome recorded, ended in the period)."""
+    caused = ChangeIncidentLink.objects.filter(
+        change=OuterRef("pk"), relation=IncidentRelation.CAUSED_BY
+    )
+    return (
+        Change.objects.order_by()
+        .filter(_change_scope(filters), ended_at__gte=filters.start, ended_at__lt=filters.end)
+        .exclude(outcome="")
+        .annotate(
+            caused_incident=Exists(caused),
+            failed=ExpressionWrapper(
+                Q(outcome__in=[Outcome.FAILED, Outcome.BACKED_OUT]) | Q(caused_incident=True),
+                output_field=BooleanField(),
+            ),
+        )
+    )
+
+
+def changes(*, filters: MetricFilters) -> dict[str, Any]:
+    """Change outcomes by DORA's definitions (``docs/metrics.md``)."""
+    min_cases = metrics_settings().min_cases
+    rows = change_rows(filters)
+    figures = rows.aggregate(
+        implemented=Count("pk"),
+        failures=Count("pk", filter=Q(failed=True)),
+        outcome_failed=Count("pk", filter=Q(outcome=Outcome.FAILED)),
+        backed_out=Count("pk", filter=Q(outcome=Outcome.BACKED_OUT)),
+        caused=Count("pk", filter=Q(caused_incident=True)),
+        standard=Count("pk", filter=Q(type=ChangeType.STANDARD)),
+        emergency=Count("pk", filter=Q(type=ChangeType.EMERGENCY)),
+        not_restored=Count("pk", filter=Q(failed=True, restored_at__isnull=True)),
+        **_duration_aggregates(
+            "restore",
+            Seconds(F("restored_at"), F("ended_at")),
+            only=Q(failed=True, restored_at__isnull=False),
+        ),
+        **_duration_aggregates(
+            "lead", Seconds(F("ended_at"), Coalesce(F("submitted_at"), F("created_at")))
+        ),
+    )
+    implemented = figures["implemented"]
+    trend = (
+        rows.annotate(bucket=_trunc(filters, "ended_at"))
+        .values("bucket")
+        .annotate(implemented=Count("pk"), failures=Count("pk", filter=Q(failed=True)))
+        .order_by("bucket")
+    )
+    return {
+        "filters": filters.as_dict(),
+        "source": "live",
+        "as_of": clock.now(),
+        "min_cases": min_cases,
+        "not_applicable": ["priority"] if filters.priority is not None else [],
+        "change_failure_rate": rate(figures["failures"], implemented, min_cases),
+        "failures": {
+            "failed": figures["outcome_failed"],
+            "backed_out": figures["backed_out"],
+            "caused_incident": figures["caused"],
+            "not_restored": figures["not_restored"],
+        },
+        "time_to_restore": distribution(
+            figures["restore_cases"], figures["restore_p50"], figures["restore_p90"], min_cases
+        ),
+        "deployment_frequency": {
+            "deployments": implemented,
+            "days": filters.days,
+            "per_day": _round(implemented / filters.days, 3),
+            "per_week": _round(implemented * 7 / filters.days, 2),
+            "too_few_cases": implemented < min_cases,
+        },
+        "lead_time": distribution(
+            figures["lead_cases"], figures["lead_p50"], figures["lead_p90"], min_cases
+        ),
+        "standard_share": rate(figures["standard"], implemented, min_cases),
+        "emergency_share": rate(figures["emergency"], implemented, min_cases),
+        "authorisation_latency": authorisation_latency(filters=filters, min_cases=min_cases),
+        "templates": template_outcomes(rows=rows, min_cases=min_cases),
+        "trend": [
+            {
+                "bucket": row["bucket"].date().isoformat(),
+                "implemented": row["implemented"],
+                "change_failure_rate": rate(row["failures"], row["implemented"], min_cases),
+            }
+            for row in trend
+        ],
+    }
+
+
+def authorisation_latency(*, filters: MetricFilters, min_cases: int) -> list[dict[str, Any]]:
+    """Per authority: from the moment a change started awaiting it (``change.assessed`` or the
+    previous stage's ``change.stage_approved``) to the decision that settled its stage (the
+    ``change.approved_by``/``rejected_by`` event whose quorum was no longer pending), for
+    stages settled in the period."""
+    opened = (
+        ChangeEvent.objects.filter(
+            change=OuterRef("change"),
+            type__in=["change.assessed", "change.stage_approved"],
+            pk__lt=OuterRef("pk"),
+        )
+        .order_by("-pk")
+        .values("created_at")[:1]
+    )
+    in_scope = Change.objects.filter(_change_scope(filters)).values("pk")
+    settled = (
+        ChangeEvent.objects.filter(
+            type__in=["change.approved_by", "change.rejected_by"],
+            created_at__gte=filters.start,
+            created_at__lt=filters.end,
+            change_id__in=in_scope,
+        )
+        .exclude(payload__quorum="pending")
+        .annotate(
+            authority_id=Cast(F("payload__authority_id"), IntegerField()),
+            latency=Seconds(F("created_at"), Subquery(opened, output_field=DateTimeField())),
+        )
+        .values("authority_id")
+        .annotate(
+            cases=Count("latency"),
+            p50=PercentileCont(F("latency"), 0.5),
+            p90=PercentileCont(F("latency"), 0.9),
+        )
+        .order_by("authority_id")
+    )
+    figures = list(settled)
+    from changes.models import ChangeAuthority
+
+    names = dict(
+        ChangeAuthority.objects.filter(pk__in=[r["authority_id"] for r in figures]).values_list(
+            "pk", "name"
+        )
+    )
+    return [
+        {
+            "authority_id": row["authority_id"],
+            "authority": names.get(row["authority_id"], ""),
+            **distribution(row["cases"], row["p50"], row["p90"], min_cases),
+        }
+        for row in figures
+    ]
+
+
+def template_outcomes(*, rows: QuerySet[Change], min_cases: int) -> list[dict[str, Any]]:
+    """Per standard-change template: implemented, failed, against the template's threshold
+    and minimum sample."""
+    per_template = (
+        rows.filter(template__isnull=False)
+        .values("template_id")
+        .annotate(implemented=Count("pk"), failures=Count("pk", filter=Q(failed=True)))
+        .order_by("template_id")
+    )
+    figures = list(per_template)
+    templates = {
+        t.pk: t for t in ChangeTemplate.objects.filter(pk__in=[r["template_id"] for r in figures])
+    }
+    result = []
+    for row in figures:
+        template = templates[row["template_id"]]
+        share = rate(row["failures"], row["implemented"], max(min_cases, template.min_sample))
+        result.append(
+            {
+                "template_id": template.pk,
+                "template": template.title,
+                "failure_rate": share,
+                "threshold": float(template.failure_threshold),
+                "above_threshold": bool(
+                    not share["too_few_cases"]
+                    and share["value"] is not None
+                    and share["value"] > float(template.failure_threshold)
+                ),
+            }
+        )
+    return result

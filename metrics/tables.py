@@ -1,0 +1,297 @@
+"""The figures as tables: what the dashboards show next to each chart, and what the CSV export
+of each table contains. Built from the selectors' results (already aggregated), never from
+rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+FEW = "too few cases"
+# the slugs of the tables each dashboard shows (and the CSV export serves)
+OUTCOME_TABLES = (
+    "restore",
+    "rates",
+    "impact",
+    "waiting",
+    "backlog",
+    "repeats",
+    "outcome-trend",
+    "comments",
+)
+CHANGE_TABLES = (
+    "change-rates",
+    "change-times",
+    "deployments",
+    "authorities",
+    "templates",
+    "change-trend",
+)
+WAITING_LABELS = {
+    "requester": "The requester",
+    "vendor": "A vendor",
+    "change": "A change",
+    "it": "IT (not paused)",
+}
+
+
+@dataclass
+class Table:
+    slug: str
+    title: str
+    headers: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def flagged(self) -> bool:
+        return any(FEW in str(cell) for row in self.rows for cell in row)
+
+
+def _num(value: Any) -> Any:
+    return "—" if value is None else value
+
+
+def _pct(rate: dict[str, Any]) -> str:
+    return "—" if rate["value"] is None else f"{rate['value'] * 100:.1f}%"
+
+
+def _few(flag: bool) -> str:
+    return FEW if flag else ""
+
+
+def rate_row(label: str, rate: dict[str, Any]) -> list[Any]:
+    return [label, _pct(rate), rate["numerator"], rate["denominator"], _few(rate["too_few_cases"])]
+
+
+def dist_row(label: str, dist: dict[str, Any]) -> list[Any]:
+    return [
+        label,
+        _num(dist["p50_hours"]),
+        _num(dist["p90_hours"]),
+        dist["cases"],
+        _few(dist["too_few_cases"]),
+    ]
+
+
+RATE_HEADERS = ["Figure", "Rate", "Numerator", "Denominator", "Note"]
+DIST_HEADERS = ["Figure", "Median (h)", "90th percentile (h)", "Cases", "Note"]
+
+
+def outcome_tables(data: dict[str, Any]) -> list[Table]:
+    restore = data["time_to_restore"]
+    sat = data["satisfaction"]
+    impact = data["user_impact_hours"]
+    tables = [
+        Table(
+            "restore",
+            "Time to restore service",
+            DIST_HEADERS,
+            [
+                dist_row("Wall-clock", restore["wall_clock"]),
+                dist_row("Business hours", restore["business"]),
+                dist_row(
+                    "Workaround reached the people affected", data["problems"]["workaround_reach"]
+                ),
+            ],
+        ),
+        Table(
+            "rates",
+            "Rates",
+            RATE_HEADERS,
+            [
+                rate_row("First-contact resolution", data["first_contact_resolution"]),
+                rate_row("Reopen rate", data["reopen_rate"]),
+                rate_row("Satisfied (4 or 5 of 5)", sat["satisfied"]),
+                rate_row("Satisfaction response rate", sat["response_rate"]),
+            ],
+        ),
+        Table(
+            "impact",
+            "Satisfaction, impact and problems",
+            ["Figure", "Value", "Cases", "Note"],
+            [
+                [
+                    "Average rating (of 5)",
+                    _num(sat["average"]),
+                    sat["ratings"],
+                    _few(sat["too_few_cases"]),
+                ],
+                [
+                    "User-impact hours",
+                    _num(impact["value"]),
+                    impact["cases"],
+                    _few(impact["too_few_cases"]),
+                ],
+                [
+                    "Problems with a workaround published",
+                    data["problems"]["workaround_published"],
+                    "",
+                    "",
+                ],
+                ["Problems fixed", data["problems"]["fixed"], "", ""],
+                [
+                    "… of which had a workaround first",
+                    data["problems"]["workaround_then_fixed"],
+                    "",
+                    "",
+                ],
+            ],
+        ),
+        Table(
+            "waiting",
+            "Time to restore: waiting on whom",
+            ["Waiting on", "Hours", "Share"],
+            [
+                [
+                    WAITING_LABELS[w["cause"]],
+                    _num(w["hours"]),
+                    "—" if w["share"] is None else f"{w['share'] * 100:.1f}%",
+                ]
+                for w in data["waiting"]["by_cause"]
+            ],
+            note=f"Over {data['waiting']['cases']} restorations, "
+            f"{_num(data['waiting']['total_hours'])} hours in all.",
+        ),
+        Table(
+            "backlog",
+            "Backlog now, by age",
+            ["Age", "Open incidents"],
+            [[row["age"].replace("_", " "), row["open"]] for row in data["backlog"]["by_age"]]
+            + [["Total", data["backlog"]["open"]]],
+            note=f"Median age {_num(data['backlog']['age']['p50_hours'])} h, 90th percentile "
+            f"{_num(data['backlog']['age']['p90_hours'])} h.",
+        ),
+        Table(
+            "repeats",
+            "Repeat incidents per service",
+            ["Service", "Incidents", "Repeats", "Repeat rate", "Note"],
+            [
+                [
+                    r["service"],
+                    r["incidents"],
+                    r["repeats"]["numerator"],
+                    _pct(r["repeats"]),
+                    _few(r["repeats"]["too_few_cases"]),
+                ]
+                for r in data["repeat_incidents"]
+            ],
+        ),
+        Table(
+            "outcome-trend",
+            "Trend",
+            ["Period from", "Resolved", "Median (h)", "90th percentile (h)", "Reopened", "Note"],
+            [
+                [
+                    t["bucket"],
+                    t["resolved"],
+                    _num(t["p50_hours"]),
+                    _num(t["p90_hours"]),
+                    t["reopen_rate"]["numerator"],
+                    _few(t["reopen_rate"]["too_few_cases"]),
+                ]
+                for t in data["trend"]
+            ],
+        ),
+        Table(
+            "comments",
+            "Latest satisfaction comments",
+            ["Incident", "Rating", "Comment", "Given at"],
+            [
+                [c["incident"], c["rating"], c["comment"], f"{c['created_at']:%Y-%m-%d %H:%M} UTC"]
+                for c in sat["latest_comments"]
+            ],
+        ),
+    ]
+    return tables
+
+
+def change_tables(data: dict[str, Any]) -> list[Table]:
+    freq = data["deployment_frequency"]
+    failures = data["failures"]
+    return [
+        Table(
+            "change-rates",
+            "Change outcomes",
+            RATE_HEADERS,
+            [
+                rate_row("Change failure rate", data["change_failure_rate"]),
+                rate_row("Standard-change share", data["standard_share"]),
+                rate_row("Emergency-change share", data["emergency_share"]),
+            ],
+            note=f"Failed {failures['failed']}, backed out {failures['backed_out']}, caused an "
+            f"incident {failures['caused_incident']}; failed and not yet restored "
+            f"{failures['not_restored']}.",
+        ),
+        Table(
+            "change-times",
+            "Change timings",
+            DIST_HEADERS,
+            [
+                dist_row("Lead time (submitted → implemented)", data["lead_time"]),
+                dist_row("Time to restore after a failed change", data["time_to_restore"]),
+            ],
+        ),
+        Table(
+            "deployments",
+            "Deployment frequency",
+            ["Deployments", "Days", "Per day", "Per week", "Note"],
+            [
+                [
+                    freq["deployments"],
+                    freq["days"],
+                    freq["per_day"],
+                    freq["per_week"],
+                    _few(freq["too_few_cases"]),
+                ]
+            ],
+        ),
+        Table(
+            "authorities",
+            "Authorisation latency per authority",
+            ["Authority", "Median (h)", "90th percentile (h)", "Stages settled", "Note"],
+            [
+                [
+                    a["authority"],
+                    _num(a["p50_hours"]),
+                    _num(a["p90_hours"]),
+                    a["cases"],
+                    _few(a["too_few_cases"]),
+                ]
+                for a in data["authorisation_latency"]
+            ],
+        ),
+        Table(
+            "templates",
+            "Standard-change templates",
+            ["Template", "Implemented", "Failed", "Failure rate", "Threshold", "Flag"],
+            [
+                [
+                    t["template"],
+                    t["failure_rate"]["denominator"],
+                    t["failure_rate"]["numerator"],
+                    _pct(t["failure_rate"]),
+                    f"{t['threshold'] * 100:.0f}%",
+                    "above threshold"
+                    if t["above_threshold"]
+                    else _few(t["failure_rate"]["too_few_cases"]),
+                ]
+                for t in data["templates"]
+            ],
+        ),
+        Table(
+            "change-trend",
+            "Trend",
+            ["Period from", "Implemented", "Failed", "Failure rate", "Note"],
+            [
+                [
+                    t["bucket"],
+                    t["implemented"],
+                    t["change_failure_rate"]["numerator"],
+                    _pct(t["change_failure_rate"]),
+                    _few(t["change_failure_rate"]["too_few_cases"]),
+                ]
+                for t in data["trend"]
+            ],
+        ),
+    ]

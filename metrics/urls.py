@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("metrics/", views.outcomes_page, name="metrics-outcomes"),
+    path("metrics/changes/", views.changes_page, name="metrics-changes"),
+    path("metrics/review/", views.service_review, name="metrics-review"),
+    path("metrics/chart/<slug:name>.svg", views.chart, name="metrics-chart"),
+    path("metrics/export/<slug:name>.csv", views.export_csv, name="metrics-export"),
+]
