@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0006_requester_replied_and_saved_views'),
+        ('incidents', '0008_routing_rules'),
     ]
 
     operations = [
