@@ -121,3 +121,12 @@ function markScrollingTablesSoon() {
 document.addEventListener("DOMContentLoaded", markScrollingTables);
 document.addEventListener("htmx:afterSettle", markScrollingTables);
 window.addEventListener("resize", markScrollingTablesSoon);
+
+// "Go back" on an error page: the previous page (a javascript: link would break the CSP).
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest("a[data-history-back]");
+  if (link && window.history.length > 1) {
+    event.preventDefault();
+    window.history.back();
+  }
+});

@@ -143,10 +143,107 @@ def test_every_page_passes_axe(
         url = url_of(entry, world)
         response = page.goto(f"{live_server.url}{url}")
         assert response is not None and response.status == 200, (url, response and response.status)
-        page.wait_for_load_state("networkidle")
         name = "-".join([entry.url_name, *entry.args])
         try:
             screenshot(name)
         except AssertionError as failure:  # gather every page's report, then fail once
             failures.append(str(failure))
     assert not failures, "\n\n".join(failures)
+
+
+# Forms sent empty: the page that answers (the error summary, the fields in error) is checked
+# too, and the summary must have the focus. One line per form: URL name, role, submit button.
+@dataclass(frozen=True)
+class FailedForm:
+    url_name: str
+    role: str
+    button: str = "main form button.primary"
+
+
+FAILED_FORMS = [
+    FailedForm("incident-new", "requester"),
+    FailedForm("change-new", "requester", "main form button[name=submit_now]"),
+    FailedForm("api-tokens", "requester"),
+    FailedForm("password-change", "requester"),
+    FailedForm("incident-log-call", "analyst", "main form button[name=log]"),
+    FailedForm("problem-new", "analyst"),
+    FailedForm("webhook-list", "analyst"),
+    FailedForm("canned-reply-list", "manager"),
+]
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_failed_forms_pass_axe_and_focus_their_error_summary(
+    live_server: Any,
+    page: Any,
+    world: dict[str, Any],
+    screenshot: Callable[[str], Any],
+    width: str,
+) -> None:
+    from playwright.sync_api import expect
+
+    page.set_viewport_size(WIDTHS[width])
+    failures: list[str] = []
+    signed_in = ""
+    for entry in FAILED_FORMS:
+        if entry.role != signed_in:
+            sign_in(page, live_server.url, world["users"][entry.role].username)
+            signed_in = entry.role
+        page.goto(f"{live_server.url}{reverse(entry.url_name)}")
+        # the browser's own checks (required) would stop an empty form: the server's answer is
+        # what is under test here
+        page.evaluate("() => document.querySelectorAll('form').forEach((f) => f.noValidate = true)")
+        page.click(entry.button)
+        summary = page.locator("[data-error-summary]")
+        expect(summary).to_be_focused()
+        expect(summary).to_contain_text("There is a problem")
+        try:
+            screenshot(f"failed-{entry.url_name}")
+        except AssertionError as failure:
+            failures.append(str(failure))
+    assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_anonymous_and_error_pages_pass_axe(
+    live_server: Any, page: Any, requester: Any, screenshot: Callable[[str], Any], width: str
+) -> None:
+    from playwright.sync_api import expect
+
+    page.set_viewport_size(WIDTHS[width])
+    page.goto(f"{live_server.url}/login/")
+    screenshot("login")
+    page.fill("#id_username", "requester")
+    page.fill("#id_password", "wrong")
+    page.click("button[type=submit]")
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+    screenshot("login-failed")
+    sign_in(page, live_server.url, "requester")
+    assert page.goto(f"{live_server.url}/nowhere/").status == 404  # type: ignore[union-attr]
+    screenshot("not-found")
+    assert page.goto(f"{live_server.url}/queue/").status == 403  # type: ignore[union-attr]
+    screenshot("forbidden")
+
+
+def test_htmx_updates_are_announced(
+    live_server: Any, page: Any, world: dict[str, Any], screenshot: Callable[[str], Any]
+) -> None:
+    """What an htmx swap changes is said through the page's one polite live region."""
+    from playwright.sync_api import expect
+
+    live = page.locator("#live")
+    sign_in(page, live_server.url, "analyst")
+    page.goto(f"{live_server.url}{reverse('incident-log-call')}")
+    expect(live).to_have_attribute("role", "status")
+    page.fill("#id_caller_q", "Requester")
+    expect(live).to_have_text("1 person matches")
+    page.fill("#id_caller_q", "zzz-nobody")
+    expect(live).to_have_text("Nobody matches")
+    # typing a title that matches a known error says so, once
+    page.fill("#id_title", "Outlook profiles")
+    expect(live).to_have_text("1 known problem may match: see below")
+    screenshot("known-error-announced")
+    # taking a ticket from the queue
+    page.goto(f"{live_server.url}{reverse('queue-tab', args=['triage'])}")
+    page.click("#queue-results button:has-text('Take')")
+    expect(live).to_contain_text("You took INC-")

@@ -67,3 +67,11 @@ def test_custom_500_page_renders_without_context(rf: Any) -> None:
     response = error_500(rf.get("/"))
     assert response.status_code == 500
     assert b"Something went wrong" in response.content
+
+
+def test_every_page_says_its_language(client: Client, requester: Any) -> None:
+    """WCAG 3.1.1: ``lang`` on the app's pages, the error pages and the API docs."""
+    assert '<html lang="en">' in client.get("/login/").content.decode()
+    client.force_login(requester)
+    for path in ("/", "/incidents/mine/", "/nowhere/", "/queue/", "/api/docs/"):
+        assert '<html lang="en">' in client.get(path).content.decode(), path
