@@ -2,7 +2,8 @@
 database write on the hot path: a Redis ``HINCRBY`` per evaluation, outside the caller's
 transaction (so a refusal that rolls the transaction back is still counted), folded into
 ``GateCounter`` rows by the minute sweep. Without Redis the count goes straight into the
-table with one set-wise upsert (then a refusal whose transaction rolls back is not counted)."""
+table with one set-wise upsert after the commit (then a refusal whose transaction rolls back
+is not counted)."""
 
 import logging
 import uuid
@@ -51,7 +52,9 @@ def bump(gate_id: str, *, blocked: bool = False, bypassed: bool = False) -> None
             return
         except Exception:  # a counter never fails the gate
             log.warning("gate counter: Redis unavailable, counting in the database")
-    _upsert({(gate_id, day): increments})
+    # No Redis: one set-wise upsert after the caller's transaction commits (so the hot path
+    # adds no query inside it; a refusal whose transaction rolls back is then not counted).
+    transaction.on_commit(lambda: _upsert({(gate_id, day): increments}))
 
 
 def _upsert(rows: dict[tuple[str, date], dict[str, int]]) -> None:

@@ -1,8 +1,9 @@
 """Change creation, edits and every lifecycle transition."""
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -69,6 +70,7 @@ class Step:
     from_status: str
     actor: User
     now: datetime
+    bypasses: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _service_ids(change: Change) -> list[int]:
@@ -91,8 +93,37 @@ def _begin(
     now = now or clock.now()
     data = {"service_ids": _service_ids(locked), **(data or {})}
     ctx = Ctx(obj=locked, actor=actor, now=now, data=data, automatic=automatic, action=action)
-    CHANGE.run_guards(transition, ctx)
-    return Step(locked, transition, locked.status, actor, now)
+    bypasses = run_gates(transition, ctx)
+    return Step(locked, transition, locked.status, actor, now, bypasses)
+
+
+def run_gates(transition: Transition, ctx: Ctx) -> list[dict[str, Any]]:
+    """Every check and guard of the transition, each through its gate: always evaluated and
+    counted; a refusal by a bypassable gate is passed by an active bypass covering this change
+    (consumed, with what the gate said, in the bypass ledger), or raised with the offer to
+    request one. Returns the bypasses used."""
+    from bypass.engine import Subject, pass_gate
+
+    used: list[dict[str, Any]] = []
+    subject = Subject.of(ctx.obj)
+    for guard in (*transition.checks, *transition.guards):
+        gate_id = getattr(guard, "guard_id", None)
+        if gate_id is None:
+            guard(ctx)
+            continue
+        outcome = pass_gate(
+            gate_id=gate_id, subject=subject, actor=ctx.actor, check=partial(guard, ctx)
+        )
+        if outcome.bypassed and outcome.request is not None:
+            used.append(
+                {
+                    "gate": gate_id,
+                    "bypass": outcome.request.ref,
+                    "gate_said": outcome.verdict,
+                    "receipt": outcome.use.ledger_seq if outcome.use else None,
+                }
+            )
+    return used
 
 
 def _finish(
@@ -107,6 +138,15 @@ def _finish(
     change = step.change
     change.status = step.transition.target
     change.save(update_fields=[*fields, "status", "updated_at"])
+    if step.bypasses:
+        payload = {**(payload or {}), "bypasses": step.bypasses}
+        reason = " ".join(
+            [reason]
+            + [
+                f"{b['bypass']} bypassed {b['gate']} (receipt #{b['receipt']}): {b['gate_said']}"
+                for b in step.bypasses
+            ]
+        ).strip()
     change_event(
         change,
         event_type,

@@ -59,6 +59,13 @@ def _describe(event: IncidentEvent, *, agent: bool) -> str:
         return "reopened it"
     if kind == "cancelled":
         return "cancelled it"
+    if kind == "priority_overridden":
+        old, new = (p.get("priority") or [None, None])[:2]
+        receipt = f", receipt #{p['receipt']}" if p.get("receipt") else ""
+        return (
+            f"priority P{old} → P{new} by bypass {p.get('source', '')}{receipt} "
+            f"(the matrix says P{p.get('matrix_priority')})"
+        )
     if kind == "triaged":
         changes = p.get("changes", {})
         parts = []

@@ -121,6 +121,7 @@ def test_incident_shows_both_priorities(client, analyst, incident, owners):
     services.bypass_approve(request=req, actor=owners[0])
     html = c.get(f"/incidents/{incident.pk}/").content.decode()
     assert req.ref in html and "the matrix says P3" in html
+    assert f"priority P3 → P1 by bypass {req.ref}, receipt #" in html
 
 
 @pytest.mark.parametrize("rows", [2, 6])

@@ -427,3 +427,23 @@ def test_policy_edit_is_a_new_version_in_the_ledger_and_frozen_plans_stay(
     req.refresh_from_db()
     assert req.plan == frozen and req.policy.version == 1
     assert ledger.verify().ok
+
+
+def test_counters_fold_into_the_table_and_work_without_redis(
+    settings, analyst, incident, django_capture_on_commit_callbacks
+):
+    from bypass.models import GateCounter
+
+    gate = "incident.reopen.window"
+    before = counters.counts(gate)["evaluations"]
+    counters.bump(gate)
+    counters.bump(gate, blocked=True)
+    counters.fold()
+    row = GateCounter.objects.get(gate_id=gate)
+    assert row.evaluations >= 2 and row.blocked >= 1
+    assert counters.counts(gate)["evaluations"] == before + 2  # nothing counted twice
+    settings.REDIS_URL = ""
+    with django_capture_on_commit_callbacks(execute=True):
+        counters.bump(gate, bypassed=True)
+    row.refresh_from_db()
+    assert row.bypassed >= 1

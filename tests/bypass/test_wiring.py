@@ -68,3 +68,56 @@ def test_substitute_authority_through_a_bypass(client, analyst, assessed, manage
     assert "still awaits the decision of CAB" in use.verdict
     html = page.get(f"/changes/{assessed.pk}/").content.decode()
     assert f"Receipt #{use.ledger_seq}" in html
+
+
+def test_every_change_guard_is_a_gate_evaluated_counted_and_bypassable(
+    analyst, owners, managers, policies
+):
+    from datetime import timedelta
+
+    from bypass import counters
+    from servicedesk import clock
+
+    lead = "change.normal.lead_time"
+    # Starts tomorrow: too soon for a normal change's lead time.
+    start = clock.now() + timedelta(hours=30)
+    change = make_change(
+        analyst, risk=HIGH_RISK, planned_start=start, planned_end=start + timedelta(hours=1)
+    )
+    before = counters.counts(lead)
+    with pytest.raises(GuardFailed) as caught:
+        change_services.change_submit(change=change, actor=analyst)
+    assert caught.value.details["bypass"]["gate"] == lead
+    assert counters.counts(lead)["blocked"] == before["blocked"] + 1
+    group_owner = managers[0]
+    from django.contrib.auth.models import Group
+
+    Group.objects.get(name="Change authority").user_set.add(group_owner, managers[1])
+    req = file(
+        analyst,
+        change,
+        subject_type="changes.change",
+        items=[{"gate": lead, "treatment": "skip"}],
+        reason_category="rule_misfire",
+    )
+    for person in (*managers, *owners):
+        req.refresh_from_db()
+        if req.state != State.IN_REVIEW:
+            break
+        try:
+            services.bypass_approve(request=req, actor=person)
+        except Exception:  # noqa: S112 - not every person is in the plan
+            continue
+    req.refresh_from_db()
+    assert req.state == State.ACTIVE
+    cab = [UserFactory(username=f"cab{i}") for i in range(3)]
+    for slug in ("peer-review", "service-owner", "cab", "ecab"):
+        authority(slug).members.set(cab)
+    change = change_services.change_submit(change=change, actor=analyst)
+    assert change.status == ChangeStatus.ASSESSED
+    submitted = change.events.get(type="change.submitted")
+    assert submitted.payload["bypasses"][0]["bypass"] == req.ref
+    assert req.ref in submitted.reason
+    req.refresh_from_db()
+    assert req.state == State.CONSUMED
+    assert counters.counts(lead)["bypassed"] == before["bypassed"] + 1
