@@ -43,6 +43,7 @@ LIST_RELATED = (
     "category",
     "problem",
     "merged_into",
+    "sla",
 )
 
 QUEUES = {
@@ -486,3 +487,17 @@ def problem_link_preview(*, user: User, problem: Problem, incident_ids: Any) -> 
         .order_by("pk")
     )
     return link_plan(problem, incidents)
+
+
+# --- SLA configuration -----------------------------------------------------------------------
+def sla_policies() -> QuerySet[Any]:
+    """Every SLA policy in the order they are tried (two prefetches: services, categories)."""
+    from .models import SlaPolicy
+
+    return SlaPolicy.objects.prefetch_related("services", "categories").order_by("position", "pk")
+
+
+def escalation_rules() -> QuerySet[Any]:
+    from .models import EscalationRule
+
+    return EscalationRule.objects.order_by("position", "pk")

@@ -5,10 +5,12 @@ from rest_framework.routers import SimpleRouter
 
 from .views import (
     CannedReplyViewSet,
+    EscalationRuleViewSet,
     IncidentViewSet,
     KnownErrorViewSet,
     ProblemViewSet,
     SavedViewViewSet,
+    SlaPolicyViewSet,
 )
 
 router = SimpleRouter()
@@ -17,5 +19,7 @@ router.register("problems", ProblemViewSet, basename="api-problem")
 router.register("known-errors", KnownErrorViewSet, basename="api-known-error")
 router.register("canned-replies", CannedReplyViewSet, basename="api-canned-reply")
 router.register("saved-views", SavedViewViewSet, basename="api-saved-view")
+router.register("sla-policies", SlaPolicyViewSet, basename="api-sla-policy")
+router.register("escalation-rules", EscalationRuleViewSet, basename="api-escalation-rule")
 
 urlpatterns = router.urls
