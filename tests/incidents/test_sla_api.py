@@ -165,7 +165,9 @@ def test_a_new_policy_reaches_open_incidents_through_the_sweep(
 
     incident = make_incident(requester)
     assert IncidentSla.objects.get(incident=incident).policy is None
-    api(admin_user).post("/api/v1/sla-policies/", {**POLICY, "priorities": [], "channels": []}, format="json")
+    api(admin_user).post(
+        "/api/v1/sla-policies/", {**POLICY, "priorities": [], "channels": []}, format="json"
+    )
     sla_sweep()
     state = IncidentSla.objects.get(incident=incident)
     assert state.policy_name == "Critical"
