@@ -84,7 +84,7 @@ def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if _is_api(request):
         message = str(exception or "") or "You do not have permission to do this."
         return JsonResponse(error_body("auth.permission_denied", message), status=403)
-    return render(request, "403.html", {"reason": str(exception or "")}, status=403)
+    return render(request, "403.html", {"message": str(exception or "")}, status=403)
 
 
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -50,6 +50,16 @@ def test_custom_404_page(requester: Any, client: Client, settings: Any) -> None:
     assert "Not found" in response.content.decode()
 
 
+def test_custom_403_page_says_why(requester: Any, client: Client, settings: Any) -> None:
+    settings.DEBUG = False
+    client.force_login(requester)
+    response = client.get("/incidents/log/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "<h1>Not allowed</h1>" in html
+    assert "Logging a call for someone is for analysts and managers." in html
+
+
 def test_custom_500_page_renders_without_context(rf: Any) -> None:
     from servicedesk.views import error_500
 
