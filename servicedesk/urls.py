@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("webhooks.api.urls")),
     path("", include("changes.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("bypass.api.urls")),
 ]
 
 urlpatterns = [
@@ -26,6 +27,7 @@ urlpatterns = [
     path("", include("org.urls")),
     path("", include("webhooks.urls")),
     path("", include("notifications.urls")),
+    path("", include("bypass.urls")),
 ]
 
 handler400 = "servicedesk.views.error_400"
