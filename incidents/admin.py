@@ -10,17 +10,24 @@ from django.http import HttpRequest
 
 from servicedesk.durations import DurationWordsField
 
+from .escalation import parse_levels
 from .models import (
     CannedReply,
     Category,
+    Escalation,
+    EscalationRule,
     Incident,
     IncidentEvent,
+    IncidentSla,
     PriorityRule,
     Problem,
     ProblemEvent,
     ResolutionTarget,
     RoutingRule,
+    SlaPause,
+    SlaPolicy,
 )
+from .services.sla import sla_recheck_open
 
 
 @admin.register(PriorityRule)
@@ -181,3 +188,100 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         from .services.routing import routing_rule_delete
 
         routing_rule_delete(rule=obj, actor=request.user)
+
+
+# --- SLA policies and escalation rules (configuration) ---------------------------------------
+class SlaConfigAdmin(admin.ModelAdmin):
+    """Every save or delete has the sweep look at open incidents again, as the API does."""
+
+    formfield_overrides = {models.DurationField: {"form_class": DurationWordsField}}
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        sla_recheck_open()
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        sla_recheck_open()
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(SlaConfigAdmin):
+    list_display = [
+        "name",
+        "position",
+        "is_active",
+        "priorities",
+        "channels",
+        "response_target",
+        "resolution_target",
+        "calendar",
+    ]
+    list_filter = ["is_active", "calendar"]
+    list_select_related = ["calendar"]
+    filter_horizontal = ["services", "categories"]
+
+
+class EscalationRuleForm(forms.ModelForm):
+    class Meta:
+        model = EscalationRule
+        fields = [
+            "name",
+            "description",
+            "position",
+            "is_active",
+            "clock",
+            "priorities",
+            "policy",
+            "levels",
+            "next_team",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        try:
+            parse_levels(
+                data.get("levels"),
+                clock=data.get("clock") or "resolution",
+                next_team=data.get("next_team") is not None,
+            )
+        except ValueError as exc:
+            self.add_error("levels", str(exc))
+        return data
+
+
+@admin.register(EscalationRule)
+class EscalationRuleAdmin(SlaConfigAdmin):
+    form = EscalationRuleForm
+    list_display = ["name", "position", "is_active", "clock", "policy", "next_team"]
+    list_filter = ["is_active", "clock"]
+    list_select_related = ["policy", "next_team"]
+
+
+@admin.register(IncidentSla)
+class IncidentSlaAdmin(ReadOnlyAdmin):
+    list_display = [
+        "incident",
+        "policy_name",
+        "response_due_at",
+        "resolution_due_at",
+        "paused_since",
+        "response_breached_at",
+        "resolution_breached_at",
+        "next_check_at",
+    ]
+    list_select_related = ["incident"]
+
+
+@admin.register(SlaPause)
+class SlaPauseAdmin(ReadOnlyAdmin):
+    list_display = ["incident", "reason", "waiting_on", "started_at", "ended_at"]
+    list_filter = ["reason"]
+    list_select_related = ["incident"]
+
+
+@admin.register(Escalation)
+class EscalationAdmin(ReadOnlyAdmin):
+    list_display = ["incident", "rule", "level", "due_at", "applied_at"]
+    list_filter = ["rule"]
+    list_select_related = ["incident", "rule"]

@@ -256,7 +256,57 @@ def seed_routing_rules(org: DemoOrg) -> int:
     return made
 
 
+def _sla(org: DemoOrg) -> None:
+    """SLA policies (tried in order) and escalation rules; idempotent by name."""
+    from .models import EscalationRule, SlaPolicy
+
+    office, always = org.calendars["office"], org.calendars["24x7"]
+    for position, name, priorities, response, resolution, calendar in [
+        (10, "P1 - round the clock", [1], timedelta(minutes=15), timedelta(hours=4), always),
+        (20, "P2 - office hours", [2], timedelta(hours=1), timedelta(hours=8), office),
+        (100, "Standard - office hours", [], timedelta(hours=4), timedelta(hours=30), office),
+    ]:
+        SlaPolicy.objects.get_or_create(
+            name=name,
+            defaults={
+                "position": position,
+                "priorities": priorities,
+                "response_target": response,
+                "resolution_target": resolution,
+                "calendar": calendar,
+            },
+        )
+    EscalationRule.objects.get_or_create(
+        name="Resolution running out",
+        defaults={
+            "clock": "resolution",
+            "levels": [
+                {"percent": 75, "actions": ["notify_assignee"]},
+                {"percent": 100, "actions": ["notify_team_lead", "notify_service_owner"]},
+            ],
+        },
+    )
+    EscalationRule.objects.get_or_create(
+        name="Nobody has answered",
+        defaults={
+            "clock": "response",
+            "levels": [{"percent": 100, "actions": ["notify_team_lead"]}],
+        },
+    )
+    EscalationRule.objects.get_or_create(
+        name="P1 to the network team at 150%",
+        defaults={
+            "clock": "resolution",
+            "is_active": False,  # an example: switch it on to try reassignment
+            "priorities": [1],
+            "next_team": org.teams["network"],
+            "levels": [{"percent": 150, "actions": ["reassign", "flag_major"]}],
+        },
+    )
+
+
 def seed(org: DemoOrg) -> str:
+    _sla(org)
     seed_routing_rules(org)
     if Incident.objects.exists():
         return f"{Incident.objects.count()} incidents already present (left as they are)"

@@ -44,6 +44,7 @@ LIST_RELATED = (
     "category",
     "problem",
     "merged_into",
+    "sla",
 )
 
 QUEUES = {
@@ -122,8 +123,14 @@ def _queue_conditions(user: User, now: datetime) -> dict[str, Q]:
         "unassigned": Q(team_id__in=teams, assignee__isnull=True),
         "team": Q(team_id__in=teams),
         # On hold waits on someone else: it is not the team's clock to watch.
+        # At risk in business time (stored instants), or, for incidents logged before SLA
+        # clocks, due within the window.
         "breaching": (Q(team_id__in=teams) | Q(assignee=user) | nobodys)
-        & Q(due_at__lte=now + BREACHING_WITHIN)
+        & (
+            Q(sla__resolution_at_risk_at__lte=now, sla__stopped_at__isnull=True)
+            | Q(sla__response_at_risk_at__lte=now, sla__responded_at__isnull=True)
+            | Q(sla__isnull=True, due_at__lte=now + BREACHING_WITHIN)
+        )
         & ~Q(status=IncidentStatus.PENDING),
         "all": Q(),
     }
@@ -492,3 +499,74 @@ def problem_link_preview(*, user: User, problem: Problem, incident_ids: Any) -> 
 def routing_rules() -> QuerySet[RoutingRule]:
     """Every routing rule, in evaluation order (everyone signed in may read them)."""
     return RoutingRule.objects.select_related("created_by").order_by("position", "id")
+
+
+# --- SLA configuration -----------------------------------------------------------------------
+def sla_policies() -> QuerySet[Any]:
+    """Every SLA policy in the order they are tried (two prefetches: services, categories)."""
+    from .models import SlaPolicy
+
+    return SlaPolicy.objects.prefetch_related("services", "categories").order_by("position", "pk")
+
+
+def escalation_rules() -> QuerySet[Any]:
+    from .models import EscalationRule
+
+    return EscalationRule.objects.order_by("position", "pk")
+
+
+def calendar_specs(calendar_ids: Any) -> dict[int, Any]:
+    """Calendar specs for the SLA clocks of a page of incidents (three queries, or none when
+    every clock runs 24 x 7)."""
+    from org.business_time import CalendarSpec
+    from org.models import BusinessCalendar
+
+    ids = {pk for pk in calendar_ids if pk is not None}
+    if not ids:
+        return {}
+    rows = BusinessCalendar.objects.filter(pk__in=ids).prefetch_related("hours", "holidays")
+    return {row.pk: CalendarSpec.from_calendar(row) for row in rows}
+
+
+def sla_summary(incident: Incident, now: datetime, specs: Mapping[int, Any]) -> dict[str, Any]:
+    """What the analyst reads about an incident's SLA: the badge, the policy, business time
+    left to respond and to resolve (negative: overdue), the due instants, why it is paused."""
+    from org.business_time import CalendarSpec
+
+    from .sla import Badge, badges, remaining_now
+
+    try:
+        state = incident.sla
+    except ObjectDoesNotExist:
+        return {"badge": Badge.NONE, "label": Badge.LABELS[Badge.NONE]}
+    spec = specs.get(state.calendar_id) if state.calendar_id else CalendarSpec.always()
+    response_badge, resolution_badge, badge = badges(state, now)
+    running = state.paused_since is None and state.stopped_at is None
+
+    def left(target: Any, spent: Any, stopped: bool) -> Any:
+        if target is None or spec is None or stopped:
+            return None
+        return remaining_now(
+            spec,
+            target=target,
+            elapsed_at_compute=spent,
+            computed_at=state.computed_at,
+            now=now,
+            running=running,
+        )
+
+    return {
+        "state": state,
+        "badge": badge,
+        "label": Badge.LABELS[badge],
+        "response_badge": response_badge,
+        "resolution_badge": resolution_badge,
+        "policy": state.policy_name,
+        "response_left": left(
+            state.response_target, state.response_elapsed, state.responded_at is not None
+        ),
+        "resolution_left": left(
+            state.resolution_target, state.resolution_elapsed, state.stopped_at is not None
+        ),
+        "pause_reason": state.get_pause_reason_display() if state.paused_since else "",
+    }

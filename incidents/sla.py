@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from org.business_time import CalendarSpec, Pause, due, elapsed
 
@@ -179,3 +180,31 @@ def remaining_now(
     if running and now > computed_at:
         spent += elapsed(spec, computed_at, now)
     return target - spent
+
+
+def stored_clocks(state: Any) -> tuple[StoredClock, StoredClock]:
+    """The two clocks of a stored ``IncidentSla`` row (any object with its fields)."""
+    response = StoredClock(
+        target=state.response_target,
+        due_at=state.response_due_at,
+        at_risk_at=state.response_at_risk_at,
+        stopped=state.responded_at is not None or state.stopped_at is not None,
+        breached_at=state.response_breached_at,
+    )
+    resolution = StoredClock(
+        target=state.resolution_target,
+        due_at=state.resolution_due_at,
+        at_risk_at=state.resolution_at_risk_at,
+        stopped=state.stopped_at is not None,
+        breached_at=state.resolution_breached_at,
+    )
+    return response, resolution
+
+
+def badges(state: Any, now: datetime) -> tuple[str, str, str]:
+    """(response, resolution, overall) badges of a stored row at ``now``."""
+    paused = state.paused_since is not None
+    response, resolution = stored_clocks(state)
+    first = clock_badge(response, paused=paused, now=now)
+    second = clock_badge(resolution, paused=paused, now=now)
+    return first, second, overall_badge(first, second)

@@ -118,7 +118,7 @@ class HolidayInline(admin.TabularInline):
 
 @admin.register(BusinessCalendar)
 class BusinessCalendarAdmin(admin.ModelAdmin):
-    list_display = ["name", "time_zone"]
+    list_display = ["name", "time_zone", "is_default"]
     search_fields = ["name"]
     inlines = [WorkingHoursInline, HolidayInline]
 

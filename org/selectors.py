@@ -1,5 +1,7 @@
 """Reads of organisation data, scoped by who asks."""
 
+from typing import Any
+
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -79,3 +81,10 @@ def person_lookup(*, user: User, text: str) -> User:
         f"Several people match “{text}”: {shown}. Type the e-mail address of the one you mean.",
         details={"person": ["ambiguous"]},
     )
+
+
+def calendars() -> QuerySet[Any]:
+    """Every calendar with its hours and holidays (two prefetches)."""
+    from .models import BusinessCalendar
+
+    return BusinessCalendar.objects.prefetch_related("hours", "holidays").order_by("name", "pk")

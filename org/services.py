@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 from importlib import import_module
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
@@ -138,3 +139,113 @@ def user_set_away(*, user: User, actor: User, away: bool, until: datetime | None
         locked.away_until = until if away else None
         locked.save(update_fields=["is_away", "away_until", "updated_at"])
     return locked
+
+
+# --- Business calendars ------------------------------------------------------------------------
+CALENDAR_HOLIDAYS_MAX = 1000
+
+
+def may_manage_calendars(user: Any) -> bool:
+    from .choices import Role
+
+    roles: frozenset[Role] = getattr(user, "roles", frozenset())
+    return Role.ADMIN in roles or Role.PROCESS_OWNER in roles
+
+
+def _calendar_fields(calendar: Any, data: dict[str, Any]) -> None:
+    import zoneinfo
+
+    if "name" in data:
+        name = str(data["name"] or "").strip()
+        if not name or len(name) > 120:
+            raise ValidationFailed(
+                "A calendar needs a name of at most 120 characters.",
+                details={"name": ["1 to 120 characters."]},
+            )
+        calendar.name = name
+    if "time_zone" in data:
+        if data["time_zone"] not in zoneinfo.available_timezones():
+            raise ValidationFailed(
+                f"Unknown time zone {data['time_zone']!r}.",
+                details={"time_zone": ["Use an IANA name such as Europe/London."]},
+            )
+        calendar.time_zone = data["time_zone"]
+    if "is_default" in data:
+        calendar.is_default = bool(data["is_default"])
+
+
+def _calendar_check(hours: list[dict[str, Any]], time_zone: str) -> None:
+    """The same checks the SLA clocks rely on: weekdays 0-6, ends after starts (00:00 as an
+    end is midnight), no overlapping intervals on a day."""
+    from .business_time import CalendarSpec
+
+    spec_hours: dict[int, list[Any]] = {}
+    for row in hours:
+        spec_hours.setdefault(row["weekday"], []).append((row["start"], row["end"]))
+    try:
+        CalendarSpec(tz=time_zone, hours=spec_hours)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), details={"hours": [str(exc)]}) from None
+
+
+def calendar_save(
+    *,
+    actor: User,
+    calendar: Any = None,
+    hours: list[dict[str, Any]] | None = None,
+    holidays: list[dict[str, Any]] | None = None,
+    **data: Any,
+) -> Any:
+    """Create (``calendar`` None) or change a business calendar; ``hours`` and ``holidays``,
+    when given, replace the calendar's whole set. Open incidents' SLA clocks are recomputed
+    by the next sweeps."""
+    from django.db import IntegrityError
+
+    from .models import BusinessCalendar, Holiday, WorkingHours
+
+    if not may_manage_calendars(actor):
+        raise PermissionDenied("Only administrators and process owners change calendars.")
+    if holidays is not None and len(holidays) > CALENDAR_HOLIDAYS_MAX:
+        raise ValidationFailed(f"At most {CALENDAR_HOLIDAYS_MAX} holidays.")
+    if holidays is not None and len({h["date"] for h in holidays}) != len(holidays):
+        raise ValidationFailed("A date is listed twice.", details={"holidays": ["duplicate"]})
+    with transaction.atomic():
+        row: Any
+        if calendar is None:
+            row = BusinessCalendar()
+            data.setdefault("name", "")
+        else:
+            pk = calendar if isinstance(calendar, int) else calendar.pk
+            row = BusinessCalendar.objects.select_for_update().filter(pk=pk).first()
+            if row is None:
+                raise NotFound("No such calendar.")
+        _calendar_fields(row, data)
+        if hours is not None:
+            _calendar_check(hours, row.time_zone)
+        if row.is_default:
+            BusinessCalendar.objects.filter(is_default=True).exclude(pk=row.pk).update(
+                is_default=False
+            )
+        try:
+            with transaction.atomic():
+                row.save()
+        except IntegrityError:
+            raise Conflict(
+                f"A calendar named {row.name!r} already exists.", code="calendar.duplicate"
+            ) from None
+        if hours is not None:
+            row.hours.all().delete()
+            WorkingHours.objects.bulk_create(
+                WorkingHours(calendar=row, weekday=h["weekday"], start=h["start"], end=h["end"])
+                for h in hours
+            )
+        if holidays is not None:
+            row.holidays.all().delete()
+            Holiday.objects.bulk_create(
+                Holiday(calendar=row, date=h["date"], name=h.get("name") or "Holiday")
+                for h in holidays
+            )
+        from incidents.services.sla import sla_recheck_open
+
+        sla_recheck_open()
+    return row

@@ -7,11 +7,19 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from incidents import access
-from incidents.choices import ON_BEHALF_CHANNELS, Channel, Level, PendingReason, ResolutionCode
+from incidents.choices import (
+    ON_BEHALF_CHANNELS,
+    Channel,
+    EscalationAction,
+    EscalationClock,
+    Level,
+    PendingReason,
+    ResolutionCode,
+)
 from incidents.guards import Ctx
 from incidents.limits import (
     AFFECTED_USERS_MAX,
@@ -29,15 +37,19 @@ from incidents.limits import (
 from incidents.models import (
     CannedReply,
     Category,
+    EscalationRule,
     Incident,
     IncidentAttachment,
     IncidentComment,
     IncidentEvent,
+    IncidentSla,
     Problem,
     Satisfaction,
     SavedView,
+    SlaPolicy,
 )
 from incidents.models.saved_views import SAVED_VIEW_NAME_MAX
+from incidents.sla import badges as sla_badges
 from incidents.transitions import INCIDENT, PROBLEM
 from org.api.serializers import TeamBriefSerializer, UserBriefSerializer
 from org.models import BusinessService, Team, User
@@ -102,6 +114,99 @@ class IncidentBriefSerializer(serializers.ModelSerializer):
 
 
 # --- incidents: output -----------------------------------------------------------------------
+class IncidentSlaSerializer(serializers.ModelSerializer):
+    """The incident's SLA clocks as last computed (elapsed: business time, as of
+    ``computed_at``). Badges: on_track, at_risk, breached, paused, met, none."""
+
+    policy = serializers.SerializerMethodField()
+    calendar_id = serializers.IntegerField(read_only=True, allow_null=True)
+    paused = serializers.BooleanField(source="is_paused", read_only=True)
+    pause_reason = serializers.CharField(
+        read_only=True, help_text="While paused: requester, vendor, change or other."
+    )
+    response_target_seconds = serializers.SerializerMethodField()
+    resolution_target_seconds = serializers.SerializerMethodField()
+    response_elapsed_seconds = serializers.SerializerMethodField()
+    resolution_elapsed_seconds = serializers.SerializerMethodField()
+    response_badge = serializers.SerializerMethodField()
+    resolution_badge = serializers.SerializerMethodField()
+    badge = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IncidentSla
+        fields = [
+            "policy",
+            "calendar_id",
+            "started_at",
+            "response_target_seconds",
+            "resolution_target_seconds",
+            "response_due_at",
+            "resolution_due_at",
+            "response_elapsed_seconds",
+            "resolution_elapsed_seconds",
+            "responded_at",
+            "stopped_at",
+            "paused",
+            "paused_since",
+            "pause_reason",
+            "response_breached_at",
+            "resolution_breached_at",
+            "computed_at",
+            "response_badge",
+            "resolution_badge",
+            "badge",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        inline_serializer(
+            "SlaPolicyBrief",
+            {"id": serializers.IntegerField(allow_null=True), "name": serializers.CharField()},
+            allow_null=True,
+        )
+    )
+    def get_policy(self, obj: IncidentSla) -> dict[str, Any] | None:
+        if not obj.policy_name:
+            return None
+        return {"id": obj.policy_id, "name": obj.policy_name}
+
+    @staticmethod
+    def _seconds(value: Any) -> int | None:
+        return None if value is None else int(value.total_seconds())
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_response_target_seconds(self, obj: IncidentSla) -> int | None:
+        return self._seconds(obj.response_target)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_resolution_target_seconds(self, obj: IncidentSla) -> int | None:
+        return self._seconds(obj.resolution_target)
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_response_elapsed_seconds(self, obj: IncidentSla) -> int | None:
+        return self._seconds(obj.response_elapsed)
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_resolution_elapsed_seconds(self, obj: IncidentSla) -> int | None:
+        return self._seconds(obj.resolution_elapsed)
+
+    def _badges(self, obj: IncidentSla) -> tuple[str, str, str]:
+        cached = getattr(obj, "_badges", None)
+        if cached is None:
+            cached = sla_badges(obj, timezone.now())
+            obj._badges = cached  # type: ignore[attr-defined]
+        return cached
+
+    def get_response_badge(self, obj: IncidentSla) -> str:
+        return self._badges(obj)[0]
+
+    def get_resolution_badge(self, obj: IncidentSla) -> str:
+        return self._badges(obj)[1]
+
+    def get_badge(self, obj: IncidentSla) -> str:
+        return self._badges(obj)[2]
+
+
 class IncidentSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(
         view_name="api-incident-detail", help_text="This incident in the API."
@@ -135,6 +240,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="The incident this duplicate was merged into (its requester follows that one).",
     )
+    sla = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField(
         help_text="Transitions you may take now, given the status and who you are (their input "
         "is still validated when you take them)."
@@ -176,8 +282,20 @@ class IncidentSerializer(serializers.ModelSerializer):
             "resolved_at",
             "closed_at",
             "allowed_actions",
+            "sla",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(IncidentSlaSerializer(allow_null=True))
+    def get_sla(self, obj: Incident) -> dict[str, Any] | None:
+        """SLA clocks, for analysts (requesters read ``due_at``, the expected resolution)."""
+        if not _viewer_is_agent(self.context):
+            return None
+        try:
+            state = obj.sla
+        except IncidentSla.DoesNotExist:
+            return None
+        return IncidentSlaSerializer(state).data
 
     def get_allowed_actions(self, obj: Incident) -> list[str]:
         request = self.context.get("request")
@@ -630,3 +748,174 @@ class WatcherInputSerializer(InputSerializer):
         allow_null=True,
         help_text="The colleague to add or remove (default: yourself).",
     )
+
+
+# --- SLA state, SLA policies and escalation rules ----------------------------------------------
+def _minutes(value: Any) -> int:
+    return int(value.total_seconds() // 60)
+
+
+class SlaPolicySerializer(serializers.ModelSerializer):
+    """Targets are in business minutes on the policy's calendar."""
+
+    url = serializers.SerializerMethodField()
+
+    service_ids = serializers.SerializerMethodField()
+    category_ids = serializers.SerializerMethodField()
+    calendar_id = serializers.IntegerField(read_only=True, allow_null=True)
+    priorities = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+    channels = serializers.ListField(child=serializers.CharField(), read_only=True)
+    response_target_minutes = serializers.SerializerMethodField()
+    resolution_target_minutes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SlaPolicy
+        fields = [
+            "id",
+            "url",
+            "name",
+            "description",
+            "position",
+            "is_active",
+            "priorities",
+            "service_ids",
+            "category_ids",
+            "channels",
+            "response_target_minutes",
+            "resolution_target_minutes",
+            "calendar_id",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, obj: SlaPolicy) -> str:
+        return _absolute(self.context, "api-sla-policy-detail", pk=obj.pk)
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_service_ids(self, obj: SlaPolicy) -> list[int]:
+        return sorted(s.pk for s in obj.services.all())
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_category_ids(self, obj: SlaPolicy) -> list[int]:
+        return sorted(c.pk for c in obj.categories.all())
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_response_target_minutes(self, obj: SlaPolicy) -> int:
+        return _minutes(obj.response_target)
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_resolution_target_minutes(self, obj: SlaPolicy) -> int:
+        return _minutes(obj.resolution_target)
+
+
+TARGET_MINUTES_MAX = 365 * 24 * 60
+
+
+class SlaPolicyInputSerializer(InputSerializer):
+    name = serializers.CharField(max_length=120)
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    position = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
+    is_active = serializers.BooleanField(required=False)
+    priorities = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=4), required=False, max_length=4
+    )
+    service_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        required=False,
+        max_length=500,
+    )
+    category_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        required=False,
+        max_length=500,
+    )
+    channels = serializers.ListField(
+        child=serializers.CharField(max_length=10),
+        required=False,
+        max_length=10,
+        help_text="Channels: " + ", ".join(Channel.values) + ".",
+    )
+    response_target_minutes = serializers.IntegerField(min_value=1, max_value=TARGET_MINUTES_MAX)
+    resolution_target_minutes = serializers.IntegerField(min_value=1, max_value=TARGET_MINUTES_MAX)
+    calendar_id = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, required=False, allow_null=True
+    )
+
+
+class SlaPolicyUpdateInputSerializer(SlaPolicyInputSerializer):
+    name = serializers.CharField(max_length=120, required=False)
+    response_target_minutes = serializers.IntegerField(
+        min_value=1, max_value=TARGET_MINUTES_MAX, required=False
+    )
+    resolution_target_minutes = serializers.IntegerField(
+        min_value=1, max_value=TARGET_MINUTES_MAX, required=False
+    )
+
+
+class EscalationLevelSerializer(serializers.Serializer):
+    percent = serializers.IntegerField(
+        required=False, help_text="Share of the target (response/resolution clocks)."
+    )
+    minutes = serializers.IntegerField(
+        required=False, help_text="Business minutes since the last update (update clock)."
+    )
+    actions = serializers.ListField(child=serializers.ChoiceField(EscalationAction.choices))
+
+
+class EscalationRuleSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    policy_id = serializers.IntegerField(read_only=True, allow_null=True)
+    next_team_id = serializers.IntegerField(read_only=True, allow_null=True)
+    priorities = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+    levels = EscalationLevelSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = EscalationRule
+        fields = [
+            "id",
+            "url",
+            "name",
+            "description",
+            "position",
+            "is_active",
+            "clock",
+            "priorities",
+            "policy_id",
+            "levels",
+            "next_team_id",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, obj: EscalationRule) -> str:
+        return _absolute(self.context, "api-escalation-rule-detail", pk=obj.pk)
+
+
+class EscalationRuleInputSerializer(InputSerializer):
+    """Levels are checked by the service (thresholds rising, known actions, a next-tier team
+    for 'reassign'); what is wrong comes back as a 400 naming the level."""
+
+    name = serializers.CharField(max_length=120)
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    position = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
+    is_active = serializers.BooleanField(required=False)
+    clock = serializers.ChoiceField(choices=EscalationClock.choices, required=False)
+    priorities = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=4), required=False, max_length=4
+    )
+    policy_id = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, required=False, allow_null=True
+    )
+    next_team_id = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, required=False, allow_null=True
+    )
+    levels = serializers.ListField(
+        child=serializers.DictField(),
+        max_length=10,
+        help_text=EscalationRule.levels.field.help_text,
+    )
+
+
+class EscalationRuleUpdateInputSerializer(EscalationRuleInputSerializer):
+    name = serializers.CharField(max_length=120, required=False)
+    levels = serializers.ListField(child=serializers.DictField(), max_length=10, required=False)

@@ -113,7 +113,7 @@ class Migration(migrations.Migration):
                 ('levels', models.JSONField(default=list, help_text='Ordered levels, e.g. [{"percent": 75, "actions": ["notify_team_lead"]}, {"percent": 150, "actions": ["reassign", "raise_priority"]}]; for the "since last update" clock use "minutes" instead of "percent".')),
                 ('updated_at', servicedesk.models.ClockedUpdatedAt(default=servicedesk.clock.now, editable=False)),
                 ('next_team', models.ForeignKey(blank=True, help_text="Where the 'reassign' action sends the incident.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.team')),
-                ('policy', models.ForeignKey(blank=True, help_text='Only incidents under this SLA policy (empty: any).', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='escalation_rules', to='incidents.slapolicy')),
+                ('policy', models.ForeignKey(blank=True, help_text='Only incidents under this SLA policy (empty: any).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='escalation_rules', to='incidents.slapolicy')),
             ],
             options={
                 'ordering': ['position', 'pk'],
@@ -130,7 +130,7 @@ class Migration(migrations.Migration):
                 ('outcome', models.JSONField(blank=True, default=dict)),
                 ('applied_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='escalations', to='incidents.incident')),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='applied', to='incidents.escalationrule')),
+                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='applied', to='incidents.escalationrule')),
             ],
             options={
                 'ordering': ['applied_at', 'pk'],

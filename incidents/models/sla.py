@@ -172,7 +172,7 @@ class EscalationRule(models.Model):
         SlaPolicy,
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="escalation_rules",
         help_text="Only incidents under this SLA policy (empty: any).",
     )
@@ -204,7 +204,7 @@ class Escalation(models.Model):
     apply each escalation exactly once, whichever worker gets there and however often."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="escalations")
-    rule = models.ForeignKey(EscalationRule, on_delete=models.CASCADE, related_name="applied")
+    rule = models.ForeignKey(EscalationRule, on_delete=models.PROTECT, related_name="applied")
     level = models.PositiveSmallIntegerField()
     due_at = models.DateTimeField()
     applied_at = models.DateTimeField(default=clock.now)

@@ -12,16 +12,15 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from incidents.choices import EscalationAction, IncidentStatus
+from incidents.choices import EscalationAction
 from incidents.escalation import Decision
-from incidents.escalation import evaluate as evaluate_escalations
-from incidents.models import Escalation, Incident
+from incidents.models import Escalation, Incident, IncidentSla
 from org.models import Team
 from org.services import system_actor
 from servicedesk import clock
 
 from .events import incident_event
-from .sla import SlaConfig, _pauses, escalation_facts, load_config, sla_refresh
+from .sla import SlaConfig, load_config, sla_refresh
 
 SWEEP_BATCH = 200
 
@@ -59,34 +58,30 @@ def sla_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> Sweep
 
 def _check(incident: Incident, *, config: SlaConfig, actor: Any, now: datetime) -> int:
     state = sla_refresh(incident=incident, now=now, config=config, actor=actor)
-    if incident.status not in (
-        IncidentStatus.NEW,
-        IncidentStatus.ASSIGNED,
-        IncidentStatus.IN_PROGRESS,
-        IncidentStatus.PENDING,
-    ):
+    context = getattr(state, "escalation_context", None)
+    if context is None or not context.due_now:
         return 0
-    applied = set(Escalation.objects.filter(incident=incident).values_list("rule_id", "level"))
-    pauses = [(a, b) for a, b in _pauses(incident) if b is None or b > state.started_at]
-    due_now, _ = evaluate_escalations(
-        config.spec(state.calendar_id),
-        config.rules,
-        escalation_facts(incident, state, pauses),
-        priority=incident.priority,
-        policy_id=state.policy_id,
-        applied=applied,
-        now=now,
-    )
     done = 0
-    for decision in due_now:
-        if _apply(incident, decision, actor=actor, now=now):
-            done += 1
-    if done:
+    reshaped = False
+    for decision in context.due_now:
+        changed = _apply(incident, decision, actor=actor, now=now)
+        if changed is None:
+            continue
+        done += 1
+        context.applied.add((decision.rule.id, decision.level.number))
+        reshaped = reshaped or bool({"priority", "team"} & set(changed))
+    if reshaped:  # another priority may choose another policy: recompute everything
         sla_refresh(incident=incident, now=now, config=config, actor=actor)
+    elif done:
+        IncidentSla.objects.filter(incident=incident).update(
+            next_check_at=context.next_check(config, incident.priority, now)
+        )
     return done
 
 
-def _apply(incident: Incident, decision: Decision, *, actor: Any, now: datetime) -> bool:
+def _apply(
+    incident: Incident, decision: Decision, *, actor: Any, now: datetime
+) -> dict[str, Any] | None:
     """Apply one level once: the unique row is written first, in a savepoint, so a second
     worker (or a rerun after a crash) that gets this far finds it and does nothing."""
     rule, level = decision.rule, decision.level
@@ -102,7 +97,7 @@ def _apply(incident: Incident, decision: Decision, *, actor: Any, now: datetime)
                 applied_by=actor,
             )
     except IntegrityError:
-        return False
+        return None
     changes: dict[str, list[Any]] = {}
     fields: list[str] = []
     notify: list[int] = []
@@ -170,4 +165,4 @@ def _apply(incident: Incident, decision: Decision, *, actor: Any, now: datetime)
             escalation.pk,
             key=escalation_notify_key(escalation.pk),
         )
-    return True
+    return changes

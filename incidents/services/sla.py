@@ -261,22 +261,59 @@ def _next_check(
             candidates.append(response.due_at)
         if state.resolution_breached_at is None and resolution.due_at:
             candidates.append(resolution.due_at)
+    if not config.rules:
+        state.escalation_context = None  # type: ignore[attr-defined]
+        return min(candidates, default=None)
     applied = set(Escalation.objects.filter(incident=incident).values_list("rule_id", "level"))
     facts = escalation_facts(incident, state, pauses)
-    due_now, upcoming = evaluate_escalations(
-        spec,
-        config.rules,
-        facts,
-        priority=incident.priority,
+    context = EscalationContext(
+        spec=spec,
+        facts=facts,
         policy_id=policy.id if policy else None,
         applied=applied,
-        now=now,
+        breach_candidates=list(candidates),
     )
+    due_now, upcoming = context.evaluate(config, incident.priority, now)
+    context.due_now = due_now
+    state.escalation_context = context  # type: ignore[attr-defined]
     if due_now:
         candidates.append(now)  # picked up by the next sweep
     if upcoming is not None:
         candidates.append(upcoming)
     return min(candidates, default=None)
+
+
+@dataclass
+class EscalationContext:
+    """What ``sla_refresh`` read to judge escalations, kept for the sweep that applies them
+    (so it reads nothing twice)."""
+
+    spec: CalendarSpec
+    facts: ClockFacts
+    policy_id: int | None
+    applied: set[tuple[int, int]]
+    breach_candidates: list[datetime]
+    due_now: list[Any] = field(default_factory=list)
+
+    def evaluate(self, config: SlaConfig, priority: int, now: datetime) -> tuple[list[Any], Any]:
+        return evaluate_escalations(
+            self.spec,
+            config.rules,
+            self.facts,
+            priority=priority,
+            policy_id=self.policy_id,
+            applied=self.applied,
+            now=now,
+        )
+
+    def next_check(self, config: SlaConfig, priority: int, now: datetime) -> datetime | None:
+        due_now, upcoming = self.evaluate(config, priority, now)
+        candidates = list(self.breach_candidates)
+        if due_now:
+            candidates.append(now)
+        if upcoming is not None:
+            candidates.append(upcoming)
+        return min(candidates, default=None)
 
 
 def escalation_facts(

@@ -361,6 +361,12 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _ticket_page(request, user, incident)
 
 
+def _sla(incident: Incident) -> dict[str, Any]:
+    state = getattr(incident, "sla", None)
+    specs = selectors.calendar_specs([state.calendar_id] if state is not None else [])
+    return selectors.sla_summary(incident, timezone.now(), specs)
+
+
 def _ticket_page(
     request: HttpRequest,
     user: User,
@@ -445,6 +451,7 @@ def _ticket_page(
         "link_form": form("link-problem") if agent and incident.status not in FINAL else None,
         "open_action": next(iter(bound), ""),
         "now": timezone.now(),
+        "sla": _sla(incident) if agent else None,
         "auto_close_at": (
             incident.resolved_at + timedelta(days=settings.INCIDENT_AUTO_CLOSE_DAYS)
             if incident.resolved_at

@@ -4,7 +4,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from org.choices import SeniorityBand, TokenScope
-from org.models import ApiToken, BusinessService, Department, Team, User
+from org.models import ApiToken, BusinessCalendar, BusinessService, Department, Team, User
 from org.services import TOKEN_DAYS_MAX, TOKEN_DAYS_MIN
 from servicedesk.api import InputSerializer
 
@@ -141,3 +141,43 @@ class ApiTokenCreateInputSerializer(InputSerializer):
     expires_in_days = serializers.IntegerField(
         min_value=TOKEN_DAYS_MIN, max_value=TOKEN_DAYS_MAX, default=90
     )
+
+
+# --- Business calendars ------------------------------------------------------------------------
+class WorkingHoursSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 = Monday.")
+    start = serializers.TimeField()
+    end = serializers.TimeField(help_text="00:00 means the midnight that ends the day.")
+
+
+class HolidaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+
+
+class BusinessCalendarSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    hours = WorkingHoursSerializer(many=True, read_only=True)
+    holidays = HolidaySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = BusinessCalendar
+        fields = ["id", "url", "name", "time_zone", "is_default", "hours", "holidays"]
+        read_only_fields = fields
+
+    def get_url(self, obj: BusinessCalendar) -> str:
+        url = reverse("calendar-detail", kwargs={"pk": obj.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class BusinessCalendarInputSerializer(InputSerializer):
+    name = serializers.CharField(max_length=120)
+    time_zone = serializers.CharField(max_length=64, required=False)
+    is_default = serializers.BooleanField(required=False)
+    hours = serializers.ListField(child=WorkingHoursSerializer(), required=False, max_length=70)
+    holidays = serializers.ListField(child=HolidaySerializer(), required=False, max_length=1000)
+
+
+class BusinessCalendarUpdateInputSerializer(BusinessCalendarInputSerializer):
+    name = serializers.CharField(max_length=120, required=False)

@@ -13,7 +13,7 @@ from org.filtersets import (
     TeamFilterSet,
     UserFilterSet,
 )
-from org.models import ApiToken, User
+from org.models import ApiToken, BusinessCalendar, User
 from org.roles import is_staff_side, request_user
 from servicedesk.api import (
     ApiView,
@@ -28,6 +28,9 @@ from .serializers import (
     ApiTokenCreatedSerializer,
     ApiTokenCreateInputSerializer,
     ApiTokenSerializer,
+    BusinessCalendarInputSerializer,
+    BusinessCalendarSerializer,
+    BusinessCalendarUpdateInputSerializer,
     BusinessServiceSerializer,
     ColleagueSerializer,
     MeSerializer,
@@ -193,3 +196,75 @@ class ApiTokenViewSet(ApiViewSet):
     def destroy(self, request: Request, id: str) -> Response:
         services.api_token_revoke(user=request_user(request), token_key=id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BusinessCalendarViewSet(ApiViewSet):
+    """Business-hours calendars the SLA clocks run on: working hours per weekday in a time
+    zone, minus holidays. Everyone signed in reads; administrators and process owners edit
+    (``hours`` and ``holidays``, when sent, replace the whole set)."""
+
+    queryset = BusinessCalendar.objects.none()
+    serializer_class = BusinessCalendarSerializer
+
+    def _pk(self) -> int:
+        try:
+            return int(self.kwargs["pk"])
+        except (TypeError, ValueError):
+            return 0
+
+    @extend_schema(
+        summary="Business calendars",
+        responses={200: BusinessCalendarSerializer(many=True), **error_responses(401)},
+    )
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(selectors.calendars())
+        return self.get_paginated_response(
+            BusinessCalendarSerializer(page, many=True, context=self.get_serializer_context()).data
+        )
+
+    @extend_schema(
+        summary="One business calendar",
+        responses={200: BusinessCalendarSerializer, **error_responses(401, 404)},
+    )
+    def retrieve(self, request: Request, pk: str) -> Response:
+        calendar = selectors.calendars().filter(pk=self._pk()).first()
+        if calendar is None:
+            raise Http404("No such calendar.")
+        return Response(
+            BusinessCalendarSerializer(calendar, context=self.get_serializer_context()).data
+        )
+
+    @extend_schema(
+        summary="Add a calendar (administrators and process owners)",
+        request=BusinessCalendarInputSerializer,
+        responses={201: BusinessCalendarSerializer, **error_responses(400, 401, 403, 409)},
+    )
+    def create(self, request: Request) -> Response:
+        serializer = BusinessCalendarInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        calendar = services.calendar_save(
+            actor=request_user(request), **dict(serializer.validated_data)
+        )
+        return Response(
+            BusinessCalendarSerializer(
+                selectors.calendars().get(pk=calendar.pk), context=self.get_serializer_context()
+            ).data,
+            status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        summary="Change a calendar (administrators and process owners)",
+        request=BusinessCalendarUpdateInputSerializer,
+        responses={200: BusinessCalendarSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        serializer = BusinessCalendarUpdateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        calendar = services.calendar_save(
+            actor=request_user(request), calendar=self._pk(), **dict(serializer.validated_data)
+        )
+        return Response(
+            BusinessCalendarSerializer(
+                selectors.calendars().get(pk=calendar.pk), context=self.get_serializer_context()
+            ).data
+        )

@@ -702,7 +702,9 @@ def test_queue_query_count_is_constant(
             make_incident(requester, title=f"Unrouted {k}")
     make_problem(manager)
     client.force_login(analyst)
-    with django_assert_num_queries(QUEUE_QUERIES):
+    # "Breaching soon" is sorted by business time left in Python: one query for its rows, none
+    # to count them.
+    with django_assert_num_queries(QUEUE_QUERIES - (tab == "breaching/")):
         response = client.get(f"/queue/{tab}?page_size=100")
     assert response.status_code == 200
     expected = rows * 2 if tab in ("team/", "breaching/", "all/") else rows

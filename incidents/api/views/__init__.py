@@ -6,11 +6,14 @@ from .desk import CannedReplyViewSet, KnownErrorViewSet
 from .incidents import IncidentViewSet
 from .problems import ProblemViewSet
 from .saved_views import SavedViewViewSet
+from .sla import EscalationRuleViewSet, SlaPolicyViewSet
 
 __all__ = [
     "CannedReplyViewSet",
+    "EscalationRuleViewSet",
     "IncidentViewSet",
     "KnownErrorViewSet",
     "ProblemViewSet",
     "SavedViewViewSet",
+    "SlaPolicyViewSet",
 ]
