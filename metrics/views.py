@@ -21,11 +21,19 @@ CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
 def _filters(request: HttpRequest) -> tuple[MetricsFilterForm, MetricFilters, str]:
+    """The filters in use; the form always shows the period and time zone they resolve to."""
     user = request_user(request)
     access.require_viewer(user)
-    form = MetricsFilterForm(request.GET or None, default_tz=user.time_zone or "UTC")
-    filters = form.filters() if form.is_valid() else make_filters(tz=user.time_zone or "UTC")
-    if not form.is_bound:
+    tz = user.time_zone or "UTC"
+    form = MetricsFilterForm(request.GET or None, default_tz=tz)
+    filters = form.filters() if form.is_valid() else make_filters(tz=tz)
+    if form.is_valid():
+        data = request.GET.copy()
+        data["start"], data["end"] = filters.start_date.isoformat(), filters.end_date.isoformat()
+        data["tz"] = filters.tz
+        form = MetricsFilterForm(data, default_tz=tz)
+        form.is_valid()
+    elif not form.is_bound:
         form.initial = {"start": filters.start_date, "end": filters.end_date, "tz": filters.tz}
     source = request.GET.get("source", "auto")
     if source not in selectors.SOURCES:
@@ -104,7 +112,7 @@ def service_review(request: HttpRequest) -> HttpResponse:
             "outcome_tables": [
                 t
                 for t in tables.outcome_tables(outcomes)
-                if t.slug in ("restore", "rates", "impact", "backlog")
+                if t.slug in ("restore", "rates", "impact", "waiting", "backlog")
             ],
             "change_tables": [
                 t
