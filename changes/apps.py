@@ -10,3 +10,7 @@ class ChangesConfig(AppConfig):
         from .panels import incident_changes
 
         panels.register("incident.detail.side", incident_changes)
+
+        from .gates import declare
+
+        declare()

@@ -4,6 +4,7 @@ import os
 from datetime import timedelta
 
 from celery import Celery
+from celery.schedules import crontab
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
@@ -76,6 +77,16 @@ app.conf.update(
             "task": "changes.tasks.change_chase_documentation_task",
             "schedule": timedelta(minutes=30),
             "options": {"expires": 29 * 60},
+        },
+        "bypass-sweep": {
+            "task": "bypass.tasks.bypass_sweep_task",
+            "schedule": timedelta(minutes=1),
+            "options": {"expires": 55},
+        },
+        "bypass-ledger-verify": {
+            "task": "bypass.tasks.bypass_ledger_verify_task",
+            "schedule": crontab(hour=3, minute=17),
+            "options": {"expires": 3600},
         },
     },
 )

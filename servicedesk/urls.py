@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("webhooks.api.urls")),
     path("", include("changes.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("bypass.api.urls")),
     path("", include("metrics.api.urls")),
 ]
 
@@ -27,6 +28,7 @@ urlpatterns = [
     path("", include("org.urls")),
     path("", include("webhooks.urls")),
     path("", include("notifications.urls")),
+    path("", include("bypass.urls")),
     path("", include("metrics.urls")),
 ]
 

@@ -16,6 +16,9 @@ from servicedesk.db import grant_app_role
 from ..incidents.factories import make_incident
 
 EVENT_TABLES = [
+    "bypass_bypassdecision",
+    "bypass_bypassevent",
+    "bypass_bypassuse",
     "changes_changedecision",
     "changes_changeevent",
     "incidents_incidentevent",

@@ -1,0 +1,221 @@
+"""Bypass endpoints: requests (one action per transition), gates, policies and the ledger
+(read-only, with verify)."""
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from incidents.api.views.common import SelectorFilters, valid
+from org.models import User
+from org.roles import request_user
+from servicedesk.api import ApiViewSet, error_responses
+from servicedesk.errors import ValidationFailed
+
+from .. import gates, ledger, selectors, services
+from ..filtersets import BypassRequestFilterSet
+from ..models import BypassEvent, BypassPolicy, BypassRequest
+from .serializers import (
+    BypassAnswerInputSerializer,
+    BypassCommentInputSerializer,
+    BypassCreateInputSerializer,
+    BypassReasonInputSerializer,
+    BypassRequestSerializer,
+    EventSerializer,
+    GateSerializer,
+    PolicySerializer,
+    VerifySerializer,
+    item_data,
+)
+
+BYP_ID = OpenApiParameter(
+    "id",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The request's id (123) or reference (BYP-000123).",
+    pattern=r"^(\d+|[Bb][Yy][Pp]-?\d+)$",
+)
+
+
+def byp_action(summary: str, request: Any = None) -> Any:
+    return extend_schema(
+        summary=summary,
+        request=request,
+        parameters=[BYP_ID],
+        responses={200: BypassRequestSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+
+
+class BypassRequestViewSet(ApiViewSet):
+    """Process-bypass requests: file, submit, decide, withdraw, revoke."""
+
+    queryset = BypassRequest.objects.none()
+    serializer_class = BypassRequestSerializer
+    filterset_class = BypassRequestFilterSet
+    filter_backends = [SelectorFilters]
+
+    def _get(self) -> BypassRequest:
+        return selectors.bypass_get(user=request_user(self.request), pk=self.kwargs["pk"])
+
+    def _out(self, row: BypassRequest, code: int = status.HTTP_200_OK) -> Response:
+        fresh = selectors.bypass_get(user=request_user(self.request), pk=row.pk)
+        return Response(BypassRequestSerializer(fresh).data, code)
+
+    @extend_schema(
+        summary="Bypass requests visible to you",
+        responses={200: BypassRequestSerializer(many=True), **error_responses(400, 401)},
+    )
+    def list(self, request: Request) -> Response:
+        rows = selectors.bypass_list(user=request_user(request), filters=request.query_params)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(BypassRequestSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="File a bypass request (submitted at once unless submit is false)",
+        request=BypassCreateInputSerializer,
+        responses={201: BypassRequestSerializer, **error_responses(400, 401, 403, 409)},
+    )
+    def create(self, request: Request) -> Response:
+        data = valid(BypassCreateInputSerializer, request.data)
+        beneficiary_id = data.pop("beneficiary_id", None)
+        beneficiary = None
+        if beneficiary_id is not None:
+            beneficiary = User.objects.filter(pk=beneficiary_id, is_active=True).first()
+            if beneficiary is None:
+                raise ValidationFailed("No such beneficiary.", details={"field": "beneficiary_id"})
+        data["items"] = item_data([dict(i) for i in data["items"]])
+        row = services.bypass_create(actor=request_user(request), beneficiary=beneficiary, **data)
+        return self._out(row, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="One bypass request",
+        parameters=[BYP_ID],
+        responses={200: BypassRequestSerializer, **error_responses(401, 404)},
+    )
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return self._out(self._get())
+
+    @byp_action("Submit a draft")
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str) -> Response:
+        return self._out(services.bypass_submit(request=self._get(), actor=request_user(request)))
+
+    @byp_action("Approve (counts for the current scope only)", BypassCommentInputSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        data = valid(BypassCommentInputSerializer, request.data)
+        row = services.bypass_approve(
+            request=self._get(), actor=request_user(request), comment=data.get("comment", "")
+        )
+        return self._out(row)
+
+    @byp_action("Reject (a reason is required)", BypassCommentInputSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        data = valid(BypassCommentInputSerializer, request.data)
+        row = services.bypass_reject(
+            request=self._get(), actor=request_user(request), comment=data.get("comment", "")
+        )
+        return self._out(row)
+
+    @byp_action("Ask the requester for information", BypassCommentInputSerializer)
+    @action(detail=True, methods=["post"], url_path="request-info")
+    def request_info(self, request: Request, pk: str) -> Response:
+        data = valid(BypassCommentInputSerializer, request.data)
+        row = services.bypass_request_info(
+            request=self._get(), actor=request_user(request), comment=data.get("comment", "")
+        )
+        return self._out(row)
+
+    @byp_action("Answer a request for information", BypassAnswerInputSerializer)
+    @action(detail=True, methods=["post"])
+    def respond(self, request: Request, pk: str) -> Response:
+        data = valid(BypassAnswerInputSerializer, request.data)
+        row = services.bypass_respond(
+            request=self._get(), actor=request_user(request), answer=data["answer"]
+        )
+        return self._out(row)
+
+    @byp_action("Withdraw", BypassReasonInputSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        data = valid(BypassReasonInputSerializer, request.data)
+        row = services.bypass_withdraw(
+            request=self._get(), actor=request_user(request), reason=data.get("reason", "")
+        )
+        return self._out(row)
+
+    @byp_action("Revoke (a reason is required)", BypassReasonInputSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str) -> Response:
+        data = valid(BypassReasonInputSerializer, request.data)
+        row = services.bypass_revoke(
+            request=self._get(), actor=request_user(request), reason=data.get("reason", "")
+        )
+        return self._out(row)
+
+
+class GateViewSet(ApiViewSet):
+    """The gates registry (read-only)."""
+
+    queryset = BypassPolicy.objects.none()  # the registry is code; for the schema only
+    serializer_class = GateSerializer
+    pagination_class = None
+
+    @extend_schema(summary="Every gate", responses={200: GateSerializer(many=True)})
+    def list(self, request: Request) -> Response:
+        return Response([g.as_dict() for g in gates.all_gates()])
+
+
+class PolicyViewSet(ApiViewSet):
+    """Approval policies per gate and risk class (read-only here)."""
+
+    queryset = BypassPolicy.objects.none()
+    serializer_class = PolicySerializer
+
+    @extend_schema(
+        summary="Every policy version",
+        responses={200: PolicySerializer(many=True), **error_responses(401)},
+    )
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(selectors.policy_list())
+        return self.get_paginated_response(PolicySerializer(page, many=True).data)
+
+
+class LedgerViewSet(ApiViewSet):
+    """The hash-chained ledger (read-only), newest first, and its verification."""
+
+    queryset = BypassEvent.objects.none()
+    serializer_class = EventSerializer
+
+    def _oversight(self, request: Request) -> None:
+        from servicedesk.errors import PermissionDenied
+
+        if not selectors.sees_all(request_user(request)):
+            raise PermissionDenied(
+                "The ledger is for managers, process owners and admins.",
+                code="bypass.permission.ledger",
+            )
+
+    @extend_schema(
+        summary="Ledger entries, newest first",
+        responses={200: EventSerializer(many=True), **error_responses(401, 403)},
+    )
+    def list(self, request: Request) -> Response:
+        self._oversight(request)
+        page = self.paginate_queryset(selectors.ledger_list())
+        return self.get_paginated_response(EventSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Recompute the chain",
+        request=None,
+        responses={200: VerifySerializer, **error_responses(401, 403)},
+    )
+    @action(detail=False, methods=["get"])
+    def verify(self, request: Request) -> Response:
+        self._oversight(request)
+        return Response(ledger.verify().as_dict())

@@ -1,0 +1,227 @@
+"""The one function every gate goes through — pages, the API and Celery tasks alike.
+
+``pass_gate`` always evaluates the gate. When it refuses and the gate is bypassable, it looks
+for an active bypass covering this subject and gate, consumes one use under a row lock
+(validity and uses compared with the database clock at that moment, never left to the
+sweeper) and records the use with what the gate said; otherwise the refusal stands, carrying
+an offer to request a bypass. ``gate_value`` does the same for computed values (priority,
+assignment, queue position): it returns the effective value and its source.
+Every evaluation is counted per gate.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Now
+from django.urls import reverse
+
+from servicedesk import clock
+from servicedesk.errors import DomainError
+
+from . import counters, gates, ledger
+from .choices import State, Treatment
+from .models import BypassItem, BypassRequest, BypassUse
+from .transitions import BYPASS
+
+
+class DbNow(Now):
+    """The database's clock at this very moment (PostgreSQL ``now()`` is the transaction's
+    start; ``clock_timestamp()`` is the instant of the statement)."""
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return "clock_timestamp()", []
+
+
+@dataclass(frozen=True)
+class Subject:
+    type: str  # app_label.model
+    id: int
+    ref: str
+
+    @classmethod
+    def of(cls, obj: Any) -> "Subject":
+        return cls(gates.subject_label(obj), int(obj.pk), str(getattr(obj, "ref", obj.pk)))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    gate_id: str
+    passed: bool
+    bypassed: bool = False
+    verdict: str = ""
+    request: BypassRequest | None = None
+    use: BypassUse | None = None
+    receipt: dict[str, Any] | None = None
+
+
+def request_url(gate_id: str, subject: Subject, refusal: str) -> str:
+    query = urlencode(
+        {
+            "gate": gate_id,
+            "subject_type": subject.type,
+            "subject_id": subject.id,
+            "refusal": refusal[:500],
+        }
+    )
+    return f"{reverse('bypass:new')}?{query}"
+
+
+def offer(gate_id: str, subject: Subject, refusal: str) -> dict[str, Any]:
+    gate = gates.get(gate_id)
+    can = bool(gate and gate.bypassable)
+    data: dict[str, Any] = {
+        "gate": gate_id,
+        "gate_title": gate.title if gate else "",
+        "can_request_bypass": can,
+        "subject_type": subject.type,
+        "subject_id": subject.id,
+        "subject_ref": subject.ref,
+        "refusal": refusal,
+    }
+    if can:
+        data["request_url"] = request_url(gate_id, subject, refusal)
+    return data
+
+
+def _covering(gate_id: str, subject: Subject, treatments: set[str] | None = None) -> Any:
+    items = BypassItem.objects.filter(gate_id=gate_id)
+    if treatments:
+        items = items.filter(treatment__in=treatments)
+    return (
+        BypassRequest.objects.select_for_update(of=("self",))
+        .filter(
+            state=State.ACTIVE,
+            subject_type=subject.type,
+            subject_id=subject.id,
+            valid_from__lte=DbNow(),
+            valid_until__gt=DbNow(),
+            uses_count__lt=F("max_uses"),
+            pk__in=items.values("request_id"),
+        )
+        .order_by("valid_until", "pk")
+        .first()
+    )
+
+
+def consume(
+    *,
+    gate_id: str,
+    subject: Subject,
+    actor: Any,
+    verdict: str,
+    treatments: set[str] | None = None,
+    computed: Any = None,
+) -> tuple[BypassRequest, BypassItem, BypassUse] | None:
+    """Consume one use of an active bypass covering ``gate_id`` for ``subject``, or None."""
+    with transaction.atomic():
+        request = _covering(gate_id, subject, treatments)
+        if request is None:
+            return None
+        item = request.items.get(gate_id=gate_id)
+        effective = (
+            (item.value or {}).get("value") if item.treatment == Treatment.OVERRIDE else None
+        )
+        request.uses_count += 1
+        now = clock.now()
+        fields = ["uses_count", "updated_at"]
+        last = request.uses_count >= request.max_uses
+        from_state = request.state
+        if last:
+            BYPASS.check(request.state, "consume")
+            request.state = State.CONSUMED
+            request.ended_at = now
+            fields += ["state", "ended_at"]
+        request.updated_at = now
+        request.save(update_fields=fields)
+        event = ledger.append(
+            "bypass.used",
+            request=request,
+            actor=actor,
+            from_state=from_state,
+            to_state=request.state,
+            payload={
+                "gate": gate_id,
+                "treatment": item.treatment,
+                "subject": subject.ref,
+                "subject_type": subject.type,
+                "subject_id": subject.id,
+                "gate_said": verdict,
+                "computed": computed,
+                "effective": effective,
+                "use": request.uses_count,
+                "of": request.max_uses,
+            },
+        )
+        use = BypassUse.objects.create(
+            request=request,
+            item=item,
+            gate_id=gate_id,
+            verdict=verdict,
+            computed=computed,
+            effective=effective,
+            actor=actor,
+            ledger_seq=event.seq,
+            created_at=now,
+        )
+        return request, item, use
+
+
+def pass_gate(*, gate_id: str, subject: Subject, actor: Any, check: Callable[[], None]) -> Outcome:
+    """Run ``check`` (which raises a ``DomainError`` to refuse). Runs inside the caller's
+    transaction, so the use is recorded with the caller's change or not at all."""
+    try:
+        check()
+    except DomainError as refusal:
+        gate = gates.get(gate_id)
+        found = None
+        if gate is not None and gate.bypassable:
+            found = consume(gate_id=gate_id, subject=subject, actor=actor, verdict=refusal.message)
+        counters.bump(gate_id, blocked=True, bypassed=found is not None)
+        if found is None:
+            details = refusal.details if isinstance(refusal.details, dict) else {}
+            refusal.details = {**details, "bypass": offer(gate_id, subject, refusal.message)}
+            raise
+        request, _item, use = found
+        return Outcome(
+            gate_id,
+            passed=False,
+            bypassed=True,
+            verdict=refusal.message,
+            request=request,
+            use=use,
+            receipt={"seq": use.ledger_seq, "ref": request.ref},
+        )
+    counters.bump(gate_id)
+    return Outcome(gate_id, passed=True)
+
+
+@dataclass(frozen=True)
+class Value:
+    computed: Any
+    effective: Any
+    source: str  # "matrix" / "rules" / "BYP-000123"
+    request: BypassRequest | None = None
+    use: BypassUse | None = None
+
+
+def gate_value(
+    *, gate_id: str, subject: Subject, actor: Any, computed: Any, source: str = "matrix"
+) -> Value:
+    """The effective value of a value gate: the computed one, or an active OVERRIDE's."""
+    found = consume(
+        gate_id=gate_id,
+        subject=subject,
+        actor=actor,
+        verdict=f"Computed value: {computed}",
+        treatments={Treatment.OVERRIDE},
+        computed=computed,
+    )
+    counters.bump(gate_id, bypassed=found is not None)
+    if found is None:
+        return Value(computed, computed, source)
+    request, _item, use = found
+    return Value(computed, use.effective, request.ref, request, use)
