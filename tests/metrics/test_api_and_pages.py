@@ -191,6 +191,12 @@ def test_the_export_list_matches_the_tables() -> None:
     changes = tables.change_tables(selectors.changes(filters=filters))
     assert tuple(t.slug for t in outcomes) == tables.OUTCOME_TABLES
     assert tuple(t.slug for t in changes) == tables.CHANGE_TABLES
+    from metrics import exceptions
+
+    built = tables.exception_tables(
+        exceptions.exceptions(filters=filters), exceptions.fairness(filters=filters)
+    )
+    assert tuple(t.slug for t in built) == tables.EXCEPTION_TABLES
 
 
 def test_csv_numbers(data: None, client: Client, manager: Any) -> None:
