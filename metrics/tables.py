@@ -295,3 +295,76 @@ def change_tables(data: dict[str, Any]) -> list[Table]:
             ],
         ),
     ]
+
+
+EXCEPTION_TABLES = ("gates", "funnel", "reasons", "fairness")
+
+
+def exception_tables(data: dict[str, Any], fair: dict[str, Any]) -> list[Table]:
+    funnel = data["funnel"]
+    ratios = fair["executive_to_staff"]
+    return [
+        Table(
+            "gates",
+            "Bypass rate per gate",
+            ["Gate", "Evaluations", "Blocked", "Bypassed", "Per evaluation", "Per block", "Note"],
+            [
+                [
+                    g["gate_id"],
+                    g["evaluations"],
+                    g["blocked"],
+                    g["bypassed"],
+                    _pct(g["per_evaluation"]),
+                    _pct(g["per_block"]),
+                    _few(g["per_block"]["too_few_cases"]),
+                ]
+                for g in data["gates"]
+            ],
+        ),
+        Table(
+            "funnel",
+            "Bypass requests",
+            ["Stage", "Requests"],
+            [
+                [name.capitalize(), funnel[name]]
+                for name in ("requested", "approved", "rejected", "lapsed", "withdrawn", "pending")
+            ],
+            note=f"Approved {_pct(funnel['approval_rate'])} of the decided "
+            f"({funnel['approval_rate']['numerator']} of {funnel['approval_rate']['denominator']})"
+            f"; approval latency median {_num(data['approval_latency']['p50_hours'])} h, 90th "
+            f"percentile {_num(data['approval_latency']['p90_hours'])} h.",
+        ),
+        Table(
+            "reasons",
+            "Reason mix",
+            RATE_HEADERS,
+            [rate_row(r["label"], r["requests"]) for r in data["reasons"]],
+        ),
+        Table(
+            "fairness",
+            "Fairness: by beneficiary seniority and VIP flag",
+            [
+                "Band",
+                "VIP",
+                "Tickets",
+                "Median resolution (h)",
+                "Bypasses per 100",
+                "Overrides per 100",
+                "Note",
+            ],
+            [
+                [
+                    g["band_label"],
+                    "yes" if g["vip"] else "no",
+                    g["tickets"],
+                    _num(g["resolution"]["p50_hours"]),
+                    _num(g["bypasses_per_100"]),
+                    _num(g["overrides_per_100"]),
+                    _few(g["too_few_cases"]),
+                ]
+                for g in fair["groups"]
+            ],
+            note="Executive band against staff (ratio of the rates per 100 tickets): bypasses "
+            f"{_num(ratios['bypasses_per_100'])}, overrides {_num(ratios['overrides_per_100'])}.",
+        ),
+    ]

@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("metrics/", views.outcomes_page, name="metrics-outcomes"),
     path("metrics/changes/", views.changes_page, name="metrics-changes"),
+    path("metrics/exceptions/", views.exceptions_page, name="metrics-exceptions"),
     path("metrics/review/", views.service_review, name="metrics-review"),
     path("metrics/chart/<slug:name>.svg", views.chart, name="metrics-chart"),
     path("metrics/export/<slug:name>.csv", views.export_csv, name="metrics-export"),

@@ -14,18 +14,26 @@ from django.views.decorators.http import require_GET
 from org.models import BusinessService
 from org.roles import request_user
 
-from . import access, charts, selectors, tables
+from . import access, charts, exceptions, selectors, tables
 from .filtersets import MetricFilters, MetricsFilterForm, make_filters
 
 CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
 def _filters(request: HttpRequest) -> tuple[MetricsFilterForm, MetricFilters, str]:
+    """The filters in use; the form always shows the period and time zone they resolve to."""
     user = request_user(request)
     access.require_viewer(user)
-    form = MetricsFilterForm(request.GET or None, default_tz=user.time_zone or "UTC")
-    filters = form.filters() if form.is_valid() else make_filters(tz=user.time_zone or "UTC")
-    if not form.is_bound:
+    tz = user.time_zone or "UTC"
+    form = MetricsFilterForm(request.GET or None, default_tz=tz)
+    filters = form.filters() if form.is_valid() else make_filters(tz=tz)
+    if form.is_valid():
+        data = request.GET.copy()
+        data["start"], data["end"] = filters.start_date.isoformat(), filters.end_date.isoformat()
+        data["tz"] = filters.tz
+        form = MetricsFilterForm(data, default_tz=tz)
+        form.is_valid()
+    elif not form.is_bound:
         form.initial = {"start": filters.start_date, "end": filters.end_date, "tz": filters.tz}
     source = request.GET.get("source", "auto")
     if source not in selectors.SOURCES:
@@ -36,7 +44,20 @@ def _filters(request: HttpRequest) -> tuple[MetricsFilterForm, MetricFilters, st
 def _compute(name: str, filters: MetricFilters, source: str) -> dict[str, Any]:
     if name == "outcomes":
         return selectors.outcomes(filters=filters, source=source)
+    if name == "exceptions":
+        return {
+            "exceptions": exceptions.exceptions(filters=filters),
+            "fairness": exceptions.fairness(filters=filters),
+        }
     return selectors.changes(filters=filters)
+
+
+def _tables(kind: str, data: dict[str, Any]) -> list[tables.Table]:
+    if kind == "outcomes":
+        return tables.outcome_tables(data)
+    if kind == "exceptions":
+        return tables.exception_tables(data["exceptions"], data["fairness"])
+    return tables.change_tables(data)
 
 
 @login_required
@@ -83,6 +104,26 @@ def changes_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+def exceptions_page(request: HttpRequest) -> HttpResponse:
+    form, filters, _ = _filters(request)
+    data = _compute("exceptions", filters, "live")
+    return render(
+        request,
+        "metrics/exceptions.html",
+        {
+            "form": form,
+            "filters": filters,
+            "data": data["exceptions"],
+            "tables": _tables("exceptions", data),
+            "query": filters.query_string(),
+            "tab": "exceptions",
+        },
+        status=200 if form.is_bound is False or form.is_valid() else 400,
+    )
+
+
+@login_required
+@require_GET
 def service_review(request: HttpRequest) -> HttpResponse:
     form, filters, source = _filters(request)
     service = (
@@ -104,7 +145,7 @@ def service_review(request: HttpRequest) -> HttpResponse:
             "outcome_tables": [
                 t
                 for t in tables.outcome_tables(outcomes)
-                if t.slug in ("restore", "rates", "impact", "backlog")
+                if t.slug in ("restore", "rates", "impact", "waiting", "backlog")
             ],
             "change_tables": [
                 t
@@ -130,6 +171,7 @@ def chart(request: HttpRequest, name: str) -> HttpResponse:
 EXPORTS = {
     **dict.fromkeys(tables.OUTCOME_TABLES, "outcomes"),
     **dict.fromkeys(tables.CHANGE_TABLES, "changes"),
+    **dict.fromkeys(tables.EXCEPTION_TABLES, "exceptions"),
 }
 
 
@@ -141,7 +183,7 @@ def export_csv(request: HttpRequest, name: str) -> HttpResponse:
         raise Http404("No such table.")
     _, filters, source = _filters(request)
     data = _compute(kind, filters, source)
-    built = tables.outcome_tables(data) if kind == "outcomes" else tables.change_tables(data)
+    built = _tables(kind, data)
     table = next(t for t in built if t.slug == name)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (

@@ -167,3 +167,66 @@ class MetricsChangesSerializer(MetricsHead):
     authorisation_latency = MetricsAuthorityLatencySerializer(many=True)
     templates = MetricsTemplateOutcomeSerializer(many=True)
     trend = MetricsChangeTrendSerializer(many=True)
+
+
+class MetricsGateSerializer(serializers.Serializer):
+    gate_id = serializers.CharField()
+    evaluations = serializers.IntegerField()
+    blocked = serializers.IntegerField()
+    bypassed = serializers.IntegerField()
+    per_evaluation = MetricsRateSerializer(help_text="Bypass uses ÷ evaluations of the gate.")
+    per_block = MetricsRateSerializer(help_text="Bypass uses ÷ times the gate blocked.")
+
+
+class MetricsFunnelSerializer(serializers.Serializer):
+    requested = serializers.IntegerField()
+    approved = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    lapsed = serializers.IntegerField()
+    withdrawn = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    approval_rate = MetricsRateSerializer()
+
+
+class MetricsReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    requests = MetricsRateSerializer()
+
+
+class MetricsExceptionsSerializer(serializers.Serializer):
+    filters = MetricsFiltersSerializer()
+    source = serializers.ChoiceField(choices=["live"])  # type: ignore[assignment]
+    min_cases = serializers.IntegerField()
+    not_applicable = serializers.ListField(child=serializers.CharField())
+    gates = MetricsGateSerializer(many=True)
+    funnel = MetricsFunnelSerializer()
+    reasons = MetricsReasonSerializer(many=True)
+    approval_latency = MetricsDistributionSerializer()
+
+
+class MetricsFairnessGroupSerializer(serializers.Serializer):
+    band = serializers.CharField()
+    band_label = serializers.CharField()
+    vip = serializers.BooleanField()
+    tickets = serializers.IntegerField()
+    resolution = MetricsDistributionSerializer()
+    bypasses = serializers.IntegerField()
+    bypasses_per_100 = serializers.FloatField(allow_null=True)
+    overrides = serializers.IntegerField()
+    overrides_per_100 = serializers.FloatField(allow_null=True)
+    too_few_cases = serializers.BooleanField()
+
+
+class MetricsRatioSerializer(serializers.Serializer):
+    bypasses_per_100 = serializers.FloatField(allow_null=True)
+    overrides_per_100 = serializers.FloatField(allow_null=True)
+
+
+class MetricsFairnessSerializer(serializers.Serializer):
+    filters = MetricsFiltersSerializer()
+    source = serializers.ChoiceField(choices=["live"])  # type: ignore[assignment]
+    min_cases = serializers.IntegerField()
+    groups = MetricsFairnessGroupSerializer(many=True)
+    executive_to_staff = MetricsRatioSerializer()
+    not_included = serializers.ListField(child=serializers.CharField())

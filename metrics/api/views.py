@@ -8,13 +8,18 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from metrics import access, selectors
+from metrics import access, exceptions, selectors
 from metrics.filtersets import MetricFilters, MetricsFilterForm
 from org.roles import request_user
 from servicedesk.api import ApiView, error_responses
 from servicedesk.errors import ValidationFailed
 
-from .serializers import MetricsChangesSerializer, MetricsOutcomesSerializer
+from .serializers import (
+    MetricsChangesSerializer,
+    MetricsExceptionsSerializer,
+    MetricsFairnessSerializer,
+    MetricsOutcomesSerializer,
+)
 
 FILTER_PARAMS = [
     OpenApiParameter("start", OpenApiTypes.DATE, description="First day (local date)."),
@@ -89,3 +94,27 @@ class ChangesView(MetricView):
     def get(self, request: Request) -> Response:
         filters = parse_filters(request)
         return Response(MetricsChangesSerializer(selectors.changes(filters=filters)).data)
+
+
+class ExceptionsView(MetricView):
+    @extend_schema(
+        summary="Exceptions: bypass rate per gate (with the counts), request funnel, reason "
+        "mix, approval latency",
+        parameters=FILTER_PARAMS,
+        responses={200: MetricsExceptionsSerializer, **error_responses(400, 401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        filters = parse_filters(request)
+        return Response(MetricsExceptionsSerializer(exceptions.exceptions(filters=filters)).data)
+
+
+class FairnessView(MetricView):
+    @extend_schema(
+        summary="Fairness: tickets, resolution time, bypasses and overrides per 100 tickets by "
+        "beneficiary seniority band and VIP flag",
+        parameters=FILTER_PARAMS,
+        responses={200: MetricsFairnessSerializer, **error_responses(400, 401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        filters = parse_filters(request)
+        return Response(MetricsFairnessSerializer(exceptions.fairness(filters=filters)).data)

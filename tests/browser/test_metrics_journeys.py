@@ -1,5 +1,6 @@
 """A manager reads the metrics in a real Chromium: opens the dashboard from the menu, filters
-to one service, sees the figures with their numbers, and downloads a table as CSV."""
+to one service, sees the figures with their numbers, downloads a table as CSV, and opens the
+exceptions and fairness view."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -67,6 +68,11 @@ def test_manager_filters_the_dashboard_and_downloads_a_csv(
     page.click(".tabs >> text=Change outcomes")
     expect(page.locator("h1")).to_have_text("Change outcomes")
     screenshot("changes")
+    page.click(".tabs >> text=Exceptions and fairness")
+    expect(page.locator("h1")).to_have_text("Exceptions and fairness")
+    fairness = page.locator("section[aria-labelledby=t-fairness]")
+    expect(fairness.locator("tbody tr").first).to_contain_text("Staff")
+    screenshot("exceptions-and-fairness")
     page.goto(f"{live_server.url}/metrics/review/?service_id={desk['payroll'].pk}")
     expect(page.locator("h1")).to_have_text("Service review: Payroll")
     screenshot("review")

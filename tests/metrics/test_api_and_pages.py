@@ -191,6 +191,12 @@ def test_the_export_list_matches_the_tables() -> None:
     changes = tables.change_tables(selectors.changes(filters=filters))
     assert tuple(t.slug for t in outcomes) == tables.OUTCOME_TABLES
     assert tuple(t.slug for t in changes) == tables.CHANGE_TABLES
+    from metrics import exceptions
+
+    built = tables.exception_tables(
+        exceptions.exceptions(filters=filters), exceptions.fairness(filters=filters)
+    )
+    assert tuple(t.slug for t in built) == tables.EXCEPTION_TABLES
 
 
 def test_csv_numbers(data: None, client: Client, manager: Any) -> None:
@@ -221,3 +227,39 @@ def test_printable_service_review(data: None, client: Client, manager: Any, serv
     html = response.content.decode()
     assert "Service review: Payroll" in html
     assert "Time to restore service" in html and "Change outcomes" in html
+
+
+def _queries(client: Client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/api/v1/metrics/outcomes/?{PERIOD}&source=live",
+        f"/api/v1/metrics/outcomes/?{PERIOD}&source=rollup",
+        f"/api/v1/metrics/changes/?{PERIOD}",
+        f"/metrics/?{PERIOD}",
+        f"/metrics/changes/?{PERIOD}",
+        f"/metrics/review/?{PERIOD}",
+        f"/metrics/export/repeats.csv?{PERIOD}",
+    ],
+)
+def test_query_counts_do_not_grow_with_the_data(
+    url: str, client: Client, manager: Any, requester: Any, team: Any, service: Any
+) -> None:
+    from ..org.factories import BusinessServiceFactory
+
+    client.force_login(manager)
+    incident(requester, created="2026-03-02 10:00", resolved="2026-03-02 12:00", service=service)
+    few = _queries(client, url)
+    for i in range(12):
+        extra = BusinessServiceFactory(slug=f"extra{i}", owner_team=team)
+        incident(requester, created="2026-03-03 10:00", resolved="2026-03-04 10:00", service=extra)
+        incident(requester, created="2026-03-05 10:00", service=extra, team=team)
+    assert _queries(client, url) == few

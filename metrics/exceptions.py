@@ -1,0 +1,231 @@
+"""Exceptions and fairness: how often process gates are bypassed, how requests fare, and who
+benefits — computed in the database from the bypass app's tables (read only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, F, Q, Sum
+
+from bypass.choices import ReasonCategory, State, Treatment
+from bypass.models import BypassItem, BypassRequest, GateCounter
+from incidents.models import Incident
+from org.choices import SeniorityBand
+
+from .expressions import PercentileCont, Seconds
+from .filtersets import MetricFilters
+from .selectors import (
+    _duration_aggregates,
+    distribution,
+    metrics_settings,
+    rate,
+    restored_q,
+)
+
+APPROVED_STATES = (
+    State.APPROVED,
+    State.ACTIVE,
+    State.CONSUMED,
+    State.EXPIRED,
+    State.REVOKED,
+    State.CLOSED,
+)
+PENDING = (State.SUBMITTED, State.IN_REVIEW, State.AWAITING_REQUESTER)
+INCIDENT_SUBJECT = "incidents.incident"
+
+
+def _request_scope(filters: MetricFilters) -> Q:
+    q = Q()
+    if filters.service_id is not None:
+        q &= Q(service_id=filters.service_id)
+    if filters.team_id is not None:
+        q &= Q(team_id=filters.team_id)
+    return q
+
+
+def exceptions(*, filters: MetricFilters) -> dict[str, Any]:
+    min_cases = metrics_settings().min_cases
+    counters = (
+        GateCounter.objects.filter(day__gte=filters.start_date, day__lte=filters.end_date)
+        .values("gate_id")
+        .annotate(
+            evaluations_sum=Sum("evaluations"),
+            blocked_sum=Sum("blocked"),
+            bypassed_sum=Sum("bypassed"),
+        )
+        .order_by("gate_id")
+    )
+    gates = [
+        {
+            "gate_id": row["gate_id"],
+            "evaluations": row["evaluations_sum"] or 0,
+            "blocked": row["blocked_sum"] or 0,
+            "bypassed": row["bypassed_sum"] or 0,
+            "per_evaluation": rate(
+                row["bypassed_sum"] or 0, row["evaluations_sum"] or 0, min_cases
+            ),
+            "per_block": rate(row["bypassed_sum"] or 0, row["blocked_sum"] or 0, min_cases),
+        }
+        for row in counters
+    ]
+    submitted = BypassRequest.objects.filter(
+        _request_scope(filters),
+        submitted_at__gte=filters.start,
+        submitted_at__lt=filters.end,
+    )
+    funnel = submitted.aggregate(
+        requested=Count("pk"),
+        approved=Count("pk", filter=Q(state__in=APPROVED_STATES)),
+        rejected=Count("pk", filter=Q(state=State.REJECTED)),
+        lapsed=Count("pk", filter=Q(state=State.LAPSED)),
+        withdrawn=Count("pk", filter=Q(state=State.WITHDRAWN)),
+        pending=Count("pk", filter=Q(state__in=PENDING)),
+    )
+    reasons = dict(
+        submitted.values("reason_category")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("reason_category", "n")
+    )
+    latency = BypassRequest.objects.filter(
+        _request_scope(filters),
+        decided_at__gte=filters.start,
+        decided_at__lt=filters.end,
+        submitted_at__isnull=False,
+    ).aggregate(**_duration_aggregates("latency", Seconds(F("decided_at"), F("submitted_at"))))
+    return {
+        "filters": filters.as_dict(),
+        "source": "live",
+        "min_cases": min_cases,
+        "not_applicable": ["priority"] if filters.priority is not None else [],
+        "gates": gates,
+        "funnel": {
+            **funnel,
+            "approval_rate": rate(
+                funnel["approved"], funnel["approved"] + funnel["rejected"], min_cases
+            ),
+        },
+        "reasons": [
+            {
+                "reason": value,
+                "label": str(label),
+                "requests": rate(reasons.get(value, 0), funnel["requested"], min_cases),
+            }
+            for value, label in ReasonCategory.choices
+        ],
+        "approval_latency": distribution(
+            latency["latency_cases"], latency["latency_p50"], latency["latency_p90"], min_cases
+        ),
+    }
+
+
+def _per_100(count: int, tickets: int) -> float | None:
+    return round(count * 100 / tickets, 2) if tickets else None
+
+
+def fairness(*, filters: MetricFilters) -> dict[str, Any]:
+    """Per beneficiary seniority band and VIP flag: tickets, resolution time, and approved
+    bypasses and priority overrides per 100 tickets; the executive band against staff."""
+    min_cases = metrics_settings().min_cases
+    scope = Q()
+    if filters.service_id is not None:
+        scope &= Q(service_id=filters.service_id)
+    if filters.team_id is not None:
+        scope &= Q(team_id=filters.team_id)
+    if filters.priority is not None:
+        scope &= Q(priority=filters.priority)
+    group = {"band": F("requester__seniority_band"), "vip": F("requester__is_vip")}
+    created = dict(
+        (
+            (row["band"], row["vip"]),
+            row["n"],
+        )
+        for row in Incident.objects.filter(
+            scope, created_at__gte=filters.start, created_at__lt=filters.end
+        )
+        .values(**group)
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    restore = {
+        (row["band"], row["vip"]): row
+        for row in Incident.objects.filter(
+            scope, restored_q(), resolved_at__gte=filters.start, resolved_at__lt=filters.end
+        )
+        .values(**group)
+        .annotate(
+            cases=Count("pk"),
+            p50=PercentileCont(Seconds(F("resolved_at"), F("created_at")), 0.5),
+            p90=PercentileCont(Seconds(F("resolved_at"), F("created_at")), 0.9),
+        )
+        .order_by()
+    }
+    requests = BypassRequest.objects.filter(
+        _request_scope(filters),
+        subject_type=INCIDENT_SUBJECT,
+        state__in=APPROVED_STATES,
+        submitted_at__gte=filters.start,
+        submitted_at__lt=filters.end,
+    )
+    beneficiary = {"band": F("beneficiary__seniority_band"), "vip": F("beneficiary__is_vip")}
+    bypasses = {
+        (row["band"], row["vip"]): row["n"]
+        for row in requests.values(**beneficiary).annotate(n=Count("pk")).order_by()
+    }
+    overrides = {
+        (row["band"], row["vip"]): row["n"]
+        for row in BypassItem.objects.filter(
+            treatment=Treatment.OVERRIDE, request__in=requests.values("pk")
+        )
+        .values(
+            band=F("request__beneficiary__seniority_band"),
+            vip=F("request__beneficiary__is_vip"),
+        )
+        .annotate(n=Count("request", distinct=True))
+        .order_by()
+    }
+    rows = []
+    for band, label in SeniorityBand.choices:
+        for vip in (False, True):
+            key = (band, vip)
+            tickets = created.get(key, 0)
+            if not tickets and key not in restore and key not in bypasses:
+                continue
+            r = restore.get(key, {"cases": 0, "p50": None, "p90": None})
+            rows.append(
+                {
+                    "band": band,
+                    "band_label": str(label),
+                    "vip": vip,
+                    "tickets": tickets,
+                    "resolution": distribution(r["cases"], r["p50"], r["p90"], min_cases),
+                    "bypasses": bypasses.get(key, 0),
+                    "bypasses_per_100": _per_100(bypasses.get(key, 0), tickets),
+                    "overrides": overrides.get(key, 0),
+                    "overrides_per_100": _per_100(overrides.get(key, 0), tickets),
+                    "too_few_cases": tickets < min_cases,
+                }
+            )
+
+    def band_total(band: str, counts: dict[tuple[str, bool], int]) -> tuple[int, int]:
+        return (
+            sum(v for (b, _), v in counts.items() if b == band),
+            sum(v for (b, _), v in created.items() if b == band),
+        )
+
+    ratios = {}
+    for name, counts in (("bypasses_per_100", bypasses), ("overrides_per_100", overrides)):
+        top, top_tickets = band_total(SeniorityBand.EXECUTIVE, counts)
+        staff, staff_tickets = band_total(SeniorityBand.STAFF, counts)
+        top_rate, staff_rate = _per_100(top, top_tickets), _per_100(staff, staff_tickets)
+        ratios[name] = (
+            round(top_rate / staff_rate, 2) if top_rate is not None and staff_rate else None
+        )
+    return {
+        "filters": filters.as_dict(),
+        "source": "live",
+        "min_cases": min_cases,
+        "groups": rows,
+        "executive_to_staff": ratios,
+        "not_included": ["queue_jumps", "added_wait_of_jumped_tickets"],
+    }

@@ -1,0 +1,186 @@
+"""Exceptions and fairness on hand-built bypass data; expected values worked out here."""
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from bypass.models import BypassItem, BypassRequest, GateCounter
+from metrics import exceptions
+from metrics.filtersets import make_filters
+
+from ..org.factories import UserFactory
+from .builders import at, incident
+
+pytestmark = pytest.mark.django_db
+
+PERIOD = {"start_date": date(2026, 3, 2), "end_date": date(2026, 3, 8)}
+
+
+def bypass(
+    requester: Any,
+    beneficiary: Any,
+    *,
+    state: str,
+    submitted: str,
+    decided: str | None = None,
+    reason: str = "service_restoration",
+    subject: Any = None,
+    override: bool = False,
+    **fields: Any,
+) -> BypassRequest:
+    start = at(submitted)
+    row = BypassRequest.objects.create(
+        state=state,
+        requester=requester,
+        beneficiary=beneficiary,
+        subject_type="incidents.incident",
+        subject_id=subject.pk if subject else 1,
+        subject_ref=subject.ref if subject else "INC-000001",
+        reason_category=reason,
+        justification="Because.",
+        what_does_not_fit="The step.",
+        valid_from=start,
+        valid_until=start + timedelta(days=1),
+        submitted_at=start,
+        decided_at=at(decided) if decided else None,
+        created_at=start,
+        updated_at=start,
+        **fields,
+    )
+    if override:
+        BypassItem.objects.create(
+            request=row, gate_id="incident.priority.matrix", treatment="override", value={}
+        )
+    return row
+
+
+def test_no_bypass_data() -> None:
+    data = exceptions.exceptions(filters=make_filters(**PERIOD))
+    assert data["gates"] == []
+    assert data["funnel"]["requested"] == 0
+    assert data["approval_latency"]["p50_hours"] is None
+    assert exceptions.fairness(filters=make_filters(**PERIOD))["groups"] == []
+
+
+def test_gate_rates_funnel_reasons_and_latency(requester: Any, analyst: Any) -> None:
+    GateCounter.objects.create(
+        gate_id="change.normal.cab_authorization",
+        day=date(2026, 3, 2),
+        evaluations=100,
+        blocked=20,
+        bypassed=3,
+    )
+    GateCounter.objects.create(
+        gate_id="change.normal.cab_authorization",
+        day=date(2026, 3, 3),
+        evaluations=100,
+        blocked=10,
+        bypassed=3,
+    )
+    GateCounter.objects.create(  # outside the period
+        gate_id="change.normal.cab_authorization", day=date(2026, 3, 9), evaluations=999
+    )
+    # decided after 2 h and 6 h (approved), 4 h (rejected); one lapsed, one pending
+    bypass(
+        requester,
+        requester,
+        state="active",
+        submitted="2026-03-02 09:00",
+        decided="2026-03-02 11:00",
+    )
+    bypass(
+        requester,
+        requester,
+        state="consumed",
+        submitted="2026-03-03 09:00",
+        decided="2026-03-03 15:00",
+    )
+    bypass(
+        requester,
+        requester,
+        state="rejected",
+        submitted="2026-03-04 09:00",
+        decided="2026-03-04 13:00",
+        reason="business_deadline",
+    )
+    bypass(requester, requester, state="lapsed", submitted="2026-03-05 09:00")
+    bypass(requester, requester, state="in_review", submitted="2026-03-06 09:00")
+    bypass(requester, requester, state="active", submitted="2026-02-20 09:00")  # before
+    data = exceptions.exceptions(filters=make_filters(**PERIOD))
+    (gate,) = data["gates"]
+    # 6 uses of 200 evaluations, of 30 blocks
+    assert gate["evaluations"] == 200
+    assert gate["per_evaluation"] == {
+        "numerator": 6,
+        "denominator": 200,
+        "value": 0.03,
+        "too_few_cases": False,
+    }
+    assert gate["per_block"]["value"] == 0.2
+    funnel = data["funnel"]
+    assert (funnel["requested"], funnel["approved"], funnel["rejected"]) == (5, 2, 1)
+    assert (funnel["lapsed"], funnel["pending"]) == (1, 1)
+    assert funnel["approval_rate"]["numerator"] == 2
+    assert funnel["approval_rate"]["denominator"] == 3
+    reasons = {r["reason"]: r["requests"]["numerator"] for r in data["reasons"]}
+    assert reasons["service_restoration"] == 4
+    assert reasons["business_deadline"] == 1
+    # latencies 2, 6, 4 h → median 4, p90 4 + 0.8 x 2 = 5.6
+    assert data["approval_latency"]["p50_hours"] == 4.0
+    assert data["approval_latency"]["p90_hours"] == 5.6
+
+
+def test_fairness_by_band_and_vip(analyst: Any, in_group: Callable[..., Any]) -> None:
+    boss = UserFactory(username="boss", seniority_band="executive", is_vip=True)
+    staff = [UserFactory(username=f"staff{i}") for i in range(4)]
+    # the executive: 2 tickets (10 h and 2 h), 1 approved bypass with a priority override
+    t1 = incident(boss, created="2026-03-02 08:00", resolved="2026-03-02 18:00")
+    incident(boss, created="2026-03-03 08:00", resolved="2026-03-03 10:00")
+    bypass(
+        analyst,
+        boss,
+        state="consumed",
+        submitted="2026-03-02 09:00",
+        decided="2026-03-02 09:30",
+        subject=t1,
+        override=True,
+    )
+    # staff: 4 tickets of 20 h each, 1 approved bypass, 1 rejected (not counted)
+    rows = [
+        incident(person, created="2026-03-02 08:00", resolved="2026-03-03 04:00")
+        for person in staff
+    ]
+    bypass(analyst, staff[0], state="active", submitted="2026-03-02 10:00", subject=rows[0])
+    bypass(analyst, staff[1], state="rejected", submitted="2026-03-02 10:00", subject=rows[1])
+    data = exceptions.fairness(filters=make_filters(**PERIOD))
+    groups = {(g["band"], g["vip"]): g for g in data["groups"]}
+    top, base = groups[("executive", True)], groups[("staff", False)]
+    assert top["tickets"] == 2 and base["tickets"] == 4
+    assert top["resolution"]["p50_hours"] == 6.0  # (10 + 2) / 2
+    assert base["resolution"]["p50_hours"] == 20.0
+    assert top["bypasses_per_100"] == 50.0  # 1 per 2 tickets
+    assert base["bypasses_per_100"] == 25.0  # 1 per 4 tickets
+    assert top["overrides_per_100"] == 50.0
+    assert base["overrides_per_100"] == 0.0
+    # the executive band gets bypasses twice as often as staff; overrides: staff has none
+    assert data["executive_to_staff"] == {"bypasses_per_100": 2.0, "overrides_per_100": None}
+
+
+def test_exceptions_and_fairness_api_and_page(
+    api: Callable[[Any], Any], manager: Any, requester: Any, client: Any
+) -> None:
+    query = "start=2026-03-02&end=2026-03-08&tz=UTC"
+    assert api(requester).get(f"/api/v1/metrics/exceptions/?{query}").status_code == 403
+    assert api(requester).get(f"/api/v1/metrics/fairness/?{query}").status_code == 403
+    body = api(manager).get(f"/api/v1/metrics/exceptions/?{query}&priority=1").json()
+    assert body["not_applicable"] == ["priority"]
+    assert api(manager).get(f"/api/v1/metrics/fairness/?{query}").json()["groups"] == []
+    client.force_login(manager)
+    page = client.get(f"/metrics/exceptions/?{query}")
+    assert page.status_code == 200
+    assert "<h1>Exceptions and fairness</h1>" in page.content.decode()
+    for table in ("gates", "funnel", "reasons", "fairness"):
+        response = client.get(f"/metrics/export/{table}.csv?{query}")
+        assert response.status_code == 200, table
