@@ -129,7 +129,7 @@ def test_analyst_takes_notes_and_resolves_from_the_queue(
     screenshot("1-queue-unassigned")
 
     row.locator("button:has-text('Take')").click()  # htmx swaps the row in place
-    expect(row.locator(".badge.ok")).to_have_text("taken by you")
+    expect(row.locator(".badge.ok", has_text="taken by you")).to_be_visible()
     expect(row).to_contain_text("Analyst")
     assert "/queue/unassigned/" in page.url
     screenshot("2-queue-taken")
