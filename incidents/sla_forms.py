@@ -102,6 +102,14 @@ class SlaPolicyForm(forms.Form):
         initial=100,
         help_text="Policies are tried from the lowest position; the first that matches applies.",
     )
+    response_target = BusinessDurationField(label="First response within", help_text=TARGET_HELP)
+    resolution_target = BusinessDurationField(label="Resolution within", help_text=TARGET_HELP)
+    calendar = forms.ModelChoiceField(
+        label="Business calendar",
+        queryset=BusinessCalendar.objects.none(),
+        required=False,
+        empty_label="The service's calendar, else the default",
+    )
     priorities = forms.TypedMultipleChoiceField(
         label="Priority is one of",
         choices=Priority.choices,
@@ -128,14 +136,6 @@ class SlaPolicyForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: any channel.",
-    )
-    response_target = BusinessDurationField(label="First response within", help_text=TARGET_HELP)
-    resolution_target = BusinessDurationField(label="Resolution within", help_text=TARGET_HELP)
-    calendar = forms.ModelChoiceField(
-        label="Business calendar",
-        queryset=BusinessCalendar.objects.none(),
-        required=False,
-        empty_label="The service's calendar, else the default",
     )
     is_active = forms.BooleanField(label="Active", required=False, initial=True)
 

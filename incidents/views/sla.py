@@ -81,7 +81,7 @@ def _policy_page(request: HttpRequest, policy: SlaPolicy | None) -> HttpResponse
     user = request_user(request)
     _require_manager(user)
     form = SlaPolicyForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial=policy_initial(policy) if policy else {"position": 100, "is_active": True},
     )
     status = 200
@@ -130,7 +130,7 @@ def _rule_page(request: HttpRequest, rule: EscalationRule | None) -> HttpRespons
     user = request_user(request)
     _require_manager(user)
     form = EscalationRuleForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial=rule_initial(rule) if rule else {"position": 100, "is_active": True},
     )
     status = 200
