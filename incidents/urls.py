@@ -3,6 +3,7 @@ from django.urls import path
 from . import views
 from .views import desk
 from .views import routing as routing_views
+from .views import sla as sla_views
 
 urlpatterns = [
     path("incidents/new/", views.incident_new, name="incident-new"),
@@ -17,6 +18,12 @@ urlpatterns = [
     path("routing-rules/", routing_views.routing_rule_list, name="routing-rule-list"),
     path("routing-rules/new/", routing_views.routing_rule_new, name="routing-rule-new"),
     path("routing-rules/<int:pk>/", routing_views.routing_rule_edit, name="routing-rule-edit"),
+    path("sla-policies/", sla_views.sla_policy_list, name="sla-policy-list"),
+    path("sla-policies/new/", sla_views.sla_policy_new, name="sla-policy-new"),
+    path("sla-policies/<int:pk>/", sla_views.sla_policy_edit, name="sla-policy-edit"),
+    path("escalation-rules/", sla_views.escalation_rule_list, name="escalation-rule-list"),
+    path("escalation-rules/new/", sla_views.escalation_rule_new, name="escalation-rule-new"),
+    path("escalation-rules/<int:pk>/", sla_views.escalation_rule_edit, name="escalation-rule-edit"),
     path("incidents/<int:pk>/", views.incident_detail, name="incident-detail"),
     path(
         "incidents/<int:pk>/attachments/<int:aid>/",

@@ -8,6 +8,7 @@ arguments, taken by name from the ``world`` the fixture below builds.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -62,6 +63,21 @@ PAGES = [
     Page("priority-matrix", ("admin",)),
     Page("webhook-list", DESK),
     Page("webhook-detail", ("analyst", "admin"), ("webhook",)),
+    Page("metrics-outcomes", ("manager", "admin")),
+    Page("metrics-changes", ("manager", "admin")),
+    Page("metrics-exceptions", ("manager", "admin")),
+    Page("metrics-review", ("manager", "admin")),
+    Page("bypass:list"),
+    Page("bypass:inbox"),
+    Page("routing-rule-list", ("admin",)),
+    Page("routing-rule-new", ("admin",)),
+    Page("routing-rule-edit", ("admin",), ("routing_rule",)),
+    Page("sla-policy-list", DESK),
+    Page("sla-policy-new", ("admin",)),
+    Page("sla-policy-edit", ("admin",), ("sla_policy",)),
+    Page("escalation-rule-list", DESK),
+    Page("escalation-rule-new", ("admin",)),
+    Page("escalation-rule-edit", ("admin",), ("escalation_rule",)),
 ]
 
 
@@ -69,6 +85,7 @@ PAGES = [
 def world(requester: Any, analyst: Any, manager: Any, admin_user: Any, team: Any) -> dict[str, Any]:
     """One of everything the pages show, built through the real services."""
     from incidents import services as incidents
+    from incidents.services import routing, sla_config
     from webhooks import services as webhooks
 
     service = BusinessServiceFactory(slug="email", name="E-mail", owner_team=team)
@@ -95,6 +112,31 @@ def world(requester: Any, analyst: Any, manager: Any, admin_user: Any, team: Any
     )
     change = make_change(requester)
     make_template(admin_user, admin_user)  # the standard-change catalogue has a row
+    routing_rule = routing.routing_rule_create(
+        actor=admin_user,
+        name="E-mail to the desk",
+        conditions={"all": [{"field": "service", "op": "in", "value": [service.pk]}]},
+        actions=[{"type": "set_team", "team_id": team.pk}],
+    )
+    sla_policy = sla_config.sla_policy_create(
+        actor=admin_user,
+        name="Urgent",
+        priorities=[1, 2],
+        service_ids=[service.pk],
+        response_target=timedelta(minutes=30),
+        resolution_target=timedelta(hours=8),
+    )
+    escalation_rule = sla_config.escalation_rule_create(
+        actor=admin_user,
+        name="Resolution late",
+        clock="resolution",
+        policy_id=sla_policy.pk,
+        next_team_id=team.pk,
+        levels=[
+            {"percent": 75, "actions": ["notify_team_lead"]},
+            {"percent": 150, "actions": ["reassign", "raise_priority"]},
+        ],
+    )
     return {
         "users": {
             "requester": requester,
@@ -107,6 +149,9 @@ def world(requester: Any, analyst: Any, manager: Any, admin_user: Any, team: Any
         "canned_reply": reply,
         "webhook": hook,
         "change": change,
+        "routing_rule": routing_rule,
+        "sla_policy": sla_policy,
+        "escalation_rule": escalation_rule,
     }
 
 
@@ -169,6 +214,8 @@ FAILED_FORMS = [
     FailedForm("problem-new", "analyst"),
     FailedForm("webhook-list", "analyst"),
     FailedForm("canned-reply-list", "manager"),
+    FailedForm("sla-policy-new", "admin"),
+    FailedForm("escalation-rule-new", "admin"),
 ]
 
 
