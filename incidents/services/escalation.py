@@ -207,12 +207,13 @@ def _sweep_batch(incidents: list[Incident], *, config: SlaConfig, actor: Any, no
         for incident in changed_incidents:
             if touched.get(incident.pk):
                 incident.updated_at = stamp
-        Incident.objects.bulk_update(
+        _update_rows(
+            Incident,
             changed_incidents,
             ["priority", "team", "assignee", "is_major", "updated_at", "due_at"],
         )
     saved = [states[pk] for pk in ids if states[pk].pk is not None]
-    IncidentSla.objects.bulk_update(saved, SLA_FIELDS)
+    _update_rows(IncidentSla, saved, SLA_FIELDS)
     for pk in ids:
         if states[pk].pk is None:  # no SLA row yet (not found through the index): rare
             states[pk].save()
@@ -384,4 +385,32 @@ def _escalated_event(
 
 def _set_outcomes(outcomes: dict[int, dict[str, Any]]) -> None:
     rows = [Escalation(pk=pk, outcome=outcome) for pk, outcome in outcomes.items()]
-    Escalation.objects.bulk_update(rows, ["outcome"])
+    _update_rows(Escalation, rows, ["outcome"])
+
+
+def _update_rows(model: Any, rows: list[Any], names: list[str]) -> None:
+    """Write these fields of these rows in one statement: on PostgreSQL
+    ``UPDATE ... FROM (VALUES ...)`` (Django's ``bulk_update`` builds a CASE per field and row,
+    which costs seconds of Python for a batch), elsewhere ``bulk_update``."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(rows, names)
+        return
+    meta = model._meta
+    fields: list[Any] = [meta.pk, *(meta.get_field(name) for name in names)]
+    placeholder = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in fields) + ")"
+    params: list[Any] = []
+    for row in rows:
+        params += [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
+    quote = connection.ops.quote_name
+    columns = [quote(f.column) for f in fields]
+    assignments = ", ".join(f"{c} = v.{c}" for c in columns[1:])
+    # Table and column names come from the model; every value is a parameter.
+    sql = (
+        f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608
+        f"FROM (VALUES {', '.join([placeholder] * len(rows))}) AS v ({', '.join(columns)}) "
+        f"WHERE t.{columns[0]} = v.{columns[0]}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
