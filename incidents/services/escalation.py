@@ -105,7 +105,11 @@ def _preload_calendars(config: SlaConfig, incidents: list[Incident]) -> None:
 
 def _sweep_batch(incidents: list[Incident], *, config: SlaConfig, actor: Any, now: datetime) -> int:
     ids = [incident.pk for incident in incidents]
-    states = {s.incident_id: s for s in IncidentSla.objects.filter(incident_id__in=ids)}
+    # Locked like ``sla_refresh`` does: a concurrent ``sla_recheck_open`` waits and then wins.
+    states = {
+        s.incident_id: s
+        for s in IncidentSla.objects.select_for_update().filter(incident_id__in=ids)
+    }
     pauses: dict[int, list[tuple[datetime, datetime | None, str]]] = defaultdict(list)
     for incident_id, started, ended, reason in SlaPause.objects.filter(
         incident_id__in=ids
