@@ -81,6 +81,32 @@ def enqueue(
     return message
 
 
+def enqueue_many(task: Any, items: Sequence[tuple[str, Sequence[Any]]]) -> None:
+    """``enqueue(task, key=key, args=args)`` for each ``(key, args)``, in two queries (a key
+    already recorded stays as it is)."""
+    if not items:
+        return
+    for key, _args in items:
+        if not key or len(key) > 200:
+            raise ValueError("An outbox key is required and at most 200 characters long.")
+    now = timezone.now()
+    name = task_name(task)
+    OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(key=key, task=name, args=list(args), kwargs={}, available_at=now)
+            for key, args in items
+        ],
+        ignore_conflicts=True,
+    )
+    ids = list(
+        OutboxMessage.objects.filter(
+            key__in=[key for key, _args in items], status=OutboxStatus.PENDING
+        ).values_list("pk", flat=True)
+    )
+    if ids:
+        transaction.on_commit(lambda: relay_on_commit(ids))
+
+
 def relay_on_commit(ids: list[int]) -> None:
     """Best effort, right after the commit. Never raises and never waits on a broker that has
     just failed: the request that recorded the work has already succeeded."""

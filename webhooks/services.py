@@ -186,6 +186,48 @@ def webhook_publish(
     return deliveries
 
 
+def webhook_publish_many(events: list[dict[str, Any]]) -> list[WebhookDelivery]:
+    """``webhook_publish(**event)`` for each event, set-wise: one query when nobody subscribes,
+    else one insert of the deliveries and their outbox entries."""
+    if not events:
+        return []
+    subscriptions = list(
+        WebhookSubscription.objects.filter(is_active=True).only("pk", "event_types")
+    )
+    deliveries = []
+    for event in events:
+        for subscription in subscriptions:
+            if event["event_type"] not in subscription.event_types:
+                continue
+            key = uuid.uuid4()
+            deliveries.append(
+                WebhookDelivery(
+                    uuid=key,
+                    subscription=subscription,
+                    event_type=event["event_type"],
+                    event_key=event["event_key"],
+                    is_internal=event["internal"],
+                    payload={
+                        "type": event["event_type"],
+                        "id": str(key),
+                        "created_at": event["occurred_at"].isoformat(),
+                        "data": event["data"],
+                    },
+                )
+            )
+    if not deliveries:
+        return []
+    WebhookDelivery.objects.bulk_create(deliveries)
+    from .tasks import webhook_deliver_task
+
+    now = [d for d in deliveries if d.next_attempt_at is None]
+    later = [d for d in deliveries if d.next_attempt_at is not None]
+    outbox.enqueue_many(webhook_deliver_task, [(f"webhook-deliver:{d.pk}:1", [d.pk]) for d in now])
+    for delivery in later:
+        _enqueue(delivery, attempt=1)
+    return deliveries
+
+
 def _enqueue(delivery: WebhookDelivery, *, attempt: int) -> None:
     from .tasks import webhook_deliver_task
 

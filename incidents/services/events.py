@@ -45,6 +45,43 @@ def incident_event(
     return event
 
 
+def incident_events_bulk(
+    items: list[tuple[Incident, dict[str, Any]]], *, actor: Any
+) -> list[IncidentEvent]:
+    """``incident_event(incident, actor=actor, **fields)`` for each item, set-wise (one insert,
+    webhooks in one more): for internal records such as the SLA sweep's."""
+    events = IncidentEvent.objects.bulk_create(
+        [
+            IncidentEvent(
+                incident=incident,
+                type=fields["type"],
+                actor=actor,
+                actor_name=actor.name,
+                from_status=fields.get("from_status", ""),
+                to_status=fields.get("to_status", ""),
+                reason=fields.get("reason", ""),
+                payload=fields.get("payload") or {},
+                is_internal=fields.get("internal", False),
+            )
+            for incident, fields in items
+        ]
+    )
+    if not clock.is_pinned():
+        from webhooks.services import webhook_publish_many
+
+        webhook_publish_many(
+            [
+                _webhook_event(
+                    event,
+                    key=f"incident-event:{event.pk}",
+                    subject={"incident": _incident_summary(incident)},
+                )
+                for event, (incident, _fields) in zip(events, items, strict=True)
+            ]
+        )
+    return events
+
+
 def problem_event(
     problem: Problem,
     type: str,
@@ -78,13 +115,19 @@ def problem_event(
 def _publish(event: IncidentEvent | ProblemEvent, *, key: str, subject: dict[str, Any]) -> None:
     from webhooks.services import webhook_publish
 
+    webhook_publish(**_webhook_event(event, key=key, subject=subject))
+
+
+def _webhook_event(
+    event: IncidentEvent | ProblemEvent, *, key: str, subject: dict[str, Any]
+) -> dict[str, Any]:
     internal = bool(getattr(event, "is_internal", False))
-    webhook_publish(
-        event_type=event.type,
-        event_key=key,
-        occurred_at=event.created_at,
-        internal=internal,
-        data={
+    return {
+        "event_type": event.type,
+        "event_key": key,
+        "occurred_at": event.created_at,
+        "internal": internal,
+        "data": {
             "event": {
                 "id": event.pk,
                 "type": event.type,
@@ -97,7 +140,7 @@ def _publish(event: IncidentEvent | ProblemEvent, *, key: str, subject: dict[str
             },
             **subject,
         },
-    )
+    }
 
 
 def _incident_summary(incident: Incident) -> dict[str, Any]:

@@ -5,6 +5,7 @@ already locked, on every change the clocks depend on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -145,6 +146,48 @@ def sla_refresh(
 
     now = now or clock.now()
     config = config or load_config()
+    state = IncidentSla.objects.select_for_update().filter(incident=incident).first()
+    if state is None:
+        state = IncidentSla(incident=incident, started_at=incident.created_at)
+    pauses = list(
+        SlaPause.objects.filter(incident=incident).values_list("started_at", "ended_at", "reason")
+    )
+    applied = (
+        set(Escalation.objects.filter(incident=incident).values_list("rule_id", "level"))
+        if config.rules and incident.status in OPEN_STATUSES
+        else set()
+    )
+    breaches, due_changed = sla_compute(
+        incident,
+        state,
+        pauses=pauses,
+        applied=applied,
+        last_update=lambda: last_update_at(incident),
+        config=config,
+        now=now,
+        restart=restart,
+    )
+    state.save()
+    if due_changed:
+        Incident.objects.filter(pk=incident.pk).update(due_at=incident.due_at)
+    for event in breach_events(state, breaches):
+        incident_event(incident, actor=actor or system_actor(), **event)
+    return state
+
+
+def sla_compute(
+    incident: Incident,
+    state: IncidentSla,
+    *,
+    pauses: list[tuple[datetime, datetime | None, str]],
+    applied: set[tuple[int, int]],
+    last_update: Callable[[], datetime],
+    config: SlaConfig,
+    now: datetime,
+    restart: bool = False,
+) -> tuple[list[tuple[str, Any]], bool]:
+    """The pure part of ``sla_refresh``: recompute ``state`` (not saved) from what was read.
+    Returns the breaches to record and whether ``incident.due_at`` changed (set on it)."""
     facts = IncidentFacts(
         priority=incident.priority,
         service_id=incident.service_id,
@@ -152,9 +195,6 @@ def sla_refresh(
         channel=incident.channel,
     )
     policy = choose_policy(config.policies, facts)
-    state = IncidentSla.objects.select_for_update().filter(incident=incident).first()
-    if state is None:
-        state = IncidentSla(incident=incident, started_at=incident.created_at)
     if restart:
         state.started_at = now
     calendar_id = _calendar_id(incident, policy, config)
@@ -165,13 +205,10 @@ def sla_refresh(
     else:
         response_target = None
         resolution_target = config.fallback_targets.get(incident.priority)
-    pauses = [(a, b) for a, b in _pauses(incident) if b is None or b > state.started_at]
-    open_pause = next((a for a, b in pauses if b is None), None)
-    open_pause_row = (
-        SlaPause.objects.filter(incident=incident, ended_at__isnull=True).first()
-        if open_pause is not None
-        else None
-    )
+    kept = [row for row in pauses if row[1] is None or row[1] > state.started_at]
+    intervals = [(a, b) for a, b, _reason in kept]
+    open_row = next((row for row in kept if row[1] is None), None)
+    open_pause = open_row[0] if open_row else None
     stopped_at = None
     if incident.status not in OPEN_STATUSES:
         stopped_at = incident.resolved_at or incident.closed_at or now
@@ -182,7 +219,7 @@ def sla_refresh(
         target=response_target,
         now=now,
         stopped_at=responded_at or stopped_at,
-        pauses=pauses,
+        pauses=intervals,
     )
     resolution = clock_state(
         spec,
@@ -190,7 +227,7 @@ def sla_refresh(
         target=resolution_target,
         now=now,
         stopped_at=stopped_at,
-        pauses=pauses,
+        pauses=intervals,
     )
     state.policy_id = policy.id if policy else None
     state.policy_name = policy.name if policy else ""
@@ -206,9 +243,9 @@ def sla_refresh(
     state.responded_at = responded_at
     state.stopped_at = stopped_at
     state.paused_since = open_pause
-    state.pause_reason = open_pause_row.reason if open_pause_row else ""
+    state.pause_reason = open_row[2] if open_row else ""
     state.computed_at = now
-    breaches = []
+    breaches: list[tuple[str, Any]] = []
     if response.breached and state.response_breached_at is None:
         state.response_breached_at = now if responded_at is None else responded_at
         breaches.append(("response", response))
@@ -216,28 +253,41 @@ def sla_refresh(
         state.resolution_breached_at = stopped_at or now
         breaches.append(("resolution", resolution))
     state.next_check_at = _next_check(
-        incident, state, config, spec, policy, pauses, response, resolution, now
+        incident,
+        state,
+        config,
+        spec,
+        policy,
+        intervals,
+        response,
+        resolution,
+        now,
+        applied=applied,
+        last_update=last_update,
     )
-    state.save()
-    if incident.due_at != resolution.due_at and resolution.due_at is not None:
+    due_changed = incident.due_at != resolution.due_at and resolution.due_at is not None
+    if due_changed:
         incident.due_at = resolution.due_at
-        Incident.objects.filter(pk=incident.pk).update(due_at=resolution.due_at)
-    for which, clock_ in breaches:
-        incident_event(
-            incident,
-            "incident.sla_breached",
-            actor=actor or system_actor(),
-            internal=True,
-            reason=f"The {which} target of {state.policy_name or 'the default SLA'} was missed.",
-            payload={
+    return breaches, due_changed
+
+
+def breach_events(state: IncidentSla, breaches: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """The ``incident_event`` keyword arguments (all but the actor) of each breach."""
+    return [
+        {
+            "type": "incident.sla_breached",
+            "internal": True,
+            "reason": f"The {which} target of {state.policy_name or 'the default SLA'} was missed.",
+            "payload": {
                 "clock": which,
                 "policy_id": state.policy_id,
                 "policy": state.policy_name,
                 "target_seconds": int(clock_.target.total_seconds()) if clock_.target else None,
                 "due_at": clock_.due_at.isoformat() if clock_.due_at else None,
             },
-        )
-    return state
+        }
+        for which, clock_ in breaches
+    ]
 
 
 def _next_check(
@@ -250,6 +300,9 @@ def _next_check(
     response: Any,
     resolution: Any,
     now: datetime,
+    *,
+    applied: set[tuple[int, int]],
+    last_update: Callable[[], datetime],
 ) -> datetime | None:
     """When the sweep must look again: the next breach or escalation level; None when the
     incident is no longer open (closed incidents never enter the sweep's index)."""
@@ -264,8 +317,7 @@ def _next_check(
     if not config.rules:
         state.escalation_context = None  # type: ignore[attr-defined]
         return min(candidates, default=None)
-    applied = set(Escalation.objects.filter(incident=incident).values_list("rule_id", "level"))
-    facts = escalation_facts(incident, state, pauses)
+    facts = escalation_facts(incident, state, pauses, last_update=last_update())
     context = EscalationContext(
         spec=spec,
         facts=facts,
@@ -317,7 +369,11 @@ class EscalationContext:
 
 
 def escalation_facts(
-    incident: Incident, state: IncidentSla, pauses: list[tuple[datetime, datetime | None]]
+    incident: Incident,
+    state: IncidentSla,
+    pauses: list[tuple[datetime, datetime | None]],
+    *,
+    last_update: datetime | None = None,
 ) -> ClockFacts:
     return ClockFacts(
         started_at=state.started_at,
@@ -327,7 +383,7 @@ def escalation_facts(
         stopped_at=state.stopped_at,
         paused_since=state.paused_since,
         closed_pauses=[(a, b) for a, b in pauses if b is not None],
-        last_update_at=last_update_at(incident),
+        last_update_at=last_update if last_update is not None else last_update_at(incident),
     )
 
 

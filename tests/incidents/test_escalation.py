@@ -295,3 +295,82 @@ def test_two_workers_sweeping_at_once_apply_each_level_once(require_postgres: An
             == 2
         )
     assert connection.vendor == "postgresql"
+
+
+# --- Set-wise: the cost of a sweep batch ----------------------------------------------------
+def _due_incidents(count: int, requester: Any, analyst: Any, team: Any) -> list[Any]:
+    service = BusinessServiceFactory(owner_team=team)
+    made = []
+    with time_machine.travel(MONDAY_9, tick=False):
+        for n in range(count):
+            incident = make_incident(requester, service=service, title=f"due {n}")
+            services.incident_assign(incident=incident, actor=analyst, team=team, assignee=analyst)
+            made.append(incident)
+    return made
+
+
+def test_a_sweeps_queries_do_not_grow_with_the_number_of_due_incidents(
+    ladder: EscalationRule, requester: Any, analyst: Any, team: Any, tier2: Any
+) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    from org.services import system_actor
+    from webhooks.models import WebhookSubscription
+
+    WebhookSubscription.objects.create(
+        owner=analyst,
+        name="Hook",
+        url="https://example.com/hook",
+        event_types=["incident.escalated"],
+    )
+    system_actor()  # created once, on the first sweep ever: not part of the count
+    counts = []
+    for size in (2, 9):
+        batch = _due_incidents(size, requester, analyst, team)
+        with CaptureQueriesContext(connection) as queries:
+            result = sweep_at(at(2026, 12, 7, 16, 0))  # every level of every incident due
+        assert (result.checked, result.escalations) == (size, 4 * size)
+        for incident in batch:
+            assert len(applied(incident)) == 4
+            incident.refresh_from_db()
+            assert incident.team == tier2 and incident.is_major and incident.priority == 2
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1], counts
+
+
+def test_escalations_notify_through_the_outbox_and_publish_webhooks(
+    ladder: EscalationRule, worked: Any, analyst: Any
+) -> None:
+    from incidents.tasks import escalation_notify_key
+    from servicedesk.models import OutboxMessage
+    from webhooks.models import WebhookDelivery, WebhookSubscription
+
+    WebhookSubscription.objects.create(
+        owner=analyst,
+        name="Hook",
+        url="https://example.com/hook",
+        event_types=["incident.escalated"],
+    )
+    sweep_at(at(2026, 12, 7, 12, 0, 1))  # levels 1 and 2: both notify
+    escalations = list(Escalation.objects.filter(incident=worked).order_by("level"))
+    assert [e.level for e in escalations] == [1, 2]
+    for escalation in escalations:
+        assert OutboxMessage.objects.filter(key=escalation_notify_key(escalation.pk)).exists()
+    events = IncidentEvent.objects.filter(incident=worked, type="incident.escalated")
+    assert {e.payload["escalation_id"] for e in events} == {e.pk for e in escalations}
+    assert WebhookDelivery.objects.filter(event_type="incident.escalated").count() == 2
+
+
+def test_a_level_someone_else_claimed_is_not_applied_again(
+    ladder: EscalationRule, worked: Any
+) -> None:
+    from incidents.escalation import Decision, Level, RuleFacts
+    from incidents.services.escalation import _claim
+    from org.services import system_actor
+
+    rule = RuleFacts(id=ladder.pk, name=ladder.name, clock="resolution", levels=())
+    decision = Decision(rule, Level(number=1, actions=("flag_major",), percent=50), MONDAY_9)
+    first = _claim([(worked, decision)], actor=system_actor(), now=MONDAY_9)
+    assert list(first) == [(worked.pk, ladder.pk, 1)]
+    assert _claim([(worked, decision)], actor=system_actor(), now=MONDAY_9) == {}
+    assert Escalation.objects.filter(incident=worked).count() == 1
