@@ -5,7 +5,11 @@ class BypassConfig(AppConfig):
     name = "bypass"
 
     def ready(self) -> None:
-        from . import gates
+        from servicedesk.transitions import set_gatekeeper
+
+        from . import engine, gates
+
+        set_gatekeeper(engine.gatekeeper)
 
         # Meta gates: named so a refusal can be explained, never bypassable.
         for gate_id, title in (

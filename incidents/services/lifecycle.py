@@ -1,7 +1,7 @@
 """Incident creation, triage and every lifecycle transition."""
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -54,6 +54,7 @@ class Step:
     from_status: str
     actor: User
     now: datetime
+    bypasses: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _begin(
@@ -65,13 +66,14 @@ def _begin(
     automatic: bool = False,
     now: datetime | None = None,
 ) -> Step:
-    """Lock the row, check the transition table, run the guards. Call inside a transaction."""
+    """Lock the row, check the transition table, pass its gates (each guard through the shared
+    gatekeeper: counted, and passed by an approved bypass). Call inside a transaction."""
     locked = _lock(incident)
     transition = INCIDENT.check(locked.status, action)
     now = now or clock.now()
     ctx = Ctx(obj=locked, actor=actor, now=now, data=data or {}, automatic=automatic)
-    INCIDENT.run_guards(transition, ctx)
-    return Step(locked, transition, locked.status, actor, now)
+    bypasses = INCIDENT.run_gates(transition, ctx)
+    return Step(locked, transition, locked.status, actor, now, bypasses)
 
 
 def _finish(
@@ -83,10 +85,20 @@ def _finish(
     payload: dict[str, Any] | None = None,
     notify: bool = False,
 ) -> Incident:
-    """Move to the transition's target status, save the changed fields and append the event."""
+    """Move to the transition's target status, save the changed fields and append the event
+    (with the bypasses used, their receipts and what each gate said)."""
     locked = step.incident
     locked.status = step.transition.target
     locked.save(update_fields=[*fields, "status", "updated_at"])
+    if step.bypasses:
+        payload = {**(payload or {}), "bypasses": step.bypasses}
+        reason = " ".join(
+            [reason]
+            + [
+                f"{b['bypass']} bypassed {b['gate']} (receipt #{b['receipt']}): {b['gate_said']}"
+                for b in step.bypasses
+            ]
+        ).strip()
     incident_event(
         locked,
         event_type,
