@@ -40,7 +40,7 @@ from servicedesk.transitions import Transition
 from .conversation import incident_attach
 from .events import incident_event
 from .problems import incident_join_known_error
-from .routing import WATCHED_FIELDS, schedule_routing
+from .routing import RULES, WATCHED_FIELDS, assignment_gate, rules_team_for, schedule_routing
 from .rows import lock_incident as _lock
 from .sla import sla_pause_end, sla_pause_start, sla_refresh
 
@@ -701,6 +701,7 @@ def incident_apply_value_gates(*, incident: Incident | int, actor: User) -> Inci
         locked = _lock(incident)
         if locked.status in FINAL_STATUSES:
             return locked
+        _apply_assignment_override(locked, actor=actor)
         matrix = locked.matrix_priority or locked.priority
         value = priority_gate(locked, actor=actor, computed=matrix)
         if value.source == "matrix":
@@ -729,3 +730,46 @@ def incident_apply_value_gates(*, incident: Incident | int, actor: User) -> Inci
             },
         )
     return locked
+
+
+def _apply_assignment_override(locked: Incident, *, actor: User) -> None:
+    """An active OVERRIDE of the assignment rules moves the incident to the bypass's team now;
+    the incident keeps the rules' team beside the effective one, with the source."""
+    computed = rules_team_for(locked)
+    value = assignment_gate(locked, actor=actor, computed=computed)
+    if value.source == RULES:
+        return
+    team = Team.objects.filter(pk=value.effective).first()
+    if team is None:  # the override named no active team and the rules computed none
+        return
+    old_team = locked.team
+    locked.team = team
+    fields = ["team", "rules_team", "team_source", "assignment_source"]
+    if locked.assignee_id is not None and locked.assignee_id not in set(
+        team.members.values_list("pk", flat=True)
+    ) | {team.lead_id}:
+        locked.assignee = None
+        fields.append("assignee")
+    locked.rules_team_id, locked.team_source = computed, value.source
+    locked.assignment_source = AssignmentSource.RULE
+    locked.save(update_fields=[*fields, "updated_at"])
+    receipt = value.use.ledger_seq if value.use else None
+    rules_name = old_team.name if old_team and old_team.pk == computed else None
+    if rules_name is None and computed is not None:
+        rules_name = Team.objects.filter(pk=computed).values_list("name", flat=True).first()
+    incident_event(
+        locked,
+        "incident.assignment_overridden",
+        actor=actor,
+        reason=(
+            f"{value.source} overrode the assignment rules: {team.name} instead of "
+            f"{rules_name or 'no team'} (receipt #{receipt})."
+        ),
+        payload={
+            "rules_team_id": computed,
+            "team_id": [old_team.pk if old_team else None, team.pk],
+            "source": value.source,
+            "receipt": receipt,
+        },
+        notify=True,
+    )
