@@ -16,5 +16,6 @@ class BypassConfig(AppConfig):
             ("bypass.process", "The bypass process itself"),
             ("bypass.ledger", "Ledger writes"),
             ("bypass.sod", "Separation of duties"),
+            ("bypass.obligations.open", "Open bypass obligations (deferred or added steps)"),
         ):
             gates.register(gates.Gate(gate_id, "bypass", title, title, bypassable=False))

@@ -23,7 +23,7 @@ from django.urls import reverse
 from servicedesk import clock
 from servicedesk.errors import DomainError
 
-from . import counters, gates, ledger
+from . import counters, gates, ledger, obligations
 from .choices import State, Treatment
 from .models import BypassItem, BypassRequest, BypassUse
 from .transitions import BYPASS
@@ -179,6 +179,9 @@ def consume(
             actor=actor,
             ledger_seq=event.seq,
             created_at=now,
+        )
+        obligations.create_for_use(
+            request=request, item=item, subject=subject, actor=actor, now=now
         )
         return request, item, use
 

@@ -180,6 +180,16 @@ def merge_target_valid(ctx: Ctx) -> None:
         )
 
 
+@gate("bypass.obligations.open")
+def bypass_obligations_done(ctx: Ctx) -> None:
+    """bypass.obligations.open — a deferred or added step left by a used bypass is done
+    before the incident is resolved or closed (never bypassable). It runs first, so a step
+    deferred by this very transition blocks the next one, not this one."""
+    from bypass.obligations import refuse_if_open
+
+    refuse_if_open(ctx.obj)
+
+
 # --- problems -------------------------------------------------------------------------------
 def may_manage_problem(ctx: Ctx) -> None:
     """problem.permission.manage — analysts, managers and admins run problem management."""
