@@ -233,3 +233,17 @@ class ObligationSerializer(serializers.ModelSerializer):
 
 class ObligationDoneInputSerializer(InputSerializer):
     note = serializers.CharField(max_length=limits.TEXT_MAX, required=False, allow_blank=True)
+
+
+class PolicySaveInputSerializer(InputSerializer):
+    """A new version of the policy for a gate and risk class (``*`` for any)."""
+
+    gate_id = serializers.CharField(max_length=100)
+    risk_class = serializers.CharField(max_length=10)
+    rule = serializers.JSONField()
+    fallback_group = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    max_duration_hours = serializers.IntegerField(required=False)
+    max_uses = serializers.IntegerField(required=False)
+    remind_after_hours = serializers.IntegerField(required=False)
+    escalate_after_hours = serializers.IntegerField(required=False)
+    lapse_after_hours = serializers.IntegerField(required=False)

@@ -30,6 +30,7 @@ from .serializers import (
     GateSerializer,
     ObligationDoneInputSerializer,
     ObligationSerializer,
+    PolicySaveInputSerializer,
     PolicySerializer,
     VerifySerializer,
     item_data,
@@ -175,7 +176,8 @@ class GateViewSet(ApiViewSet):
 
 
 class PolicyViewSet(ApiViewSet):
-    """Approval policies per gate and risk class (read-only here)."""
+    """Approval policies per gate and risk class: every version; process owners save a new
+    version (the old one is kept, inactive; requests already submitted keep theirs)."""
 
     queryset = BypassPolicy.objects.none()
     serializer_class = PolicySerializer
@@ -187,6 +189,38 @@ class PolicyViewSet(ApiViewSet):
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(selectors.policy_list())
         return self.get_paginated_response(PolicySerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Save a new version of a policy (process owners)",
+        request=PolicySaveInputSerializer,
+        responses={201: PolicySerializer, **error_responses(400, 401, 403)},
+    )
+    def create(self, request: Request) -> Response:
+        data = dict(valid(PolicySaveInputSerializer, request.data))
+        policy = services.bypass_policy_save(
+            actor=request_user(request),
+            gate_id=data.pop("gate_id"),
+            risk_class=data.pop("risk_class"),
+            rule=data.pop("rule"),
+            **data,
+        )
+        return Response(
+            PolicySerializer(policy).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/v1/bypass-policies/{policy.pk}/"},
+        )
+
+    @extend_schema(
+        summary="One policy version",
+        responses={200: PolicySerializer, **error_responses(401, 404)},
+    )
+    def retrieve(self, request: Request, pk: str) -> Response:
+        from servicedesk.errors import NotFound
+
+        row = selectors.policy_list().filter(pk=pk).first() if pk.isdigit() else None
+        if row is None:
+            raise NotFound(f"No bypass policy {pk}.", code="bypass.policy.not_found")
+        return Response(PolicySerializer(row).data)
 
 
 class LedgerViewSet(ApiViewSet):
