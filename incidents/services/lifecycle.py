@@ -34,7 +34,12 @@ from incidents.transitions import INCIDENT
 from org.models import BusinessService, Team, User
 from org.services import system_actor
 from servicedesk import clock
-from servicedesk.errors import PermissionDenied, TransitionNotAllowed, ValidationFailed
+from servicedesk.errors import (
+    GuardFailed,
+    PermissionDenied,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
 from servicedesk.transitions import Transition
 
 from .conversation import incident_attach
@@ -667,7 +672,11 @@ def incident_autoclose_due(*, now: datetime | None = None, batch: int = 200) -> 
             .values_list("pk", flat=True)[:batch]
         )
         for pk in ids:
-            incident_close(incident=pk, actor=bot, automatic=True, now=now)
+            try:
+                with transaction.atomic():  # a savepoint: one refusal skips only this row
+                    incident_close(incident=pk, actor=bot, automatic=True, now=now)
+            except GuardFailed:  # e.g. an open bypass obligation: it stays resolved
+                continue
             closed += 1
     return closed
 

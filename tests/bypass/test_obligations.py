@@ -131,3 +131,17 @@ def test_request_page_marks_an_obligation_done(working, analyst, owners, client)
     assert response.status_code == 302 and response["Location"] == f"/bypass/{req.pk}/"
     obligation.refresh_from_db()
     assert obligation.done_by == analyst
+
+
+def test_autoclose_skips_an_incident_with_an_open_obligation(
+    working, analyst, requester, team, owners, settings
+):
+    req = deferred(analyst, working, owners)
+    incident_services.incident_resolve(incident=working, actor=analyst, code="fixed", notes="")
+    other = incident_in("resolved", requester=requester, analyst=analyst, team=team)
+    later = clock.now() + timedelta(days=settings.INCIDENT_AUTO_CLOSE_DAYS + 1)
+    assert incident_services.incident_autoclose_due(now=later) == 1
+    working.refresh_from_db()
+    other.refresh_from_db()
+    assert (working.status, other.status) == ("resolved", "closed")
+    assert BypassObligation.objects.get(request=req).done_at is None
