@@ -11,6 +11,7 @@ Every evaluation is counted per gate.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,7 +23,7 @@ from django.urls import reverse
 from servicedesk import clock
 from servicedesk.errors import DomainError
 
-from . import counters, gates, ledger
+from . import counters, gates, ledger, obligations
 from .choices import State, Treatment
 from .models import BypassItem, BypassRequest, BypassUse
 from .transitions import BYPASS
@@ -85,6 +86,18 @@ def offer(gate_id: str, subject: Subject, refusal: str) -> dict[str, Any]:
     if can:
         data["request_url"] = request_url(gate_id, subject, refusal)
     return data
+
+
+def offer_for(error: DomainError, obj: Any) -> dict[str, Any] | None:
+    """The offer carried by a refusal (``pass_gate`` adds it), or built for a refusal raised
+    before the gate was passed (a page's pre-check) whose code names a registered gate."""
+    details = error.details if isinstance(error.details, dict) else {}
+    if isinstance(details.get("bypass"), dict):
+        return dict(details["bypass"])
+    gate_id = getattr(error, "guard", None) or error.code
+    if gates.get(gate_id) is None:
+        return None
+    return offer(gate_id, Subject.of(obj), error.message)
 
 
 def _covering(gate_id: str, subject: Subject, treatments: set[str] | None = None) -> Any:
@@ -167,6 +180,9 @@ def consume(
             ledger_seq=event.seq,
             created_at=now,
         )
+        obligations.create_for_use(
+            request=request, item=item, subject=subject, actor=actor, now=now
+        )
         return request, item, use
 
 
@@ -225,3 +241,19 @@ def gate_value(
         return Value(computed, computed, source)
     request, _item, use = found
     return Value(computed, use.effective, request.ref, request, use)
+
+
+def gatekeeper(gate_id: str, ctx: Any, guard: Callable[[Any], None]) -> dict[str, Any] | None:
+    """The kernel's hook (``servicedesk.transitions.set_gatekeeper``): every named guard of
+    every process goes through ``pass_gate``. Returns the bypass used, or None."""
+    outcome = pass_gate(
+        gate_id=gate_id, subject=Subject.of(ctx.obj), actor=ctx.actor, check=partial(guard, ctx)
+    )
+    if not outcome.bypassed or outcome.request is None:
+        return None
+    return {
+        "gate": gate_id,
+        "bypass": outcome.request.ref,
+        "gate_said": outcome.verdict,
+        "receipt": outcome.use.ledger_seq if outcome.use else None,
+    }

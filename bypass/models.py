@@ -185,6 +185,38 @@ class BypassUse(models.Model):
         return f"{self.gate_id} used"
 
 
+class BypassObligation(models.Model):
+    """What a deferral (the step, by its deadline) or an added one-time step leaves to do on
+    the subject once the bypass is used. Until done it blocks closing or resolving the subject
+    (gate ``bypass.obligations.open``, never bypassable)."""
+
+    request = models.ForeignKey(BypassRequest, on_delete=models.PROTECT, related_name="obligations")
+    item = models.OneToOneField(BypassItem, on_delete=models.PROTECT, related_name="obligation")
+    kind = models.CharField(max_length=20, choices=Treatment.choices)
+    gate_id = models.CharField(max_length=100)
+    subject_type = models.CharField(max_length=60)
+    subject_id = models.PositiveBigIntegerField()
+    subject_ref = models.CharField(max_length=30)
+    text = models.CharField(max_length=500)
+    due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    done_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id"], name="byp_oblig_subject_idx"),
+            models.Index(fields=["done_at", "due_at"], name="byp_oblig_open_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject_ref}: {self.text}"
+
+
 class BypassEvent(models.Model):
     """The ledger: every fact about bypasses, hash-chained. ``seq`` is gapless and assigned
     under a lock; ``body`` is the canonical JSON exactly as hashed; ``hash`` is SHA-256 over

@@ -13,7 +13,7 @@ from servicedesk.errors import NotFound, ValidationFailed
 from . import approvals
 from .choices import State
 from .filtersets import BypassRequestFilterSet
-from .models import BypassEvent, BypassItem, BypassPolicy, BypassRequest
+from .models import BypassEvent, BypassItem, BypassObligation, BypassPolicy, BypassRequest
 
 OVERSIGHT = frozenset({Role.MANAGER, Role.CHANGE_AUTHORITY, Role.PROCESS_OWNER, Role.ADMIN})
 
@@ -80,3 +80,21 @@ def policy_list() -> QuerySet[BypassPolicy]:
 
 def ledger_list() -> QuerySet[BypassEvent]:
     return BypassEvent.objects.select_related("request").order_by("-seq")
+
+
+def obligation_list(*, user: Any, overdue_at: Any = None) -> QuerySet[BypassObligation]:
+    """Obligations left by used bypasses: all for oversight, else those of your own requests
+    (as requester or beneficiary); with ``overdue_at``, only open ones past their deadline."""
+    qs = BypassObligation.objects.select_related("request", "done_by").order_by("due_at", "pk")
+    if not sees_all(user):
+        qs = qs.filter(Q(request__requester=user) | Q(request__beneficiary=user))
+    if overdue_at is not None:
+        qs = qs.filter(done_at=None, due_at__lt=overdue_at)
+    return qs
+
+
+def obligation_get(*, user: Any, pk: Any) -> BypassObligation:
+    row = obligation_list(user=user).filter(pk=pk).first() if str(pk).isdigit() else None
+    if row is None:
+        raise NotFound(f"No bypass obligation {pk}.", code="bypass.obligation.not_found")
+    return row

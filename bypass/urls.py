@@ -9,5 +9,6 @@ urlpatterns = [
     path("bypass/inbox/", views.inbox, name="inbox"),
     path("bypass/new/", views.request_new, name="new"),
     path("bypass/<int:pk>/", views.request_detail, name="detail"),
+    path("bypass/obligations/<int:pk>/done/", views.obligation_done, name="obligation-done"),
     path("bypass/<int:pk>/<str:action>/", views.request_act, name="act"),
 ]

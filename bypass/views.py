@@ -11,12 +11,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents.views.common import paginate
 from org.roles import request_user
+from servicedesk import clock
 from servicedesk.errors import DomainError
 
-from . import approvals, gates, selectors, services
+from . import approvals, gates, obligations, selectors, services
 from .choices import State
 from .forms import AnswerForm, BypassRequestForm, CommentForm, ReasonForm
-from .models import BypassRequest
+from .models import BypassObligation, BypassRequest
 from .services.decisions import may_decide, why_not_eligible
 
 
@@ -36,7 +37,31 @@ def inbox(request: HttpRequest) -> HttpResponse:
     items = []
     for row in selectors.bypass_inbox(user=user):
         items.append({"r": row, **_explain(row), "form": CommentForm(prefix=f"r{row.pk}")})
-    return render(request, "bypass/inbox.html", {"items": items, "here": "bypass-inbox"})
+    groups = set(user.groups.values_list("name", flat=True))
+    overdue = obligations.overdue(now=clock.now(), owner_groups=groups) if groups else []
+    context = {"items": items, "overdue": overdue, "here": "bypass-inbox"}
+    return render(request, "bypass/inbox.html", context)
+
+
+@login_required
+@require_POST
+def obligation_done(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark a deferred or added step done (the bypass's parties, or the gate's owners)."""
+    user = request_user(request)
+    row = BypassObligation.objects.select_related("request").filter(pk=pk).first()
+    if row is None:
+        raise Http404("No such obligation.")
+    try:
+        services.bypass_obligation_done(
+            obligation=row, actor=user, note=request.POST.get("note", "")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"“{row.text}” on {row.subject_ref} is done.")
+    if request.POST.get("next") == "inbox":
+        return redirect("bypass:inbox")
+    return redirect("bypass:detail", pk=row.request_id)
 
 
 def _explain(row: BypassRequest) -> dict[str, Any]:
@@ -125,6 +150,7 @@ def _detail(request: HttpRequest, pk: int, *, status: int = 200, forms: Any = No
             for d in decisions
         ],
         "uses": [{"u": u, "receipt": receipts.get(u.ledger_seq)} for u in row.uses.all()],
+        "obligations": list(row.obligations.select_related("done_by")),
         "subject": gates.subject_facts(row.subject_type, row.subject_id),
         "can_decide": may_decide(row, user),
         "why_not": why_not_eligible(row, user) if row.state == State.IN_REVIEW else None,

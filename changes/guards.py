@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 
 from servicedesk.errors import Conflict, GuardFailed, PermissionDenied
+from servicedesk.transitions import gate
 
 from . import access, risk, schedule
 from .choices import ChangeType, Outcome, TemplateStatus, Verdict
@@ -481,3 +482,12 @@ def _hours(delta: timedelta) -> str:
     if hours >= 48 and hours % 24 == 0:
         return f"{int(hours // 24)} days"
     return f"{hours:g} hour" + ("" if hours == 1 else "s")
+
+
+@gate("bypass.obligations.open")
+def bypass_obligations_done(ctx: Ctx) -> None:
+    """A deferred or added step left by a used bypass is done before the change is closed
+    (the bypass app's gate, never bypassable)."""
+    from bypass.obligations import refuse_if_open
+
+    refuse_if_open(ctx.obj)

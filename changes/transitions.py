@@ -116,7 +116,7 @@ CHANGE = StateMachine(
             frozenset({S.REVIEWED}),
             S.CLOSED,
             checks=(g.may_manage,),
-            guards=(g.backout_plan_given, g.test_evidence_given),
+            guards=(g.bypass_obligations_done, g.backout_plan_given, g.test_evidence_given),
             label="close",
         ),
         Transition(

@@ -106,6 +106,37 @@ GATES = [
         bypassable=False,
         owner=OWNER,
     ),
+    *(
+        Gate(gate_id, "incident", title, checks, frozenset(), bypassable=False, owner=OWNER)
+        for gate_id, title, checks in (
+            (
+                "incident.permission.party_or_work",
+                "Requester or worker",
+                "Only the requester or someone working the incident.",
+            ),
+            (
+                "incident.permission.party_or_agent",
+                "Requester or analyst",
+                "Only the requester or an analyst.",
+            ),
+            (
+                "incident.assign.assignee_is_analyst",
+                "Assignee is an analyst",
+                "Incidents are assigned to members or leads of a team.",
+            ),
+            (
+                "incident.assign.target_required",
+                "Assignment target",
+                "An assignment names a team, an assignee or both.",
+            ),
+            ("incident.reason_required", "Reason given", "Reopening or cancelling needs a reason."),
+            (
+                "incident.merge.target",
+                "Merge target",
+                "A duplicate is merged into another open incident.",
+            ),
+        )
+    ),
 ]
 
 

@@ -1,5 +1,7 @@
-"""Named guards on incident and problem transitions. Each id names a process step, so a future
-bypass request can say exactly which one it waives. Guards read; they never write."""
+"""Named guards on incident and problem transitions. Each incident guard is a gate named by the
+id of the process step it enforces (``gate``), declared to the bypass registry in ``gates``; a
+refusal's code carries that id (``guard_failed.<id>`` or the permission id itself), so pages and
+the API say which gate blocked and offer a bypass. Guards read; they never write."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -8,6 +10,7 @@ from typing import Any
 from django.conf import settings
 
 from servicedesk.errors import Conflict, GuardFailed, PermissionDenied
+from servicedesk.transitions import gate
 
 from . import access
 from .choices import OPEN_STATUSES, PendingReason, ResolutionCode
@@ -25,6 +28,7 @@ class Ctx:
 
 
 # --- permission guards (403) ---------------------------------------------------------------
+@gate("incident.permission.work")
 def may_work(ctx: Ctx) -> None:
     """incident.permission.work"""
     if ctx.automatic or access.works_on(ctx.actor, ctx.obj):
@@ -35,6 +39,7 @@ def may_work(ctx: Ctx) -> None:
     )
 
 
+@gate("incident.permission.party_or_work")
 def may_act_as_party_or_worker(ctx: Ctx) -> None:
     """incident.permission.party_or_work"""
     if access.is_party(ctx.actor, ctx.obj) or access.works_on(ctx.actor, ctx.obj):
@@ -45,6 +50,7 @@ def may_act_as_party_or_worker(ctx: Ctx) -> None:
     )
 
 
+@gate("incident.permission.party_or_agent")
 def may_act_as_party_or_agent(ctx: Ctx) -> None:
     """incident.permission.party_or_agent"""
     if access.is_party(ctx.actor, ctx.obj) or access.is_agent(ctx.actor):
@@ -54,6 +60,7 @@ def may_act_as_party_or_agent(ctx: Ctx) -> None:
     )
 
 
+@gate("incident.closure.customer_confirmation")
 def closure_confirmed_by_requester(ctx: Ctx) -> None:
     """incident.closure.customer_confirmation — the requester confirms, or the automatic sweep
     closes after the confirmation period."""
@@ -79,6 +86,7 @@ def unassigned_when_taking(ctx: Ctx) -> None:
         )
 
 
+@gate("incident.assign.assignee_in_team")
 def assignee_in_team(ctx: Ctx) -> None:
     """incident.assign.assignee_in_team"""
     assignee, team = ctx.data.get("assignee"), ctx.data.get("team")
@@ -87,10 +95,11 @@ def assignee_in_team(ctx: Ctx) -> None:
     if team.pk not in assignee.team_ids and team.lead_id != assignee.pk:
         raise GuardFailed(
             f"{assignee.name} is not a member of {team.name}; choose one of their teams too.",
-            guard="assignee_in_team",
+            guard="incident.assign.assignee_in_team",
         )
 
 
+@gate("incident.assign.assignee_is_analyst")
 def assignee_is_analyst(ctx: Ctx) -> None:
     """incident.assign.assignee_is_analyst — work goes to analysts (members or leads of a
     team), never to a plain requester."""
@@ -99,16 +108,20 @@ def assignee_is_analyst(ctx: Ctx) -> None:
         return
     raise GuardFailed(
         f"{assignee.name} is not an analyst: incidents are assigned to members or leads of a team.",
-        guard="assignee_is_analyst",
+        guard="incident.assign.assignee_is_analyst",
     )
 
 
+@gate("incident.assign.target_required")
 def assignment_given(ctx: Ctx) -> None:
     """incident.assign.target_required"""
     if not ctx.data.get("requested"):
-        raise GuardFailed("Choose a team, an assignee, or both.", guard="assign_target_required")
+        raise GuardFailed(
+            "Choose a team, an assignee, or both.", guard="incident.assign.target_required"
+        )
 
 
+@gate("incident.pend.reason_required")
 def pending_reason_given(ctx: Ctx) -> None:
     """incident.pend.reason_required"""
     if ctx.data.get("reason") not in PendingReason.values:
@@ -116,19 +129,21 @@ def pending_reason_given(ctx: Ctx) -> None:
             "Say what the incident is waiting on: "
             + ", ".join(f"{v} ({label})" for v, label in PendingReason.choices)
             + ".",
-            guard="pend_reason_required",
+            guard="incident.pend.reason_required",
         )
 
 
+@gate("incident.resolution.code_and_notes_required")
 def resolution_given(ctx: Ctx) -> None:
     """incident.resolution.code_and_notes_required"""
     if ctx.data.get("code") not in ResolutionCode.values or not ctx.data.get("notes", "").strip():
         raise GuardFailed(
             "A resolution needs a resolution code and notes the requester can read.",
-            guard="resolution_required",
+            guard="incident.resolution.code_and_notes_required",
         )
 
 
+@gate("incident.reopen.window")
 def within_reopen_window(ctx: Ctx) -> None:
     """incident.reopen.window"""
     resolved_at = ctx.obj.resolved_at
@@ -137,28 +152,42 @@ def within_reopen_window(ctx: Ctx) -> None:
         raise GuardFailed(
             f"{ctx.obj.ref} was resolved more than {window.days} days ago; report a new "
             "incident instead.",
-            guard="reopen_window",
+            guard="incident.reopen.window",
         )
 
 
+@gate("incident.reason_required")
 def reason_given(ctx: Ctx) -> None:
     """incident.reason_required (reopen, cancel)"""
     if not ctx.data.get("reason", "").strip():
-        raise GuardFailed("Give a reason.", guard="reason_required")
+        raise GuardFailed("Give a reason.", guard="incident.reason_required")
 
 
+@gate("incident.merge.target")
 def merge_target_valid(ctx: Ctx) -> None:
     """incident.merge.target — a duplicate goes into another open incident, never itself."""
     duplicate, kept = ctx.obj, ctx.data.get("into")
     if kept is None:
-        raise GuardFailed("Choose the ticket to keep.", guard="merge_target")
+        raise GuardFailed("Choose the ticket to keep.", guard="incident.merge.target")
     if kept.pk == duplicate.pk:
-        raise GuardFailed(f"{duplicate.ref} cannot be merged into itself.", guard="merge_target")
+        raise GuardFailed(
+            f"{duplicate.ref} cannot be merged into itself.", guard="incident.merge.target"
+        )
     if kept.status not in OPEN_STATUSES:
         raise GuardFailed(
             f"{kept.ref} is {kept.get_status_display().lower()}; merge into an open ticket.",
-            guard="merge_target",
+            guard="incident.merge.target",
         )
+
+
+@gate("bypass.obligations.open")
+def bypass_obligations_done(ctx: Ctx) -> None:
+    """bypass.obligations.open — a deferred or added step left by a used bypass is done
+    before the incident is resolved or closed (never bypassable). It runs first, so a step
+    deferred by this very transition blocks the next one, not this one."""
+    from bypass.obligations import refuse_if_open
+
+    refuse_if_open(ctx.obj)
 
 
 # --- problems -------------------------------------------------------------------------------

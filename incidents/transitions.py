@@ -52,7 +52,7 @@ INCIDENT = StateMachine(
             frozenset({S.ASSIGNED, S.IN_PROGRESS, S.PENDING}),
             S.RESOLVED,
             checks=(g.may_work,),
-            guards=(g.resolution_given,),
+            guards=(g.bypass_obligations_done, g.resolution_given),
             label="resolve",
         ),
         Transition(
@@ -60,6 +60,7 @@ INCIDENT = StateMachine(
             frozenset({S.RESOLVED}),
             S.CLOSED,
             checks=(g.closure_confirmed_by_requester,),
+            guards=(g.bypass_obligations_done,),
             label="close",
         ),
         Transition(

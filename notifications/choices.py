@@ -11,3 +11,4 @@ class Kind(models.TextChoices):
     ASSIGNED = "assigned", "A ticket is assigned to me"
     TEAM_QUEUE = "team_queue", "A ticket lands in my team's queue with no assignee"
     REQUESTER_REPLIED = "requester_replied", "The requester replies on a ticket assigned to me"
+    BYPASS_APPROVAL = "bypass_approval", "A bypass request still awaits my decision"

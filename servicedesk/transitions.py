@@ -6,6 +6,11 @@ A guard is a plain function ``guard(ctx) -> None`` that raises ``GuardFailed`` (
 A transition's ``checks`` are the guards that depend only on who acts, the stored row and the
 time — never on the action's input — so pages and the API can ask "what may this person do
 now?" (``available``) and refuse before reading a form; its ``guards`` need the input too.
+
+A guard named with ``gate(id)`` is a gate: ``run_gates`` sends it through the gatekeeper that
+the bypass app installs at start-up (``set_gatekeeper``) — one function for incidents and
+changes alike, which always evaluates and counts the gate and lets an approved bypass through.
+The kernel imports no app: without a gatekeeper, guards simply run.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -15,6 +20,39 @@ from typing import Any
 from .errors import DomainError, TransitionNotAllowed
 
 Guard = Callable[[Any], None]
+# (gate id, ctx, guard) -> the bypass used when the guard refused but a bypass let it pass
+Gatekeeper = Callable[[str, Any, Guard], dict[str, Any] | None]
+_gatekeeper: list[Gatekeeper] = []
+
+
+def gate(gate_id: str) -> Callable[[Guard], Guard]:
+    """Name a guard by the id of the process step (gate) it enforces."""
+
+    def name(fn: Guard) -> Guard:
+        fn.guard_id = gate_id  # type: ignore[attr-defined]
+        return fn
+
+    return name
+
+
+def gate_id_of(guard: Guard) -> str | None:
+    return getattr(guard, "guard_id", None)
+
+
+def set_gatekeeper(keeper: Gatekeeper | None) -> None:
+    """Install (or with None remove) the one function every gate goes through."""
+    _gatekeeper.clear()
+    if keeper is not None:
+        _gatekeeper.append(keeper)
+
+
+def pass_guard(guard: Guard, ctx: Any) -> dict[str, Any] | None:
+    """Run one guard, through the gatekeeper when it is a named gate."""
+    gate_id = gate_id_of(guard)
+    if gate_id is None or not _gatekeeper:
+        guard(ctx)
+        return None
+    return _gatekeeper[0](gate_id, ctx, guard)
 
 
 @dataclass(frozen=True)
@@ -79,6 +117,16 @@ class StateMachine:
         self.run_checks(transition, ctx)
         for guard in transition.guards:
             guard(ctx)
+
+    def run_gates(self, transition: Transition, ctx: Any) -> list[dict[str, Any]]:
+        """Every check, then every input guard, each named one through the gatekeeper.
+        Returns the bypasses used (gate, bypass ref, what the gate said, ledger receipt)."""
+        used = []
+        for guard in (*transition.checks, *transition.guards):
+            bypass = pass_guard(guard, ctx)
+            if bypass is not None:
+                used.append(bypass)
+        return used
 
     def refusal(self, status: str, action: str, ctx: Any) -> DomainError | None:
         """Why ``action`` is refused before any input is read (state or checks), or None."""

@@ -6,7 +6,14 @@ from servicedesk.api import InputSerializer
 
 from .. import limits
 from ..choices import ReasonCategory, Treatment
-from ..models import BypassDecision, BypassEvent, BypassItem, BypassPolicy, BypassRequest
+from ..models import (
+    BypassDecision,
+    BypassEvent,
+    BypassItem,
+    BypassObligation,
+    BypassPolicy,
+    BypassRequest,
+)
 
 
 class PersonSerializer(serializers.Serializer):
@@ -199,3 +206,44 @@ class VerifySerializer(serializers.Serializer):
 
 def item_data(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in i.items() if v not in (None, "")} for i in items]
+
+
+class ObligationSerializer(serializers.ModelSerializer):
+    request_ref = serializers.CharField(source="request.ref", read_only=True)
+    done_by = serializers.CharField(source="done_by.name", read_only=True, allow_null=True)
+
+    class Meta:
+        model = BypassObligation
+        fields = [
+            "id",
+            "request_ref",
+            "kind",
+            "gate_id",
+            "subject_type",
+            "subject_id",
+            "subject_ref",
+            "text",
+            "due_at",
+            "created_at",
+            "done_at",
+            "done_by",
+            "done_note",
+        ]
+
+
+class ObligationDoneInputSerializer(InputSerializer):
+    note = serializers.CharField(max_length=limits.TEXT_MAX, required=False, allow_blank=True)
+
+
+class PolicySaveInputSerializer(InputSerializer):
+    """A new version of the policy for a gate and risk class (``*`` for any)."""
+
+    gate_id = serializers.CharField(max_length=100)
+    risk_class = serializers.CharField(max_length=10)
+    rule = serializers.JSONField()
+    fallback_group = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    max_duration_hours = serializers.IntegerField(required=False)
+    max_uses = serializers.IntegerField(required=False)
+    remind_after_hours = serializers.IntegerField(required=False)
+    escalate_after_hours = serializers.IntegerField(required=False)
+    lapse_after_hours = serializers.IntegerField(required=False)

@@ -13,12 +13,13 @@ from rest_framework.response import Response
 from incidents.api.views.common import SelectorFilters, valid
 from org.models import User
 from org.roles import request_user
+from servicedesk import clock
 from servicedesk.api import ApiViewSet, error_responses
 from servicedesk.errors import ValidationFailed
 
 from .. import gates, ledger, selectors, services
 from ..filtersets import BypassRequestFilterSet
-from ..models import BypassEvent, BypassPolicy, BypassRequest
+from ..models import BypassEvent, BypassObligation, BypassPolicy, BypassRequest
 from .serializers import (
     BypassAnswerInputSerializer,
     BypassCommentInputSerializer,
@@ -27,6 +28,9 @@ from .serializers import (
     BypassRequestSerializer,
     EventSerializer,
     GateSerializer,
+    ObligationDoneInputSerializer,
+    ObligationSerializer,
+    PolicySaveInputSerializer,
     PolicySerializer,
     VerifySerializer,
     item_data,
@@ -172,7 +176,8 @@ class GateViewSet(ApiViewSet):
 
 
 class PolicyViewSet(ApiViewSet):
-    """Approval policies per gate and risk class (read-only here)."""
+    """Approval policies per gate and risk class: every version; process owners save a new
+    version (the old one is kept, inactive; requests already submitted keep theirs)."""
 
     queryset = BypassPolicy.objects.none()
     serializer_class = PolicySerializer
@@ -184,6 +189,38 @@ class PolicyViewSet(ApiViewSet):
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(selectors.policy_list())
         return self.get_paginated_response(PolicySerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Save a new version of a policy (process owners)",
+        request=PolicySaveInputSerializer,
+        responses={201: PolicySerializer, **error_responses(400, 401, 403)},
+    )
+    def create(self, request: Request) -> Response:
+        data = dict(valid(PolicySaveInputSerializer, request.data))
+        policy = services.bypass_policy_save(
+            actor=request_user(request),
+            gate_id=data.pop("gate_id"),
+            risk_class=data.pop("risk_class"),
+            rule=data.pop("rule"),
+            **data,
+        )
+        return Response(
+            PolicySerializer(policy).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/v1/bypass-policies/{policy.pk}/"},
+        )
+
+    @extend_schema(
+        summary="One policy version",
+        responses={200: PolicySerializer, **error_responses(401, 404)},
+    )
+    def retrieve(self, request: Request, pk: str) -> Response:
+        from servicedesk.errors import NotFound
+
+        row = selectors.policy_list().filter(pk=pk).first() if pk.isdigit() else None
+        if row is None:
+            raise NotFound(f"No bypass policy {pk}.", code="bypass.policy.not_found")
+        return Response(PolicySerializer(row).data)
 
 
 class LedgerViewSet(ApiViewSet):
@@ -219,3 +256,46 @@ class LedgerViewSet(ApiViewSet):
     def verify(self, request: Request) -> Response:
         self._oversight(request)
         return Response(ledger.verify().as_dict())
+
+
+class ObligationViewSet(ApiViewSet):
+    """Deferred and added steps left by used bypasses; each blocks closing its subject until
+    marked done."""
+
+    queryset = BypassObligation.objects.none()
+    serializer_class = ObligationSerializer
+    extra_query_params = frozenset({"overdue"})
+
+    @extend_schema(
+        summary="Bypass obligations visible to you",
+        parameters=[
+            OpenApiParameter(
+                "overdue",
+                OpenApiTypes.BOOL,
+                description="Only open obligations past their deadline.",
+            )
+        ],
+        responses={200: ObligationSerializer(many=True), **error_responses(400, 401)},
+    )
+    def list(self, request: Request) -> Response:
+        overdue = request.query_params.get("overdue", "") in ("1", "true", "yes")
+        rows = selectors.obligation_list(
+            user=request_user(request), overdue_at=clock.now() if overdue else None
+        )
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(ObligationSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Mark an obligation done",
+        request=ObligationDoneInputSerializer,
+        responses={200: ObligationSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def done(self, request: Request, pk: str) -> Response:
+        user = request_user(request)
+        row = selectors.obligation_get(user=user, pk=pk)
+        data = valid(ObligationDoneInputSerializer, request.data)
+        done = services.bypass_obligation_done(
+            obligation=row, actor=user, note=data.get("note", "")
+        )
+        return Response(ObligationSerializer(selectors.obligation_get(user=user, pk=done.pk)).data)

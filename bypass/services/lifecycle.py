@@ -160,12 +160,13 @@ def bypass_sweep(*, now: datetime | None = None, batch: int = limits.SWEEP_BATCH
             row.save(update_fields=["reminded_at"])
             from .. import ledger
 
-            ledger.append(
+            event = ledger.append(
                 "bypass.reminded",
                 request=row,
                 actor=bot,
                 payload={"approvers": sorted(approvals.Plan.from_dict(row.plan).approver_ids)},
             )
+            _notify(event.seq)
             done["reminded"] += 1
         return False
 
@@ -210,12 +211,23 @@ def _escalate(row: BypassRequest, *, actor: Any, now: datetime) -> None:
         plan.independent_ids = sorted({*plan.independent_ids, *extra.independent_ids})
         row.plan = plan.as_dict()
     row.save(update_fields=["escalated_at", "plan"])
-    ledger.append(
+    event = ledger.append(
         "bypass.escalated",
         request=row,
         actor=actor,
         payload={"fallback": fallback, "added": added},
     )
+    _notify(event.seq)
+
+
+def _notify(seq: int) -> None:
+    """Approvers hear of a reminder or an escalation (through the outbox, on commit)."""
+    from notifications import dispatch
+
+    from ..notifications import notify_key
+    from ..tasks import bypass_notify_task
+
+    dispatch.schedule(bypass_notify_task, seq, key=notify_key(seq))
 
 
 def closable(request: BypassRequest) -> bool:

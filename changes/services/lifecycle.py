@@ -3,7 +3,6 @@
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -98,32 +97,10 @@ def _begin(
 
 
 def run_gates(transition: Transition, ctx: Ctx) -> list[dict[str, Any]]:
-    """Every check and guard of the transition, each through its gate: always evaluated and
-    counted; a refusal by a bypassable gate is passed by an active bypass covering this change
-    (consumed, with what the gate said, in the bypass ledger), or raised with the offer to
-    request one. Returns the bypasses used."""
-    from bypass.engine import Subject, pass_gate
-
-    used: list[dict[str, Any]] = []
-    subject = Subject.of(ctx.obj)
-    for guard in (*transition.checks, *transition.guards):
-        gate_id = getattr(guard, "guard_id", None)
-        if gate_id is None:
-            guard(ctx)
-            continue
-        outcome = pass_gate(
-            gate_id=gate_id, subject=subject, actor=ctx.actor, check=partial(guard, ctx)
-        )
-        if outcome.bypassed and outcome.request is not None:
-            used.append(
-                {
-                    "gate": gate_id,
-                    "bypass": outcome.request.ref,
-                    "gate_said": outcome.verdict,
-                    "receipt": outcome.use.ledger_seq if outcome.use else None,
-                }
-            )
-    return used
+    """Every check and guard of the transition, each through its gate (the shared gatekeeper:
+    always evaluated and counted; a refusal by a bypassable gate is passed by an active bypass
+    covering this change, or raised with the offer to request one). Returns the bypasses used."""
+    return CHANGE.run_gates(transition, ctx)
 
 
 def _finish(

@@ -85,6 +85,22 @@ class Incident(models.Model):
         editable=False,
         help_text="The rule that routed it, when a rule did.",
     )
+    rules_team = models.ForeignKey(
+        "org.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        help_text="The team the routing rules computed; ``team`` is the effective one.",
+    )
+    team_source = models.CharField(
+        max_length=20,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Where a routed team comes from: 'rules', or the bypass (BYP-…) overriding them.",
+    )
     pending_reason = models.CharField(max_length=10, choices=PendingReason.choices, blank=True)
     affected_users = models.PositiveIntegerField(default=1)
     is_major = models.BooleanField("major incident", default=False)

@@ -1,7 +1,7 @@
 """Incident creation, triage and every lifecycle transition."""
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,13 +34,18 @@ from incidents.transitions import INCIDENT
 from org.models import BusinessService, Team, User
 from org.services import system_actor
 from servicedesk import clock
-from servicedesk.errors import PermissionDenied, TransitionNotAllowed, ValidationFailed
+from servicedesk.errors import (
+    GuardFailed,
+    PermissionDenied,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
 from servicedesk.transitions import Transition
 
 from .conversation import incident_attach
 from .events import incident_event
 from .problems import incident_join_known_error
-from .routing import WATCHED_FIELDS, schedule_routing
+from .routing import RULES, WATCHED_FIELDS, assignment_gate, rules_team_for, schedule_routing
 from .rows import lock_incident as _lock
 from .sla import sla_pause_end, sla_pause_start, sla_refresh
 
@@ -54,6 +59,7 @@ class Step:
     from_status: str
     actor: User
     now: datetime
+    bypasses: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _begin(
@@ -65,13 +71,14 @@ def _begin(
     automatic: bool = False,
     now: datetime | None = None,
 ) -> Step:
-    """Lock the row, check the transition table, run the guards. Call inside a transaction."""
+    """Lock the row, check the transition table, pass its gates (each guard through the shared
+    gatekeeper: counted, and passed by an approved bypass). Call inside a transaction."""
     locked = _lock(incident)
     transition = INCIDENT.check(locked.status, action)
     now = now or clock.now()
     ctx = Ctx(obj=locked, actor=actor, now=now, data=data or {}, automatic=automatic)
-    INCIDENT.run_guards(transition, ctx)
-    return Step(locked, transition, locked.status, actor, now)
+    bypasses = INCIDENT.run_gates(transition, ctx)
+    return Step(locked, transition, locked.status, actor, now, bypasses)
 
 
 def _finish(
@@ -83,10 +90,20 @@ def _finish(
     payload: dict[str, Any] | None = None,
     notify: bool = False,
 ) -> Incident:
-    """Move to the transition's target status, save the changed fields and append the event."""
+    """Move to the transition's target status, save the changed fields and append the event
+    (with the bypasses used, their receipts and what each gate said)."""
     locked = step.incident
     locked.status = step.transition.target
     locked.save(update_fields=[*fields, "status", "updated_at"])
+    if step.bypasses:
+        payload = {**(payload or {}), "bypasses": step.bypasses}
+        reason = " ".join(
+            [reason]
+            + [
+                f"{b['bypass']} bypassed {b['gate']} (receipt #{b['receipt']}): {b['gate_said']}"
+                for b in step.bypasses
+            ]
+        ).strip()
     incident_event(
         locked,
         event_type,
@@ -655,7 +672,11 @@ def incident_autoclose_due(*, now: datetime | None = None, batch: int = 200) -> 
             .values_list("pk", flat=True)[:batch]
         )
         for pk in ids:
-            incident_close(incident=pk, actor=bot, automatic=True, now=now)
+            try:
+                with transaction.atomic():  # a savepoint: one refusal skips only this row
+                    incident_close(incident=pk, actor=bot, automatic=True, now=now)
+            except GuardFailed:  # e.g. an open bypass obligation: it stays resolved
+                continue
             closed += 1
     return closed
 
@@ -689,6 +710,7 @@ def incident_apply_value_gates(*, incident: Incident | int, actor: User) -> Inci
         locked = _lock(incident)
         if locked.status in FINAL_STATUSES:
             return locked
+        _apply_assignment_override(locked, actor=actor)
         matrix = locked.matrix_priority or locked.priority
         value = priority_gate(locked, actor=actor, computed=matrix)
         if value.source == "matrix":
@@ -717,3 +739,46 @@ def incident_apply_value_gates(*, incident: Incident | int, actor: User) -> Inci
             },
         )
     return locked
+
+
+def _apply_assignment_override(locked: Incident, *, actor: User) -> None:
+    """An active OVERRIDE of the assignment rules moves the incident to the bypass's team now;
+    the incident keeps the rules' team beside the effective one, with the source."""
+    computed = rules_team_for(locked)
+    value = assignment_gate(locked, actor=actor, computed=computed)
+    if value.source == RULES:
+        return
+    team = Team.objects.filter(pk=value.effective).first()
+    if team is None:  # the override named no active team and the rules computed none
+        return
+    old_team = locked.team
+    locked.team = team
+    fields = ["team", "rules_team", "team_source", "assignment_source"]
+    if locked.assignee_id is not None and locked.assignee_id not in set(
+        team.members.values_list("pk", flat=True)
+    ) | {team.lead_id}:
+        locked.assignee = None
+        fields.append("assignee")
+    locked.rules_team_id, locked.team_source = computed, value.source
+    locked.assignment_source = AssignmentSource.RULE
+    locked.save(update_fields=[*fields, "updated_at"])
+    receipt = value.use.ledger_seq if value.use else None
+    rules_name = old_team.name if old_team and old_team.pk == computed else None
+    if rules_name is None and computed is not None:
+        rules_name = Team.objects.filter(pk=computed).values_list("name", flat=True).first()
+    incident_event(
+        locked,
+        "incident.assignment_overridden",
+        actor=actor,
+        reason=(
+            f"{value.source} overrode the assignment rules: {team.name} instead of "
+            f"{rules_name or 'no team'} (receipt #{receipt})."
+        ),
+        payload={
+            "rules_team_id": computed,
+            "team_id": [old_team.pk if old_team else None, team.pk],
+            "source": value.source,
+            "receipt": receipt,
+        },
+        notify=True,
+    )

@@ -440,6 +440,51 @@ def _apply(
         sla_refresh(incident=incident, actor=system_actor())
 
 
+ASSIGNMENT_GATE = "incident.routing.assignment_rules"
+RULES = "rules"
+
+
+def override_team(value: Any) -> Team | None:
+    """The active team an assignment override names (its id, or its name), or None."""
+    teams = Team.objects.filter(is_active=True)
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+        return teams.filter(pk=int(value)).first()
+    if isinstance(value, str) and value.strip():
+        return teams.filter(name__iexact=value.strip()).first()
+    return None
+
+
+def rules_team_for(incident: Incident, *, now: datetime | None = None) -> int | None:
+    """The team the enabled rules compute for the incident now (or its current team)."""
+    rules = enabled_rules()
+    facts = facts_for(incident)
+    decision = routing.evaluate(
+        facts, rules, now=now or clock.now(), calendars=calendars_for(rules, [facts])
+    )
+    return decision.team_id or decision.assign_team_id() or incident.team_id
+
+
+def assignment_gate(incident: Incident, *, actor: Any, computed: int | None) -> Any:
+    """The team is a value gate: the routing rules compute it, an active OVERRIDE bypass may
+    replace it (consumed here, recorded in the bypass ledger with the rules' team). The value
+    is the effective team id and its source (``rules`` or ``BYP-…``); an override naming no
+    active team leaves the rules' team."""
+    from bypass.engine import Subject, gate_value
+
+    value = gate_value(
+        gate_id=ASSIGNMENT_GATE,
+        subject=Subject.of(incident),
+        actor=actor,
+        computed=computed,
+        source=RULES,
+    )
+    if value.source == RULES:
+        return value
+    team = override_team(value.effective)
+    effective = team.pk if team is not None else computed
+    return type(value)(computed, effective, value.source, value.request, value.use)
+
+
 def _route_team(
     incident: Incident,
     decision: routing.Decision,
@@ -448,10 +493,30 @@ def _route_team(
     payload: dict[str, Any],
     now: datetime,
 ) -> int | None:
-    team_id = decision.team_id or decision.assign_team_id() or incident.team_id
+    computed = decision.team_id or decision.assign_team_id() or incident.team_id
+    value = assignment_gate(incident, actor=system_actor(), computed=computed)
+    team_id = value.effective
+    source = value.source
+    if (
+        source == RULES
+        and incident.team_source.startswith("BYP-")
+        and incident.rules_team_id == computed
+    ):
+        # The rules still compute what they did when the bypass overrode them: keep it.
+        team_id, source = incident.team_id, incident.team_source
     if team_id is None:
         result.skipped.append("no team to assign within")
         return None
+    if (incident.rules_team_id, incident.team_source) != (computed, source):
+        incident.rules_team_id, incident.team_source = computed, source
+        fields += ["rules_team", "team_source"]
+        if source != RULES:
+            result.changed.append("team_source")
+    payload["rules_team_id"], payload["team_source"] = computed, source
+    if value.use is not None:
+        payload["receipt"] = value.use.ledger_seq
+        names = Team.objects.filter(pk=computed or 0).values_list("name", flat=True)
+        payload["rules_team"] = names.first()
     team = Team.objects.filter(pk=team_id, is_active=True).first()
     if team is None:
         result.skipped.append(f"team {team_id} is inactive or gone")
@@ -523,7 +588,13 @@ def _sentence(payload: dict[str, Any], rule_name: str) -> str:
         parts.append(f"{len(payload['watcher_ids'])} watcher(s) added")
     if not parts and (payload.get("notify_user_ids") or payload.get("notify_team_ids")):
         parts.append("notified")
-    return f"{', '.join(parts) or 'routed'} by rule '{rule_name}'"
+    sentence = f"{', '.join(parts) or 'routed'} by rule '{rule_name}'"
+    if payload.get("receipt") is not None:
+        sentence += (
+            f"; {payload['team_source']} overrode the rules' team "
+            f"{payload.get('rules_team') or 'none'} (receipt #{payload['receipt']})"
+        )
+    return sentence
 
 
 # --- Scheduling ------------------------------------------------------------------------------
@@ -646,6 +717,7 @@ def describe(
 __all__ = [
     "DryRunRow",
     "RouteResult",
+    "assignment_gate",
     "clean_rule",
     "incident_route",
     "may_manage_routing",
@@ -653,5 +725,6 @@ __all__ = [
     "routing_rule_create",
     "routing_rule_delete",
     "routing_rule_update",
+    "rules_team_for",
     "schedule_routing",
 ]

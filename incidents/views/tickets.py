@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from bypass.engine import offer_for
 from incidents import access, guards, selectors, services
 from incidents.choices import IncidentStatus, PendingReason
 from incidents.downloads import attachment_response
@@ -374,6 +375,7 @@ def _ticket_page(
     *,
     bound: dict[str, django_forms.Form] | None = None,
     status: int = 200,
+    gate_block: dict[str, Any] | None = None,
 ) -> HttpResponse:
     bound = bound or {}
     agent = access.is_agent(user)
@@ -417,6 +419,7 @@ def _ticket_page(
     watchers = list(incident.watchers.order_by("display_name", "username"))
     party = access.is_party(user, incident)
     context = {
+        "bypass": gate_block,  # which gate refused, and the offer to request a bypass
         "waiting_on_you": _waiting_on(user, incident, events),
         "watchers": watchers,
         "is_watching": any(w.pk == user.pk for w in watchers),
@@ -504,7 +507,14 @@ def incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         message = spec.run(incident, user, form)
     except DomainError as exc:
         messages.error(request, exc.message)
-        return _ticket_page(request, user, incident, bound={action: form}, status=exc.status)
+        return _ticket_page(
+            request,
+            user,
+            incident,
+            bound={action: form},
+            status=exc.status,
+            gate_block=offer_for(exc, incident),
+        )
     messages.success(request, message)
     return redirect("incident-detail", pk=incident.pk)
 

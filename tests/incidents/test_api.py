@@ -222,7 +222,7 @@ def test_guard_refusal_is_409_with_the_guard_code(
     body = {"team_id": team.pk, "assignee_id": other_analyst.pk}
     response = api(analyst).post(url(incident, "assign"), body, format="json")
     assert response.status_code == 409
-    assert response.json()["code"] == "guard_failed.assignee_in_team"
+    assert response.json()["code"] == "guard_failed.incident.assign.assignee_in_team"
     assert state(incident) == before
 
 

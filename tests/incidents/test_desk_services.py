@@ -136,7 +136,7 @@ def test_merge_refusals_change_nothing(
     with pytest.raises(GuardFailed) as refused:
         services.incident_merge(incident=duplicate, into=kept, actor=analyst)
     assert refused.value.message == message.format(dup=duplicate.ref, kept=kept.ref)
-    assert refused.value.code == "guard_failed.merge_target"
+    assert refused.value.code == "guard_failed.incident.merge.target"
     duplicate.refresh_from_db()
     assert duplicate.status == "new" and duplicate.merged_into is None
     assert IncidentEvent.objects.count() == before

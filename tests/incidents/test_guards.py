@@ -38,7 +38,7 @@ def test_assign_needs_a_target(new: Any, analyst: Any) -> None:
         new,
         lambda: services.incident_assign(incident=new, actor=analyst),
         GuardFailed,
-        "guard_failed.assign_target_required",
+        "guard_failed.incident.assign.target_required",
     )
 
 
@@ -49,7 +49,7 @@ def test_assignee_must_be_in_the_team(new: Any, analyst: Any, team: Any) -> None
         new,
         lambda: services.incident_assign(incident=new, actor=analyst, team=team, assignee=outsider),
         GuardFailed,
-        "guard_failed.assignee_in_team",
+        "guard_failed.incident.assign.assignee_in_team",
     )
 
 
@@ -105,7 +105,7 @@ def test_pend_needs_a_reason(requester: Any, analyst: Any, team: Any) -> None:
         incident,
         lambda: services.incident_pend(incident=incident, actor=analyst, reason="lunch"),
         GuardFailed,
-        "guard_failed.pend_reason_required",
+        "guard_failed.incident.pend.reason_required",
     )
 
 
@@ -118,7 +118,7 @@ def test_resolve_needs_code_and_notes(
         incident,
         lambda: services.incident_resolve(incident=incident, actor=analyst, code=code, notes=notes),
         GuardFailed,
-        "guard_failed.resolution_required",
+        "guard_failed.incident.resolution.code_and_notes_required",
     )
 
 
@@ -154,7 +154,7 @@ def test_reopen_window(requester: Any, analyst: Any, team: Any, settings: Any) -
                 incident=incident, actor=requester, reason="Broken again"
             ),
             GuardFailed,
-            "guard_failed.reopen_window",
+            "guard_failed.incident.reopen.window",
         )
     just_inside = timezone.now() + settings.INCIDENT_REOPEN_WINDOW - timedelta(minutes=1)
     with time_machine.travel(just_inside, tick=False):
@@ -172,7 +172,7 @@ def test_reopen_and_cancel_need_a_reason_and_a_party(
         incident,
         lambda: services.incident_reopen(incident=incident, actor=requester, reason=" "),
         GuardFailed,
-        "guard_failed.reason_required",
+        "guard_failed.incident.reason_required",
     )
     assert_unchanged(
         incident,
@@ -193,5 +193,5 @@ def test_reopen_and_cancel_need_a_reason_and_a_party(
         fresh,
         lambda: services.incident_cancel(incident=fresh, actor=requester, reason=""),
         GuardFailed,
-        "guard_failed.reason_required",
+        "guard_failed.incident.reason_required",
     )

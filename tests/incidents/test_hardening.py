@@ -210,7 +210,7 @@ def test_assigning_a_requester_to_a_teamless_incident_is_refused(
         f"/api/v1/incidents/{incident.pk}/assign/", {"assignee_id": other_requester.pk}
     )
     assert response.status_code == 409
-    assert response.json()["code"] == "guard_failed.assignee_is_analyst"
+    assert response.json()["code"] == "guard_failed.incident.assign.assignee_is_analyst"
     assert response.json()["message"] == (
         "Other is not an analyst: incidents are assigned to members or leads of a team."
     )
