@@ -164,7 +164,8 @@ def incident_queue(
         if queue == "triage":  # oldest first: nobody has looked at these yet
             qs = qs.order_by("created_at", "pk")
         else:
-            qs = qs.order_by("priority", "due_at", "pk")
+            # a bypass of the queue-order gate moves a ticket ahead of the normal order
+            qs = qs.order_by("-queue_rank", "priority", "due_at", "pk")
     return qs
 
 

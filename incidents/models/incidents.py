@@ -110,6 +110,18 @@ class Incident(models.Model):
         editable=False,
         help_text="The priority matrix's cell; ``priority`` is the effective one.",
     )
+    queue_rank = models.PositiveSmallIntegerField(
+        default=0,
+        editable=False,
+        help_text="0: the queue's normal order; above 0: moved ahead of that order by a bypass "
+        "of the queue-order gate (see ``queue_source``).",
+    )
+    queue_source = models.CharField(
+        max_length=20,
+        default="order",
+        editable=False,
+        help_text="Where the queue position comes from: 'order', or the bypass (BYP-…).",
+    )
     priority_source = models.CharField(
         max_length=20,
         default="matrix",

@@ -682,6 +682,8 @@ def incident_autoclose_due(*, now: datetime | None = None, batch: int = 200) -> 
 
 
 PRIORITY_GATE = "incident.triage.priority_matrix"
+QUEUE_GATE = "incident.queue.order"
+QUEUE_RANK_MAX = 9
 
 
 def priority_gate(incident: Incident, *, actor: Any, computed: int) -> Any:
@@ -711,6 +713,7 @@ def incident_apply_value_gates(*, incident: Incident | int, actor: User) -> Inci
         if locked.status in FINAL_STATUSES:
             return locked
         _apply_assignment_override(locked, actor=actor)
+        _apply_queue_override(locked, actor=actor)
         matrix = locked.matrix_priority or locked.priority
         value = priority_gate(locked, actor=actor, computed=matrix)
         if value.source == "matrix":
@@ -727,6 +730,7 @@ def incident_apply_value_gates(*, incident: Incident | int, actor: User) -> Inci
         locked.save(
             update_fields=["priority", "priority_source", "matrix_priority", "due_at", "updated_at"]
         )
+        sla_refresh(incident=locked, actor=actor)  # the policy and targets follow the priority
         incident_event(
             locked,
             "incident.priority_overridden",
@@ -739,6 +743,48 @@ def incident_apply_value_gates(*, incident: Incident | int, actor: User) -> Inci
             },
         )
     return locked
+
+
+def queue_gate(incident: Incident, *, actor: Any) -> Any:
+    """The queue position is a value gate: the normal order computes rank 0, an active
+    OVERRIDE bypass may move the ticket ahead (rank 1 to 9; any other value counts as 1),
+    consumed here and recorded in the bypass ledger with the normal value."""
+    from bypass.engine import Subject, gate_value
+
+    value = gate_value(
+        gate_id=QUEUE_GATE, subject=Subject.of(incident), actor=actor, computed=0, source="order"
+    )
+    if value.source == "order":
+        return value
+    try:
+        effective = int(value.effective)
+    except (TypeError, ValueError):
+        effective = 1
+    effective = effective if 1 <= effective <= QUEUE_RANK_MAX else 1
+    return type(value)(0, effective, value.source, value.request, value.use)
+
+
+def _apply_queue_override(locked: Incident, *, actor: User) -> None:
+    """An active OVERRIDE of the queue order moves the ticket ahead in its queues now; the
+    incident keeps the source beside the rank (0 is the normal order)."""
+    if locked.queue_rank:
+        return  # already moved ahead by an earlier bypass
+    value = queue_gate(locked, actor=actor)
+    if value.source == "order":
+        return
+    locked.queue_rank, locked.queue_source = value.effective, value.source
+    locked.save(update_fields=["queue_rank", "queue_source", "updated_at"])
+    incident_event(
+        locked,
+        "incident.queue_jumped",
+        actor=actor,
+        internal=True,
+        payload={
+            "queue_rank": [0, value.effective],
+            "source": value.source,
+            "receipt": value.use.ledger_seq if value.use else None,
+        },
+    )
 
 
 def _apply_assignment_override(locked: Incident, *, actor: User) -> None:

@@ -66,6 +66,11 @@ def _describe(event: IncidentEvent, *, agent: bool) -> str:
             f"priority P{old} → P{new} by bypass {p.get('source', '')}{receipt} "
             f"(the matrix says P{p.get('matrix_priority')})"
         )
+    if kind == "queue_jumped":
+        receipt = f", receipt #{p['receipt']}" if p.get("receipt") else ""
+        return (
+            f"moved it ahead of the queue's normal order by bypass {p.get('source', '')}{receipt}"
+        )
     if kind == "triaged":
         changes = p.get("changes", {})
         parts = []

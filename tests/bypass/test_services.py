@@ -88,8 +88,10 @@ def test_approve_activates_and_gate_consumes_once(analyst, incident, owners, man
 
 def test_priority_override_applied_at_activation_with_both_values(analyst, incident, owners):
     from incidents import services as incident_services
+    from incidents.models import SlaPolicy
 
     assert (incident.priority, incident.priority_source) == (3, "matrix")
+    SlaPolicy.objects.create(name="P1 clock", position=1, priorities=[1])
     req = file(analyst, incident, items=[{"gate": GATE, "treatment": "override", "value": 1}])
     req = services.bypass_approve(request=req, actor=owners[0])
     assert req.state == State.CONSUMED  # applied at once, by the incident's value gate
@@ -100,6 +102,7 @@ def test_priority_override_applied_at_activation_with_both_values(analyst, incid
     assert (use.computed, use.effective) == (3, 1)
     event = incident.events.get(type="incident.priority_overridden")
     assert event.payload["receipt"] == use.ledger_seq
+    assert incident.sla.policy_name == "P1 clock"  # the SLA follows the effective priority
     # Triage that leaves impact and urgency alone keeps the override.
     incident_services.incident_triage(incident=incident, actor=analyst, is_major=True)
     incident.refresh_from_db()
@@ -448,3 +451,52 @@ def test_counters_fold_into_the_table_and_work_without_redis(
         counters.bump(gate, bypassed=True)
     row.refresh_from_db()
     assert row.bypassed >= 1
+
+
+def test_queue_order_override_moves_the_ticket_ahead_with_its_source(
+    analyst, requester, incident, owners
+):
+    """The queue position is a value gate: an approved OVERRIDE moves the ticket ahead of the
+    queue's normal order at activation; the ticket keeps the source and the timeline the
+    receipt; the gate's evaluation is counted."""
+    from django.test import Client
+
+    from incidents import selectors
+    from incidents.views.timeline import build_timeline
+
+    from ..incidents.factories import make_incident
+
+    urgent = make_incident(requester, title="Urgent by the matrix", impact=1, urgency=1)
+    assert urgent.priority < incident.priority
+    first = list(selectors.incident_queue(user=analyst, queue="all").values_list("pk", flat=True))
+    assert first.index(urgent.pk) < first.index(incident.pk)  # the normal order
+    before = counters.counts("incident.queue.order")
+
+    req = file(
+        analyst,
+        incident,
+        items=[{"gate": "incident.queue.order", "treatment": "override", "value": 1}],
+    )
+    req = services.bypass_approve(request=req, actor=owners[0])
+    assert req.state == State.CONSUMED
+    incident.refresh_from_db()
+    assert (incident.queue_rank, incident.queue_source) == (1, req.ref)
+    assert incident.priority_source == "matrix"  # only the queue position was overridden
+    use = BypassUse.objects.get(request=req)
+    assert (use.computed, use.effective) == (0, 1)
+    order = list(selectors.incident_queue(user=analyst, queue="all").values_list("pk", flat=True))
+    assert order.index(incident.pk) < order.index(urgent.pk)
+    after = counters.counts("incident.queue.order")
+    assert after["evaluations"] == before["evaluations"] + 1
+    assert after["bypassed"] == before["bypassed"] + 1
+
+    event = incident.events.get(type="incident.queue_jumped")
+    assert event.is_internal and event.payload["receipt"] == use.ledger_seq
+    client = Client()
+    client.force_login(analyst)
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert f'Ahead of the queue\'s normal order by bypass <strong class="mono">{req.ref}' in page
+    texts = [e.text for e in build_timeline([event], [], [], agent=True)]
+    assert texts == [
+        f"moved it ahead of the queue's normal order by bypass {req.ref}, receipt #{use.ledger_seq}"
+    ]
