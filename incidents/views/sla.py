@@ -2,6 +2,8 @@
 and delete them; other desk staff read the lists. Every write goes through
 ``incidents.services.sla_config`` (the API's services, the API's limits and messages)."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -11,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from incidents import selectors
-from incidents.models import EscalationRule, SlaPolicy
 from incidents.services import sla_config
 from incidents.sla_forms import (
     EscalationRuleForm,
@@ -77,37 +78,79 @@ def escalation_rule_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _policy_page(request: HttpRequest, policy: SlaPolicy | None) -> HttpResponse:
+@dataclass(frozen=True)
+class _Kind:
+    """What differs between the SLA-policy and escalation-rule edit pages."""
+
+    label: str  # "SLA policy", "Escalation rule"
+    form: type[Any]
+    initial: Callable[[Any], dict[str, Any]]
+    fields: str  # the form's method giving the service's keyword arguments
+    create: Callable[..., Any]
+    update: Callable[..., Any]
+    delete: Callable[..., Any]
+    key: str  # the services' keyword for the row, and the template's name for it
+    list_url: str
+    template: str
+
+
+POLICY = _Kind(
+    "SLA policy",
+    SlaPolicyForm,
+    policy_initial,
+    "policy_fields",
+    sla_config.sla_policy_create,
+    sla_config.sla_policy_update,
+    sla_config.sla_policy_delete,
+    "policy",
+    "sla-policy-list",
+    "incidents/sla_policy_edit.html",
+)
+RULE = _Kind(
+    "Escalation rule",
+    EscalationRuleForm,
+    rule_initial,
+    "rule_fields",
+    sla_config.escalation_rule_create,
+    sla_config.escalation_rule_update,
+    sla_config.escalation_rule_delete,
+    "rule",
+    "escalation-rule-list",
+    "incidents/escalation_rule_edit.html",
+)
+
+
+def _config_page(request: HttpRequest, kind: _Kind, row: Any) -> HttpResponse:
+    """Create (``row`` None), change or delete one policy or rule through the services."""
     user = request_user(request)
     _require_manager(user)
-    form = SlaPolicyForm(
+    form = kind.form(
         request.POST if request.method == "POST" else None,
-        initial=policy_initial(policy) if policy else {"position": 100, "is_active": True},
+        initial=kind.initial(row) if row else {"position": 100, "is_active": True},
     )
     status = 200
     problem = ""
-    if request.method == "POST" and policy is not None and "delete" in request.POST:
+    if request.method == "POST" and row is not None and "delete" in request.POST:
         try:
-            sla_config.sla_policy_delete(actor=user, policy=policy.pk)
+            kind.delete(actor=user, **{kind.key: row.pk})
         except DomainError as exc:
             if isinstance(exc, PermissionDenied):
                 raise
-            form = SlaPolicyForm(initial=policy_initial(policy))
+            form = kind.form(initial=kind.initial(row))
             problem = exc.message
             status = exc.status
         else:
-            messages.success(request, f"SLA policy “{policy.name}” deleted.")
-            return redirect("sla-policy-list")
+            messages.success(request, f"{kind.label} “{row.name}” deleted.")
+            return redirect(kind.list_url)
     elif request.method == "POST":
         status = 400
         if form.is_valid():
+            fields = getattr(form, kind.fields)()
             try:
-                if policy is None:
-                    saved = sla_config.sla_policy_create(actor=user, **form.policy_fields())
+                if row is None:
+                    saved = kind.create(actor=user, **fields)
                 else:
-                    saved = sla_config.sla_policy_update(
-                        actor=user, policy=policy.pk, **form.policy_fields()
-                    )
+                    saved = kind.update(actor=user, **{kind.key: row.pk}, **fields)
             except ValidationFailed as exc:
                 put_service_errors(form, exc.details, exc.message)
             except PermissionDenied:
@@ -116,69 +159,17 @@ def _policy_page(request: HttpRequest, policy: SlaPolicy | None) -> HttpResponse
                 form.add_error("name" if exc.code == "sla.duplicate" else None, exc.message)
                 status = exc.status
             else:
-                messages.success(request, f"SLA policy “{saved.name}” saved.")
-                return redirect("sla-policy-list")
+                messages.success(request, f"{kind.label} “{saved.name}” saved.")
+                return redirect(kind.list_url)
     return render(
-        request,
-        "incidents/sla_policy_edit.html",
-        {"form": form, "policy": policy, "problem": problem},
-        status=status,
-    )
-
-
-def _rule_page(request: HttpRequest, rule: EscalationRule | None) -> HttpResponse:
-    user = request_user(request)
-    _require_manager(user)
-    form = EscalationRuleForm(
-        request.POST if request.method == "POST" else None,
-        initial=rule_initial(rule) if rule else {"position": 100, "is_active": True},
-    )
-    status = 200
-    problem = ""
-    if request.method == "POST" and rule is not None and "delete" in request.POST:
-        try:
-            sla_config.escalation_rule_delete(actor=user, rule=rule.pk)
-        except DomainError as exc:
-            if isinstance(exc, PermissionDenied):
-                raise
-            form = EscalationRuleForm(initial=rule_initial(rule))
-            problem = exc.message
-            status = exc.status
-        else:
-            messages.success(request, f"Escalation rule “{rule.name}” deleted.")
-            return redirect("escalation-rule-list")
-    elif request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                if rule is None:
-                    saved = sla_config.escalation_rule_create(actor=user, **form.rule_fields())
-                else:
-                    saved = sla_config.escalation_rule_update(
-                        actor=user, rule=rule.pk, **form.rule_fields()
-                    )
-            except ValidationFailed as exc:
-                put_service_errors(form, exc.details, exc.message)
-            except PermissionDenied:
-                raise
-            except DomainError as exc:
-                form.add_error("name" if exc.code == "sla.duplicate" else None, exc.message)
-                status = exc.status
-            else:
-                messages.success(request, f"Escalation rule “{saved.name}” saved.")
-                return redirect("escalation-rule-list")
-    return render(
-        request,
-        "incidents/escalation_rule_edit.html",
-        {"form": form, "rule": rule, "problem": problem},
-        status=status,
+        request, kind.template, {"form": form, kind.key: row, "problem": problem}, status=status
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def sla_policy_new(request: HttpRequest) -> HttpResponse:
-    return _policy_page(request, None)
+    return _config_page(request, POLICY, None)
 
 
 @login_required
@@ -188,13 +179,13 @@ def sla_policy_edit(request: HttpRequest, pk: int) -> HttpResponse:
     policy = selectors.sla_policies().filter(pk=pk).first()
     if policy is None:
         raise NotFound("No such SLA policy.")
-    return _policy_page(request, policy)
+    return _config_page(request, POLICY, policy)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def escalation_rule_new(request: HttpRequest) -> HttpResponse:
-    return _rule_page(request, None)
+    return _config_page(request, RULE, None)
 
 
 @login_required
@@ -204,4 +195,4 @@ def escalation_rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     rule = selectors.escalation_rules().filter(pk=pk).first()
     if rule is None:
         raise NotFound("No such escalation rule.")
-    return _rule_page(request, rule)
+    return _config_page(request, RULE, rule)
