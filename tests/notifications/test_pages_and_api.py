@@ -94,7 +94,7 @@ def test_email_preferences_page(client: Client, requester: Any) -> None:
     client.force_login(requester)
     html = client.get("/account/notifications/").content.decode()
     assert "Receipt when a ticket is logged for me" in html
-    assert html.count("checked") == 7  # every kind by e-mail until chosen otherwise
+    assert html.count("checked") == 12  # every kind by e-mail until chosen otherwise
     response = client.post(
         "/account/notifications/", {"email_kinds": ["ticket_logged", "ticket_updated"]}
     )
@@ -107,6 +107,11 @@ def test_email_preferences_page(client: Client, requester: Any) -> None:
         "team_queue": False,
         "requester_replied": False,
         "bypass_approval": False,
+        "escalation": False,
+        "break_glass": False,
+        "bypass_review": False,
+        "process_debt": False,
+        "improvement": False,
     }
     html = client.get("/account/notifications/").content.decode()
     assert "Your notification settings are saved." in html and html.count("checked") == 2
