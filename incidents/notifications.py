@@ -245,7 +245,7 @@ def escalation_messages(escalation: Escalation) -> list[Message]:
         out.append(
             Message(
                 person,
-                Kind.ASSIGNED if person.pk == incident.assignee_id else Kind.TEAM_QUEUE,
+                Kind.ESCALATION,
                 f"Escalated: {incident.ref} {incident.title}",
                 body,
                 link(incident),

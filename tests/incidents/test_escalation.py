@@ -374,3 +374,31 @@ def test_a_level_someone_else_claimed_is_not_applied_again(
     assert list(first) == [(worked.pk, ladder.pk, 1)]
     assert _claim([(worked, decision)], actor=system_actor(), now=MONDAY_9) == {}
     assert Escalation.objects.filter(incident=worked).count() == 1
+
+
+def test_the_people_an_escalation_names_read_what_escalated_and_why(
+    ladder: EscalationRule, worked: Any, analyst: Any, manager: Any
+) -> None:
+    from incidents.tasks import incident_escalation_notify_task
+    from notifications.models import Notification
+
+    sweep_at(at(2026, 12, 7, 12, 0, 1))  # level 1 tells the assignee, level 2 the team lead
+    for escalation in Escalation.objects.filter(incident=worked).order_by("level"):
+        incident_escalation_notify_task(escalation.pk)
+        incident_escalation_notify_task(escalation.pk)  # a redelivery tells nobody twice
+    notes = {n.recipient_id: n for n in Notification.objects.filter(kind="escalation")}
+    assert set(notes) == {analyst.pk, manager.pk}
+    for person, level in ((analyst, 1), (manager, 2)):
+        note = notes[person.pk]
+        zone = person.time_zone or "UTC"
+        expected_fix = f"{worked.due_at.astimezone(ZoneInfo(zone)):%a %d %b %Y, %H:%M}"
+        assert note.title == f"Escalated: {worked.ref} {worked.title}"
+        assert note.body == (
+            f"Escalation rule 'Resolution ladder' reached level {level}.\n\n"
+            f"Reference: {worked.ref}\n"
+            f"Title: {worked.title}\n"
+            "Priority: P3 - Moderate\n"
+            f"Requester: {worked.requester.name}\n"
+            f"Expected fix: {expected_fix} ({zone})"
+        )
+        assert note.link == f"/incidents/{worked.pk}/"
