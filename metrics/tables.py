@@ -31,6 +31,7 @@ WAITING_LABELS = {
     "requester": "The requester",
     "vendor": "A vendor",
     "change": "A change",
+    "other": "Something else",
     "it": "IT (not paused)",
 }
 

@@ -48,7 +48,7 @@ class MetricsImpactSerializer(serializers.Serializer):
 
 
 class MetricsWaitingCauseSerializer(serializers.Serializer):
-    cause = serializers.ChoiceField(choices=["requester", "vendor", "change", "it"])
+    cause = serializers.ChoiceField(choices=["requester", "vendor", "change", "other", "it"])
     hours = serializers.FloatField(allow_null=True)
     share = serializers.FloatField(allow_null=True, help_text="Of the total time to restore.")
 
