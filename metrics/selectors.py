@@ -28,7 +28,6 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, TruncMonth, TruncWeek
 
 from changes.choices import ChangeType, IncidentRelation, Outcome

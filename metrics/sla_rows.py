@@ -182,4 +182,3 @@ def sla_annotations(qs: Any) -> Any:
             "m_resolution_target",
         ),
     )
-

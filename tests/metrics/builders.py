@@ -24,6 +24,9 @@ def incident(
     **fields: Any,
 ) -> Incident:
     fields.setdefault("priority", 3)
+    for name, value in list(fields.items()):
+        if name.endswith("_at") and isinstance(value, str):
+            fields[name] = at(value)
     status = status or ("resolved" if resolved else "in_progress")
     row = Incident.objects.create(
         title="Something broke",
