@@ -74,7 +74,33 @@ def change_trend(data: dict[str, Any]) -> str:
     return _svg(chart)
 
 
+def _percent(rate: dict[str, Any]) -> float | None:
+    return None if rate["value"] is None else round(rate["value"] * 100, 1)
+
+
+def sla_by_priority(data: dict[str, Any]) -> str:
+    chart = pygal.Bar(**_config("Resolution compliance (%) by priority"), range=(0, 100))
+    priorities = sorted(
+        {p["priority"] for basis in ("matrix", "effective") for p in data[basis]["by_priority"]}
+    )
+    chart.x_labels = [f"P{p}" for p in priorities]
+    for basis, label in (("matrix", "Matrix priority"), ("effective", "Effective priority")):
+        by = {p["priority"]: p["resolution"] for p in data[basis]["by_priority"]}
+        chart.add(label, [_percent(by[p]) if p in by else None for p in priorities])
+    return _svg(chart)
+
+
+def side_by_side(data: dict[str, Any]) -> str:
+    chart = pygal.Bar(**_config("SLA compliance and satisfied customers (%)"), range=(0, 100))
+    chart.x_labels = [s["service"] for s in data["services"]]
+    chart.add("SLA compliance", [_percent(s["sla_compliance"]) for s in data["services"]])
+    chart.add("Satisfied", [_percent(s["satisfied"]) for s in data["services"]])
+    return _svg(chart)
+
+
 CHARTS = {
+    "sla-by-priority": ("sla", sla_by_priority),
+    "side-by-side": ("side-by-side", side_by_side),
     "restore-trend": ("outcomes", restore_trend),
     "backlog": ("outcomes", backlog_ages),
     "change-trend": ("changes", change_trend),

@@ -14,6 +14,7 @@ from org.choices import SeniorityBand
 
 from .expressions import PercentileCont, Seconds
 from .filtersets import MetricFilters
+from .queue_jumps import incident_scope, jumps_by_group
 from .selectors import (
     _duration_aggregates,
     distribution,
@@ -184,14 +185,16 @@ def fairness(*, filters: MetricFilters) -> dict[str, Any]:
         .annotate(n=Count("request", distinct=True))
         .order_by()
     }
+    jumps = jumps_by_group(filters, incident_scope(filters))
     rows = []
     for band, label in SeniorityBand.choices:
         for vip in (False, True):
             key = (band, vip)
             tickets = created.get(key, 0)
-            if not tickets and key not in restore and key not in bypasses:
+            if not tickets and key not in restore and key not in bypasses and key not in jumps:
                 continue
             r = restore.get(key, {"cases": 0, "p50": None, "p90": None})
+            j = jumps.get(key, {"jumps": 0, "jumped": 0, "answered": 0, "waited": None})
             rows.append(
                 {
                     "band": band,
@@ -203,6 +206,10 @@ def fairness(*, filters: MetricFilters) -> dict[str, Any]:
                     "bypasses_per_100": _per_100(bypasses.get(key, 0), tickets),
                     "overrides": overrides.get(key, 0),
                     "overrides_per_100": _per_100(overrides.get(key, 0), tickets),
+                    "queue_jumps": j["jumps"],
+                    "queue_jumps_per_100": _per_100(j["jumps"], tickets),
+                    "jumped_tickets": j["jumped"] or 0,
+                    "added_wait": _added_wait(j),
                     "too_few_cases": tickets < min_cases,
                 }
             )
@@ -214,7 +221,12 @@ def fairness(*, filters: MetricFilters) -> dict[str, Any]:
         )
 
     ratios = {}
-    for name, counts in (("bypasses_per_100", bypasses), ("overrides_per_100", overrides)):
+    jump_counts = {key: row["jumps"] for key, row in jumps.items()}
+    for name, counts in (
+        ("bypasses_per_100", bypasses),
+        ("overrides_per_100", overrides),
+        ("queue_jumps_per_100", jump_counts),
+    ):
         top, top_tickets = band_total(SeniorityBand.EXECUTIVE, counts)
         staff, staff_tickets = band_total(SeniorityBand.STAFF, counts)
         top_rate, staff_rate = _per_100(top, top_tickets), _per_100(staff, staff_tickets)
@@ -227,5 +239,26 @@ def fairness(*, filters: MetricFilters) -> dict[str, Any]:
         "min_cases": min_cases,
         "groups": rows,
         "executive_to_staff": ratios,
-        "not_included": ["queue_jumps", "added_wait_of_jumped_tickets"],
+        "not_included": list(PENDING_FIGURES),
+    }
+
+
+# Figures of the issue that need data other work is building right now (break-glass use and
+# its ratification, process debt). Their place is kept here by name: the fairness and
+# exceptions pages list them as "not included yet" until a selector fills each in.
+PENDING_FIGURES = ("break_glass_count", "ratification_latency", "open_process_debt")
+PENDING_LABELS = {
+    "break_glass_count": "break-glass uses",
+    "ratification_latency": "ratification latency of break-glass uses",
+    "open_process_debt": "open process debt",
+}
+
+
+def _added_wait(j: dict[str, Any]) -> dict[str, Any]:
+    """Hours the jumped tickets answered after the jumper waited beyond its first response."""
+    answered, waited = j["answered"] or 0, j["waited"] or 0.0
+    return {
+        "answered": answered,
+        "total_hours": round(waited / 3600, 2),
+        "per_ticket_hours": round(waited / 3600 / answered, 2) if answered else None,
     }

@@ -66,6 +66,27 @@ class Seconds(Func):
         return self.as_sql(compiler, connection, function="metrics_seconds", **extra_context)
 
 
+class DurationSeconds(Func):
+    """A stored duration (``DurationField``) in seconds, as a float: an interval on
+    PostgreSQL, a count of microseconds on SQLite."""
+
+    output_field = FloatField()
+    arity = 1
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="EXTRACT(EPOCH FROM %(expressions)s)::double precision",
+            **extra_context,
+        )
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="(%(expressions)s / 1000000.0)", **extra_context
+        )
+
+
 class BusinessSeconds(Func):
     """Working seconds from ``start`` to ``end`` on business calendar ``calendar_id``; with no
     calendar, every second counts (24 x 7)."""

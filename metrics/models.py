@@ -5,8 +5,10 @@ materialised by ``metrics.services.rollup_rebuild_day`` from the very query the 
 use. Aggregating them gives exactly the live numbers for any period boundary in any time zone,
 without the joins, event scans and business-calendar arithmetic of the live query."""
 
+from decimal import Decimal
+
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from servicedesk import clock
 
@@ -23,6 +25,32 @@ class MetricsSettings(models.Model):
         help_text="An incident is a repeat when the same person reported another incident on "
         "the same service within this many days before it.",
     )
+    # side by side: when SLA "looks green" and when outcomes are "poor" or "good"
+    sla_green_from = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.900"),
+        help_text="Resolution compliance (0-1) from which a service's SLA looks green.",
+    )
+    satisfied_poor_below = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.700"),
+        help_text="Share satisfied (0-1) below which a service's outcomes are poor.",
+    )
+    satisfied_good_from = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.850"),
+        help_text="Share satisfied (0-1) from which a service's outcomes are good.",
+    )
+    restore_poor_hours = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        default=Decimal("24.00"),
+        help_text="Median wall-clock time to restore (hours) above which outcomes are poor "
+        "(at or below it they may be good).",
+    )
 
     class Meta:
         verbose_name = "metrics settings"
@@ -30,6 +58,17 @@ class MetricsSettings(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(min_cases__gte=1), name="met_min_cases_1"),
             models.CheckConstraint(condition=Q(repeat_window_days__gte=1), name="met_repeat_1"),
+            models.CheckConstraint(
+                condition=Q(
+                    sla_green_from__gte=0,
+                    sla_green_from__lte=1,
+                    satisfied_poor_below__gte=0,
+                    satisfied_good_from__lte=1,
+                    satisfied_poor_below__lte=F("satisfied_good_from"),
+                    restore_poor_hours__gt=0,
+                ),
+                name="met_side_by_side_thresholds",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -53,6 +92,21 @@ class IncidentFact(models.Model):
     reopened = models.BooleanField(default=False)
     first_contact = models.BooleanField(default=False)
     is_repeat = models.BooleanField(default=False)
+    # SLA (``metrics.sla``): the stored clocks, judged on the effective and the matrix priority
+    matrix_priority = models.PositiveSmallIntegerField(null=True, blank=True)
+    bypassed_priority = models.BooleanField(default=False)
+    response_settled_at = models.DateTimeField(null=True, blank=True)
+    response_met = models.BooleanField(null=True, blank=True)
+    resolution_met = models.BooleanField(null=True, blank=True)
+    response_met_matrix = models.BooleanField(null=True, blank=True)
+    resolution_met_matrix = models.BooleanField(null=True, blank=True)
+    ack_seconds = models.FloatField(null=True, blank=True)
+    ack_business_seconds = models.FloatField(null=True, blank=True)
+    paused_seconds = models.FloatField(default=0)
+    wait_requester_seconds = models.FloatField(default=0)
+    wait_vendor_seconds = models.FloatField(default=0)
+    wait_change_seconds = models.FloatField(default=0)
+    wait_other_seconds = models.FloatField(default=0)
 
     class Meta:
         indexes = [
@@ -60,6 +114,7 @@ class IncidentFact(models.Model):
             models.Index(fields=["resolved_at"], name="met_fact_resolved_idx"),
             models.Index(fields=["created_at"], name="met_fact_created_idx"),
             models.Index(fields=["service_id", "resolved_at"], name="met_fact_service_idx"),
+            models.Index(fields=["response_settled_at"], name="met_fact_responded_idx"),
         ]
 
     def __str__(self) -> str:

@@ -28,7 +28,6 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, TruncMonth, TruncWeek
 
 from changes.choices import ChangeType, IncidentRelation, Outcome
@@ -41,6 +40,7 @@ from servicedesk import clock
 from .expressions import BusinessSeconds, CalendarCache, PercentileCont, Seconds
 from .filtersets import MetricFilters
 from .models import IncidentFact, MetricsSettings, RollupDay
+from .sla_rows import PAUSE_CAUSES, SLA_COLUMNS, sla_annotations
 
 HOUR = 3600.0
 SATISFIED_FROM = 4  # a rating of 4 or 5 out of 5 is "satisfied"
@@ -122,10 +122,11 @@ def incident_rows() -> QuerySet[Incident]:
         ),
     )
     restored = Q(resolved_at__isnull=False) & ~Q(resolution_code=ResolutionCode.DUPLICATE)
-    return (
+    rows = (
         Incident.objects.order_by()
         .annotate(
             calendar_id=Coalesce(
+                F("sla__calendar_id"),
                 F("service__calendar_id"),
                 F("service__owner_team__calendar_id"),
                 F("team__calendar_id"),
@@ -145,6 +146,7 @@ def incident_rows() -> QuerySet[Incident]:
             ),
         )
     )
+    return sla_annotations(rows)
 
 
 FACT_COLUMNS = (
@@ -161,7 +163,13 @@ FACT_COLUMNS = (
     "reopened",
     "first_contact",
     "is_repeat",
+    *SLA_COLUMNS,
 )
+# where each fact column comes from in ``incident_rows()`` (the same name unless listed)
+FACT_SOURCES = {
+    column: {"incident_id": "pk", "matrix_priority": "m_priority"}.get(column, column)
+    for column in FACT_COLUMNS
+}
 
 
 def restored_q() -> Q:
@@ -226,6 +234,10 @@ def outcomes(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
         reopened_n=Count("pk", filter=Q(reopened=True)),
         first_contact_n=Count("pk", filter=Q(first_contact=True)),
         wall_total=Sum(F("wall_seconds"), output_field=FloatField()),
+        **{
+            f"wait_{cause}": Sum(F(f"wait_{cause}_seconds"), output_field=FloatField())
+            for cause in PAUSE_CAUSES
+        },
         impact_seconds=Sum(
             Cast(F("affected_users"), FloatField()) * F("wall_seconds"), output_field=FloatField()
         ),
@@ -265,7 +277,7 @@ def outcomes(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
             "cases": cases,
             "too_few_cases": cases < min_cases,
         },
-        "waiting": waiting(filters=filters, wall_total=restore["wall_total"] or 0.0, cases=cases),
+        "waiting": waiting(restore=restore, cases=cases),
         "satisfaction": satisfaction(filters=filters, min_cases=min_cases),
         "backlog": backlog(filters=filters, min_cases=min_cases),
         "repeat_incidents": repeat_incidents(rows=rows, filters=filters, min_cases=min_cases),
@@ -283,44 +295,13 @@ def outcomes(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
     }
 
 
-WAITING_CAUSES = ("requester", "vendor", "change")
-
-
-def waiting(*, filters: MetricFilters, wall_total: float, cases: int) -> dict[str, Any]:
-    """Of the restorations in the period, how their time to restore splits between waiting on
-    the requester, on a vendor, on a change (each pending interval: from the status event that
-    entered *pending* to the next status event), and on IT (the rest)."""
-    next_status = (
-        IncidentEvent.objects.filter(incident=OuterRef("incident"))
-        .exclude(to_status="")
-        .filter(
-            Q(created_at__gt=OuterRef("created_at"))
-            | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
-        )
-        .order_by("created_at", "pk")
-        .values("created_at")[:1]
-    )
-    pauses = (
-        IncidentEvent.objects.filter(
-            _incident_scope("incident__", filters),
-            to_status="pending",
-            incident__resolved_at__gte=filters.start,
-            incident__resolved_at__lt=filters.end,
-        )
-        .exclude(incident__resolution_code=ResolutionCode.DUPLICATE)
-        .annotate(
-            ended=Subquery(next_status, output_field=DateTimeField()),
-            cause=KeyTextTransform("pending_reason", "payload"),
-        )
-        .values("cause")
-        .annotate(seconds=Sum(Seconds(F("ended"), F("created_at")), output_field=FloatField()))
-        .order_by("cause")
-    )
-    by_cause = {row["cause"]: row["seconds"] or 0.0 for row in pauses}
-    paused = sum(by_cause.get(c, 0.0) for c in WAITING_CAUSES)
-    parts = [(c, by_cause.get(c, 0.0)) for c in WAITING_CAUSES] + [
-        ("it", max(wall_total - paused, 0.0))
-    ]
+def waiting(*, restore: dict[str, Any], cases: int) -> dict[str, Any]:
+    """Of the restorations in the period, how their wall-clock time to restore splits between
+    the SLA pauses by cause (``incidents.SlaPause``: waiting on the requester, a vendor, a
+    change, something else) and IT (the rest: the clock was running)."""
+    wall_total = restore["wall_total"] or 0.0
+    paused = {cause: restore[f"wait_{cause}"] or 0.0 for cause in PAUSE_CAUSES}
+    parts = [*paused.items(), ("it", max(wall_total - sum(paused.values()), 0.0))]
     return {
         "cases": cases,
         "total_hours": _round(wall_total / HOUR, 2),

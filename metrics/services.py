@@ -32,12 +32,15 @@ def rollup_rebuild_day(*, day: date) -> int:
     start, end = day_bounds(day)
     CalendarCache.refresh()
     rows = selectors.incident_rows().filter(created_at__gte=start, created_at__lt=end)
-    sources = dict(zip(selectors.FACT_COLUMNS, ("pk", *selectors.FACT_COLUMNS[1:]), strict=True))
-    live = rows.values(**{f"m_{column}": F(source) for column, source in sources.items()})
+    live = rows.values(
+        **{f"fact_{column}": F(source) for column, source in selectors.FACT_SOURCES.items()}
+    )
     select_sql, params = live.query.sql_with_params()
     table = connection.ops.quote_name(IncidentFact._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in selectors.FACT_COLUMNS)
-    picked = ", ".join(f"sub.{connection.ops.quote_name('m_' + c)}" for c in selectors.FACT_COLUMNS)
+    picked = ", ".join(
+        f"sub.{connection.ops.quote_name('fact_' + c)}" for c in selectors.FACT_COLUMNS
+    )
     with transaction.atomic():
         IncidentFact.objects.filter(day=day).delete()
         with connection.cursor() as cursor:

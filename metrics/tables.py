@@ -31,6 +31,7 @@ WAITING_LABELS = {
     "requester": "The requester",
     "vendor": "A vendor",
     "change": "A change",
+    "other": "Something else",
     "it": "IT (not paused)",
 }
 
@@ -297,7 +298,7 @@ def change_tables(data: dict[str, Any]) -> list[Table]:
     ]
 
 
-EXCEPTION_TABLES = ("gates", "funnel", "reasons", "fairness")
+EXCEPTION_TABLES = ("gates", "funnel", "reasons", "fairness", "queue-jumps")
 
 
 def exception_tables(data: dict[str, Any], fair: dict[str, Any]) -> list[Table]:
@@ -365,6 +366,41 @@ def exception_tables(data: dict[str, Any], fair: dict[str, Any]) -> list[Table]:
                 for g in fair["groups"]
             ],
             note="Executive band against staff (ratio of the rates per 100 tickets): bypasses "
-            f"{_num(ratios['bypasses_per_100'])}, overrides {_num(ratios['overrides_per_100'])}.",
+            f"{_num(ratios['bypasses_per_100'])}, overrides {_num(ratios['overrides_per_100'])}"
+            f", queue jumps {_num(ratios['queue_jumps_per_100'])}.",
+        ),
+        Table(
+            "queue-jumps",
+            "Queue jumps: by requester seniority and VIP flag",
+            [
+                "Band",
+                "VIP",
+                "Tickets",
+                "Queue jumps",
+                "Jumps per 100",
+                "Tickets jumped",
+                "Jumped and answered later",
+                "Added wait (h)",
+                "Added wait per ticket (h)",
+                "Note",
+            ],
+            [
+                [
+                    g["band_label"],
+                    "yes" if g["vip"] else "no",
+                    g["tickets"],
+                    g["queue_jumps"],
+                    _num(g["queue_jumps_per_100"]),
+                    g["jumped_tickets"],
+                    g["added_wait"]["answered"],
+                    g["added_wait"]["total_hours"],
+                    _num(g["added_wait"]["per_ticket_hours"]),
+                    _few(g["too_few_cases"]),
+                ]
+                for g in fair["groups"]
+            ],
+            note="A jump moves a ticket ahead of its team's queue order; the tickets jumped "
+            "were open in that queue, not yet answered and level or ahead in the normal order. "
+            "Added wait: from the jumper's first response to theirs.",
         ),
     ]

@@ -14,8 +14,10 @@ from django.views.decorators.http import require_GET
 from org.models import BusinessService
 from org.roles import request_user
 
-from . import access, charts, exceptions, selectors, tables
+from . import access, charts, exceptions, selectors, sla_tables, tables
 from .filtersets import MetricFilters, MetricsFilterForm, make_filters
+from .side_by_side import side_by_side
+from .sla import sla
 
 CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
@@ -44,6 +46,10 @@ def _filters(request: HttpRequest) -> tuple[MetricsFilterForm, MetricFilters, st
 def _compute(name: str, filters: MetricFilters, source: str) -> dict[str, Any]:
     if name == "outcomes":
         return selectors.outcomes(filters=filters, source=source)
+    if name == "sla":
+        return sla(filters=filters, source=source)
+    if name == "side-by-side":
+        return side_by_side(filters=filters, source=source)
     if name == "exceptions":
         return {
             "exceptions": exceptions.exceptions(filters=filters),
@@ -55,6 +61,10 @@ def _compute(name: str, filters: MetricFilters, source: str) -> dict[str, Any]:
 def _tables(kind: str, data: dict[str, Any]) -> list[tables.Table]:
     if kind == "outcomes":
         return tables.outcome_tables(data)
+    if kind == "sla":
+        return sla_tables.sla_tables(data)
+    if kind == "side-by-side":
+        return sla_tables.side_by_side_tables(data)
     if kind == "exceptions":
         return tables.exception_tables(data["exceptions"], data["fairness"])
     return tables.change_tables(data)
@@ -102,6 +112,37 @@ def changes_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _sourced_page(request: HttpRequest, kind: str, template: str, charts_: list[str]) -> Any:
+    form, filters, source = _filters(request)
+    data = _compute(kind, filters, source)
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "filters": filters,
+            "data": data,
+            "tables": _tables(kind, data),
+            "charts": charts_,
+            "query": filters.query_string() + f"&source={source}",
+            "tab": kind,
+        },
+        status=200 if form.is_bound is False or form.is_valid() else 400,
+    )
+
+
+@login_required
+@require_GET
+def sla_page(request: HttpRequest) -> HttpResponse:
+    return _sourced_page(request, "sla", "metrics/sla.html", ["sla-by-priority"])
+
+
+@login_required
+@require_GET
+def side_by_side_page(request: HttpRequest) -> HttpResponse:
+    return _sourced_page(request, "side-by-side", "metrics/side_by_side.html", ["side-by-side"])
+
+
 @login_required
 @require_GET
 def exceptions_page(request: HttpRequest) -> HttpResponse:
@@ -117,6 +158,9 @@ def exceptions_page(request: HttpRequest) -> HttpResponse:
             "tables": _tables("exceptions", data),
             "query": filters.query_string(),
             "tab": "exceptions",
+            "not_included": [
+                exceptions.PENDING_LABELS[name] for name in data["fairness"]["not_included"]
+            ],
         },
         status=200 if form.is_bound is False or form.is_valid() else 400,
     )
@@ -133,6 +177,7 @@ def service_review(request: HttpRequest) -> HttpResponse:
     )
     outcomes = selectors.outcomes(filters=filters, source=source)
     changes = selectors.changes(filters=filters)
+    sla_figures = sla(filters=filters, source=source)
     return render(
         request,
         "metrics/review.html",
@@ -146,6 +191,9 @@ def service_review(request: HttpRequest) -> HttpResponse:
                 t
                 for t in tables.outcome_tables(outcomes)
                 if t.slug in ("restore", "rates", "impact", "waiting", "backlog")
+            ],
+            "sla_tables": [
+                t for t in sla_tables.sla_tables(sla_figures) if t.slug == "sla-compliance"
             ],
             "change_tables": [
                 t
@@ -172,6 +220,8 @@ EXPORTS = {
     **dict.fromkeys(tables.OUTCOME_TABLES, "outcomes"),
     **dict.fromkeys(tables.CHANGE_TABLES, "changes"),
     **dict.fromkeys(tables.EXCEPTION_TABLES, "exceptions"),
+    **dict.fromkeys(sla_tables.SLA_TABLES, "sla"),
+    **dict.fromkeys(sla_tables.SIDE_BY_SIDE_TABLES, "side-by-side"),
 }
 
 

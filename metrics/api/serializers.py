@@ -48,7 +48,7 @@ class MetricsImpactSerializer(serializers.Serializer):
 
 
 class MetricsWaitingCauseSerializer(serializers.Serializer):
-    cause = serializers.ChoiceField(choices=["requester", "vendor", "change", "it"])
+    cause = serializers.ChoiceField(choices=["requester", "vendor", "change", "other", "it"])
     hours = serializers.FloatField(allow_null=True)
     share = serializers.FloatField(allow_null=True, help_text="Of the total time to restore.")
 
@@ -205,6 +205,14 @@ class MetricsExceptionsSerializer(serializers.Serializer):
     approval_latency = MetricsDistributionSerializer()
 
 
+class MetricsAddedWaitSerializer(serializers.Serializer):
+    answered = serializers.IntegerField(
+        help_text="Jumped tickets answered after the jumper (the ones a wait is measured for)."
+    )
+    total_hours = serializers.FloatField()
+    per_ticket_hours = serializers.FloatField(allow_null=True)
+
+
 class MetricsFairnessGroupSerializer(serializers.Serializer):
     band = serializers.CharField()
     band_label = serializers.CharField()
@@ -215,12 +223,19 @@ class MetricsFairnessGroupSerializer(serializers.Serializer):
     bypasses_per_100 = serializers.FloatField(allow_null=True)
     overrides = serializers.IntegerField()
     overrides_per_100 = serializers.FloatField(allow_null=True)
+    queue_jumps = serializers.IntegerField(
+        help_text="Tickets moved ahead of the queue order (queue-order gate) in the period."
+    )
+    queue_jumps_per_100 = serializers.FloatField(allow_null=True)
+    jumped_tickets = serializers.IntegerField(help_text="Tickets those jumps moved ahead of.")
+    added_wait = MetricsAddedWaitSerializer()
     too_few_cases = serializers.BooleanField()
 
 
 class MetricsRatioSerializer(serializers.Serializer):
     bypasses_per_100 = serializers.FloatField(allow_null=True)
     overrides_per_100 = serializers.FloatField(allow_null=True)
+    queue_jumps_per_100 = serializers.FloatField(allow_null=True)
 
 
 class MetricsFairnessSerializer(serializers.Serializer):
@@ -229,4 +244,98 @@ class MetricsFairnessSerializer(serializers.Serializer):
     min_cases = serializers.IntegerField()
     groups = MetricsFairnessGroupSerializer(many=True)
     executive_to_staff = MetricsRatioSerializer()
-    not_included = serializers.ListField(child=serializers.CharField())
+    not_included = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Figures not computed yet (break-glass uses, their ratification latency, "
+        "open process debt).",
+    )
+
+
+class MetricsComplianceSerializer(serializers.Serializer):
+    first_response = MetricsRateSerializer(
+        help_text="First-response clocks met ÷ judged (settled in the period, with a target)."
+    )
+    resolution = MetricsRateSerializer(
+        help_text="Resolution clocks met ÷ judged (resolved in the period, with a target)."
+    )
+    response_breaches = serializers.IntegerField()
+    resolution_breaches = serializers.IntegerField()
+
+
+class MetricsPriorityComplianceSerializer(MetricsComplianceSerializer):
+    priority = serializers.IntegerField()
+
+
+class MetricsTeamComplianceSerializer(MetricsComplianceSerializer):
+    team_id = serializers.IntegerField(allow_null=True)
+    team = serializers.CharField()
+    priority = serializers.IntegerField()
+
+
+class MetricsBasisSerializer(MetricsComplianceSerializer):
+    basis = serializers.ChoiceField(choices=["matrix", "effective"])
+    by_priority = MetricsPriorityComplianceSerializer(many=True)
+    by_team_and_priority = MetricsTeamComplianceSerializer(many=True)
+
+
+class MetricsBypassedSerializer(serializers.Serializer):
+    resolved = serializers.IntegerField(help_text="Incidents resolved with a bypassed priority.")
+    met_on_effective = serializers.IntegerField()
+    met_on_matrix = serializers.IntegerField()
+    not_judged_on_matrix = serializers.IntegerField()
+
+
+class MetricsCauseHoursSerializer(serializers.Serializer):
+    cause = serializers.ChoiceField(choices=["requester", "vendor", "change", "other"])
+    hours = serializers.FloatField(allow_null=True)
+
+
+class MetricsPausedSerializer(serializers.Serializer):
+    incidents_paused = MetricsRateSerializer()
+    total_hours = serializers.FloatField(allow_null=True)
+    per_paused_incident = MetricsDistributionSerializer()
+    by_cause = MetricsCauseHoursSerializer(many=True)
+
+
+class MetricsSlaTrendSerializer(serializers.Serializer):
+    bucket = serializers.DateField()
+    resolution = MetricsRateSerializer(help_text="On the matrix priority.")
+    resolution_effective = MetricsRateSerializer()
+
+
+class MetricsSlaSerializer(MetricsHead):
+    published = serializers.ChoiceField(
+        choices=["matrix"], help_text="The basis of the published figure."
+    )
+    matrix = MetricsBasisSerializer(help_text="Judged on the priority matrix's priority.")
+    effective = MetricsBasisSerializer(help_text="Judged on the effective priority.")
+    bypassed = MetricsBypassedSerializer()
+    time_to_acknowledge = MetricsRestoreSerializer()
+    paused = MetricsPausedSerializer()
+    trend = MetricsSlaTrendSerializer(many=True)
+
+
+class MetricsThresholdsSerializer(serializers.Serializer):
+    sla_green_from = serializers.FloatField()
+    satisfied_poor_below = serializers.FloatField()
+    satisfied_good_from = serializers.FloatField()
+    restore_poor_hours = serializers.FloatField()
+
+
+class MetricsServiceSideBySideSerializer(serializers.Serializer):
+    service_id = serializers.IntegerField()
+    service = serializers.CharField()
+    sla_compliance = MetricsRateSerializer(help_text="Resolution compliance, matrix priority.")
+    time_to_restore = MetricsDistributionSerializer()
+    satisfied = MetricsRateSerializer(help_text="Ratings of 4 or 5 ÷ ratings.")
+    average_rating = serializers.FloatField(allow_null=True)
+    marker = serializers.ChoiceField(
+        choices=["sla_green_outcomes_poor", "sla_red_outcomes_good", "consistent", "too_few_cases"]
+    )
+    marker_label = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class MetricsSideBySideSerializer(MetricsHead):
+    thresholds = MetricsThresholdsSerializer()
+    services = MetricsServiceSideBySideSerializer(many=True)

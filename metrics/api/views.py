@@ -10,6 +10,8 @@ from rest_framework.response import Response
 
 from metrics import access, exceptions, selectors
 from metrics.filtersets import MetricFilters, MetricsFilterForm
+from metrics.side_by_side import side_by_side
+from metrics.sla import sla
 from org.roles import request_user
 from servicedesk.api import ApiView, error_responses
 from servicedesk.errors import ValidationFailed
@@ -19,6 +21,8 @@ from .serializers import (
     MetricsExceptionsSerializer,
     MetricsFairnessSerializer,
     MetricsOutcomesSerializer,
+    MetricsSideBySideSerializer,
+    MetricsSlaSerializer,
 )
 
 FILTER_PARAMS = [
@@ -118,3 +122,35 @@ class FairnessView(MetricView):
     def get(self, request: Request) -> Response:
         filters = parse_filters(request)
         return Response(MetricsFairnessSerializer(exceptions.fairness(filters=filters)).data)
+
+
+class SlaView(MetricView):
+    extra_query_params = MetricView.extra_query_params | {"source"}
+
+    @extend_schema(
+        summary="SLA figures: first-response and resolution compliance, breaches by team and "
+        "priority, time to acknowledge, paused time — on the matrix priority (published) and "
+        "on the effective priority",
+        parameters=[*FILTER_PARAMS, SOURCE_PARAM],
+        responses={200: MetricsSlaSerializer, **error_responses(400, 401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        filters = parse_filters(request)
+        return Response(
+            MetricsSlaSerializer(sla(filters=filters, source=parse_source(request))).data
+        )
+
+
+class SideBySideView(MetricView):
+    extra_query_params = MetricView.extra_query_params | {"source"}
+
+    @extend_schema(
+        summary="Side by side per service: SLA compliance next to time to restore and "
+        "satisfaction, marked where they disagree",
+        parameters=[*FILTER_PARAMS, SOURCE_PARAM],
+        responses={200: MetricsSideBySideSerializer, **error_responses(400, 401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        filters = parse_filters(request)
+        data = side_by_side(filters=filters, source=parse_source(request))
+        return Response(MetricsSideBySideSerializer(data).data)

@@ -64,6 +64,8 @@ PAGES = [
     Page("webhook-list", DESK),
     Page("webhook-detail", ("analyst", "admin"), ("webhook",)),
     Page("metrics-outcomes", ("manager", "admin")),
+    Page("metrics-sla", ("manager", "admin")),
+    Page("metrics-side-by-side", ("manager", "admin")),
     Page("metrics-changes", ("manager", "admin")),
     Page("metrics-exceptions", ("manager", "admin")),
     Page("metrics-review", ("manager", "admin")),

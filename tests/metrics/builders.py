@@ -1,11 +1,11 @@
 """Hand-built data for the metrics tests: rows with exact timestamps (metrics only read, so
 the tests write the facts the other apps' services would have written, events included)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from changes.models import Change, ChangeEvent
-from incidents.models import Incident, IncidentEvent, Satisfaction
+from incidents.models import Incident, IncidentEvent, IncidentSla, Satisfaction, SlaPause
 
 
 def at(text: str) -> datetime:
@@ -24,6 +24,9 @@ def incident(
     **fields: Any,
 ) -> Incident:
     fields.setdefault("priority", 3)
+    for name, value in list(fields.items()):
+        if name.endswith("_at") and isinstance(value, str):
+            fields[name] = at(value)
     status = status or ("resolved" if resolved else "in_progress")
     row = Incident.objects.create(
         title="Something broke",
@@ -88,3 +91,23 @@ def change_event(row: Change, type: str, when: str, actor: Any, **payload: Any) 
         payload=payload,
         created_at=at(when),
     )
+
+
+def pause(row: Incident, reason: str, start: str, end: str | None = None) -> SlaPause:
+    """An SLA pause (what ``incidents.services.sla`` opens when an incident goes pending)."""
+    return SlaPause.objects.create(
+        incident=row, reason=reason, started_at=at(start), ended_at=at(end) if end else None
+    )
+
+
+def sla(row: Incident, **fields: Any) -> IncidentSla:
+    """The stored SLA state of ``row`` (as ``sla_refresh`` leaves it); durations in hours,
+    instants as text."""
+    for name, value in list(fields.items()):
+        if name.endswith(("_target", "_elapsed")) and isinstance(value, int | float):
+            fields[name] = timedelta(hours=value)
+        elif isinstance(value, str) and name.endswith("_at"):
+            fields[name] = at(value)
+    fields.setdefault("started_at", row.created_at)
+    fields.setdefault("responded_at", row.first_response_at)
+    return IncidentSla.objects.create(incident=row, **fields)

@@ -35,7 +35,9 @@ def data(requester: Any, analyst: Any, team: Any, service: Any) -> None:
     )
 
 
-@pytest.mark.parametrize("name", ["outcomes", "changes"])
+@pytest.mark.parametrize(
+    "name", ["outcomes", "changes", "sla", "side-by-side", "exceptions", "fairness"]
+)
 def test_api_permissions(
     name: str,
     api: Callable[[Any], Any],
@@ -110,6 +112,10 @@ def test_schema_lists_the_endpoints(api: Callable[[Any], Any]) -> None:
     paths = published_schema()["paths"]
     assert "/api/v1/metrics/outcomes/" in paths
     assert "/api/v1/metrics/changes/" in paths
+    assert "/api/v1/metrics/sla/" in paths
+    assert "/api/v1/metrics/side-by-side/" in paths
+    sla = paths["/api/v1/metrics/sla/"]["get"]
+    assert {p["name"] for p in sla["parameters"]} >= {"start", "service_id", "source"}
 
 
 def test_dashboard_pages(data: None, client: Client, manager: Any, service: Any) -> None:
@@ -128,6 +134,15 @@ def test_dashboard_pages(data: None, client: Client, manager: Any, service: Any)
     assert changes.status_code == 200
     assert "Change failure rate" in changes.content.decode()
     assert client.get("/metrics/?start=nonsense").status_code == 400
+    sla = client.get(f"/metrics/sla/?{PERIOD}").content.decode()
+    assert "<h1>SLA figures</h1>" in sla
+    assert "Resolution, matrix priority (published)" in sla
+    assert "0 incident(s) resolved with a priority changed by a bypass" in sla
+    assert "/metrics/chart/sla-by-priority.svg?" in sla
+    side = client.get(f"/metrics/side-by-side/?{PERIOD}").content.decode()
+    assert "<h1>SLA and outcomes side by side</h1>" in side
+    assert "Too few cases to judge" in side
+    assert "SLA looks green from 90% resolution compliance" in side
 
 
 def test_pages_refuse_requesters_and_analysts(client: Client, requester: Any, analyst: Any) -> None:
@@ -169,6 +184,18 @@ def test_chart_is_a_script_free_svg(data: None, client: Client, manager: Any) ->
         "authorities",
         "templates",
         "change-trend",
+        "sla-compliance",
+        "sla-by-priority",
+        "sla-breaches",
+        "sla-times",
+        "sla-paused",
+        "sla-trend",
+        "side-by-side",
+        "gates",
+        "funnel",
+        "reasons",
+        "fairness",
+        "queue-jumps",
     ],
 )
 def test_every_table_exports_as_csv(table: str, data: None, client: Client, manager: Any) -> None:
@@ -197,6 +224,14 @@ def test_the_export_list_matches_the_tables() -> None:
         exceptions.exceptions(filters=filters), exceptions.fairness(filters=filters)
     )
     assert tuple(t.slug for t in built) == tables.EXCEPTION_TABLES
+    from metrics import sla_tables
+    from metrics.side_by_side import side_by_side
+    from metrics.sla import sla
+
+    built = sla_tables.sla_tables(sla(filters=filters, source="live"))
+    assert tuple(t.slug for t in built) == sla_tables.SLA_TABLES
+    built = sla_tables.side_by_side_tables(side_by_side(filters=filters, source="live"))
+    assert tuple(t.slug for t in built) == sla_tables.SIDE_BY_SIDE_TABLES
 
 
 def test_csv_numbers(data: None, client: Client, manager: Any) -> None:
@@ -248,6 +283,16 @@ def _queries(client: Client, url: str) -> int:
         f"/metrics/changes/?{PERIOD}",
         f"/metrics/review/?{PERIOD}",
         f"/metrics/export/repeats.csv?{PERIOD}",
+        f"/api/v1/metrics/sla/?{PERIOD}&source=live",
+        f"/api/v1/metrics/sla/?{PERIOD}&source=rollup",
+        f"/api/v1/metrics/side-by-side/?{PERIOD}&source=live",
+        f"/api/v1/metrics/side-by-side/?{PERIOD}&source=rollup",
+        f"/api/v1/metrics/fairness/?{PERIOD}",
+        f"/metrics/sla/?{PERIOD}",
+        f"/metrics/side-by-side/?{PERIOD}",
+        f"/metrics/exceptions/?{PERIOD}",
+        f"/metrics/export/side-by-side.csv?{PERIOD}",
+        f"/metrics/chart/sla-by-priority.svg?{PERIOD}",
     ],
 )
 def test_query_counts_do_not_grow_with_the_data(

@@ -11,7 +11,7 @@ from metrics import exceptions
 from metrics.filtersets import make_filters
 
 from ..org.factories import UserFactory
-from .builders import at, incident
+from .builders import at, event, incident
 
 pytestmark = pytest.mark.django_db
 
@@ -165,7 +165,62 @@ def test_fairness_by_band_and_vip(analyst: Any, in_group: Callable[..., Any]) ->
     assert top["overrides_per_100"] == 50.0
     assert base["overrides_per_100"] == 0.0
     # the executive band gets bypasses twice as often as staff; overrides: staff has none
-    assert data["executive_to_staff"] == {"bypasses_per_100": 2.0, "overrides_per_100": None}
+    assert data["executive_to_staff"] == {
+        "bypasses_per_100": 2.0,
+        "overrides_per_100": None,
+        "queue_jumps_per_100": None,
+    }
+    assert data["not_included"] == [
+        "break_glass_count",
+        "ratification_latency",
+        "open_process_debt",
+    ]
+
+
+def test_queue_jumps_and_the_added_wait_of_the_jumped(analyst: Any, team: Any) -> None:
+    from org.models import Team
+
+    boss = UserFactory(username="boss", seniority_band="executive", is_vip=True)
+    staff = UserFactory(username="staff")
+    other_team = Team.objects.create(slug="other", name="Other")
+
+    def ticket(who: Any, created: str, priority: int, **fields: Any) -> Any:
+        fields.setdefault("team", team)
+        return incident(who, created=created, priority=priority, **fields)
+
+    # waiting in the team's queue at 09:00 and level or ahead of a P3: j1, j2, j7
+    ticket(staff, "2026-03-02 08:00", 3, first_response_at="2026-03-02 12:00")  # j1
+    ticket(staff, "2026-03-02 08:30", 2, first_response_at="2026-03-02 13:00")  # j2
+    ticket(staff, "2026-03-02 08:10", 1)  # j7: never answered
+    ticket(staff, "2026-03-02 08:45", 4, first_response_at="2026-03-02 09:10")  # behind a P3
+    ticket(staff, "2026-03-02 08:00", 3, team=other_team)  # another queue
+    ticket(staff, "2026-03-02 07:00", 3, first_response_at="2026-03-02 08:00")  # answered
+    # the executive's P3 jumps at 09:00 and is answered at 09:30
+    k = ticket(
+        boss, "2026-03-02 08:50", 3, first_response_at="2026-03-02 09:30", queue_rank=2,
+        queue_source="BYP-000001",
+    )  # fmt: skip
+    event(k, "incident.queue_jumped", "2026-03-02 09:00", analyst, queue_rank=[0, 2])
+    # a staff P3 created at 10:00 jumps at 10:30 and is answered at 11:00
+    j5 = ticket(
+        staff, "2026-03-02 10:00", 3, first_response_at="2026-03-02 11:00", queue_rank=1,
+        queue_source="BYP-000002",
+    )  # fmt: skip
+    event(j5, "incident.queue_jumped", "2026-03-02 10:30", analyst, queue_rank=[0, 1])
+    data = exceptions.fairness(filters=make_filters(**PERIOD))
+    groups = {(g["band"], g["vip"]): g for g in data["groups"]}
+    top, base = groups[("executive", True)], groups[("staff", False)]
+    assert (top["tickets"], top["queue_jumps"], top["queue_jumps_per_100"]) == (1, 1, 100.0)
+    # 1 jump in 7 staff tickets: 100 / 7 = 14.29 per 100
+    assert (base["tickets"], base["queue_jumps"], base["queue_jumps_per_100"]) == (7, 1, 14.29)
+    # the executive's jump passed j1, j2 and j7; j1 was answered 2.5 h and j2 3.5 h after it
+    assert top["jumped_tickets"] == 3
+    assert top["added_wait"] == {"answered": 2, "total_hours": 6.0, "per_ticket_hours": 3.0}
+    # the staff jump (answered 11:00) passed the same three; j1 waited 1 h more, j2 2 h
+    assert base["jumped_tickets"] == 3
+    assert base["added_wait"] == {"answered": 2, "total_hours": 3.0, "per_ticket_hours": 1.5}
+    # 100 / 14.29 = 7.0
+    assert data["executive_to_staff"]["queue_jumps_per_100"] == 7.0
 
 
 def test_exceptions_and_fairness_api_and_page(
@@ -181,6 +236,12 @@ def test_exceptions_and_fairness_api_and_page(
     page = client.get(f"/metrics/exceptions/?{query}")
     assert page.status_code == 200
     assert "<h1>Exceptions and fairness</h1>" in page.content.decode()
-    for table in ("gates", "funnel", "reasons", "fairness"):
+    html = page.content.decode()
+    assert (
+        "Not included yet: break-glass uses, ratification latency of break-glass uses, open "
+        "process debt" in html
+    )
+    assert "Queue jumps: by requester seniority and VIP flag" in html
+    for table in ("gates", "funnel", "reasons", "fairness", "queue-jumps"):
         response = client.get(f"/metrics/export/{table}.csv?{query}")
         assert response.status_code == 200, table

@@ -12,7 +12,7 @@ from metrics.models import MetricsSettings
 from org.models import Holiday, WorkingHours
 
 from ..org.factories import BusinessCalendarFactory, BusinessServiceFactory
-from .builders import at, event, incident, rating
+from .builders import at, event, incident, pause, rating, sla
 
 pytestmark = pytest.mark.django_db
 
@@ -276,23 +276,42 @@ def test_trend_by_week_in_the_time_zone(week: dict[str, Any]) -> None:
     assert data["trend"][1]["p50_hours"] == 14.0
 
 
-def test_waiting_on_whom(requester: Any, analyst: Any) -> None:
+def test_waiting_on_whom_comes_from_the_sla_pauses(requester: Any, analyst: Any) -> None:
     row = incident(requester, created="2026-03-02 10:00", resolved="2026-03-02 18:00")
-    event(
-        row, "incident.pended", "2026-03-02 11:00", analyst, "pending", pending_reason="requester"
-    )
-    event(row, "incident.resumed", "2026-03-02 13:00", requester, "in_progress")
-    event(row, "incident.pended", "2026-03-02 14:00", analyst, "pending", pending_reason="vendor")
-    # resolved straight from pending at 18:00 (the builder's resolved event ends the pause)
+    pause(row, "requester", "2026-03-02 11:00", "2026-03-02 13:00")
+    # resolved straight from pending at 18:00: the open pause counts up to the resolution
+    pause(row, "vendor", "2026-03-02 14:00")
     other = incident(requester, created="2026-03-03 10:00", resolved="2026-03-03 12:00")
-    event(other, "incident.pended", "2026-03-03 10:30", analyst, "pending", pending_reason="change")
-    event(other, "incident.resumed", "2026-03-03 11:00", analyst, "in_progress")
+    pause(other, "change", "2026-03-03 10:30", "2026-03-03 11:00")
+    pause(other, "other", "2026-03-03 11:00", "2026-03-03 11:15")
+    # a pause of an incident restored outside the period does not count
+    late = incident(requester, created="2026-03-08 10:00", resolved="2026-03-09 12:00")
+    pause(late, "requester", "2026-03-08 11:00", "2026-03-08 23:00")
+    # status events alone are not pauses: only the SLA pause intervals count
+    event(row, "incident.pended", "2026-03-02 16:00", analyst, "pending", pending_reason="change")
     waiting = outcomes()["waiting"]
-    # 8 h + 2 h = 10 h: requester 2 h, vendor 4 h, change 0.5 h, IT the other 3.5 h
+    # 8 h + 2 h = 10 h: requester 2 h, vendor 4 h, change 0.5 h, other 0.25 h, IT 3.25 h
     assert waiting["total_hours"] == 10.0
+    assert waiting["cases"] == 2
     assert waiting["by_cause"] == [
         {"cause": "requester", "hours": 2.0, "share": 0.2},
         {"cause": "vendor", "hours": 4.0, "share": 0.4},
         {"cause": "change", "hours": 0.5, "share": 0.05},
-        {"cause": "it", "hours": 3.5, "share": 0.35},
+        {"cause": "other", "hours": 0.25, "share": 0.025},
+        {"cause": "it", "hours": 3.25, "share": 0.325},
     ]
+
+
+def test_business_time_uses_the_incidents_sla_calendar(requester: Any, service: Any) -> None:
+    """The SLA calendar wins over the service's: 9-17 on weekdays in UTC."""
+    calendar = BusinessCalendarFactory(time_zone="UTC")
+    for weekday in range(5):
+        WorkingHours.objects.create(calendar=calendar, weekday=weekday, start=time(9), end=time(17))
+    # Monday 16:00 to Tuesday 10:00: 1 h on Monday, 1 h on Tuesday = 2 business hours
+    row = incident(
+        requester, created="2026-03-02 16:00", resolved="2026-03-03 10:00", service=service
+    )
+    sla(row, calendar=calendar, resolution_target=8)
+    restore = outcomes()["time_to_restore"]
+    assert restore["wall_clock"]["p50_hours"] == 18.0
+    assert restore["business"]["p50_hours"] == 2.0

@@ -1,0 +1,85 @@
+"""Queue jumps (the queue-order value gate): how often tickets were moved ahead of the normal
+order, by the requester's seniority band and VIP flag, and the added wait of the tickets they
+were moved ahead of. Built from the ``incident.queue_jumped`` events and the incidents' own
+times, in the database. Definitions: ``docs/metrics.md`` (Exceptions and fairness)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, F, FloatField, Func, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, Greatest
+
+from incidents.models import Incident, IncidentEvent
+
+from .expressions import Seconds
+from .filtersets import MetricFilters
+
+JUMP_EVENT = "incident.queue_jumped"
+
+
+def _jumped(event: str = "") -> Any:
+    """The tickets a jump (an event row, referred to from a subquery) moved ahead of: same
+    team, not the jumper, already open at the jump and still waiting for a first response,
+    not moved ahead themselves, and ahead of or level with the jumper in the normal order
+    (priority)."""
+    return (
+        Incident.objects.order_by()
+        .filter(
+            team_id=OuterRef("incident__team_id"),
+            queue_rank=0,
+            created_at__lte=OuterRef("created_at"),
+            priority__lte=OuterRef("incident__priority"),
+        )
+        .exclude(pk=OuterRef("incident_id"))
+        .filter(Q(first_response_at__isnull=True) | Q(first_response_at__gt=OuterRef("created_at")))
+        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gt=OuterRef("created_at")))
+    )
+
+
+def jumps_by_group(filters: MetricFilters, scope: Q) -> dict[tuple[str, bool], dict[str, Any]]:
+    """Per (band, VIP) of the jumper's requester: jumps in the period, tickets jumped, and the
+    added wait — for each jumped ticket answered after the jumper, the time from the jumper's
+    first response (or the jump, if later) to its own first response."""
+    jumped = _jumped()
+    count = jumped.annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    jumper_served = Greatest(OuterRef("incident__first_response_at"), OuterRef("created_at"))
+    waited = (
+        jumped.filter(first_response_at__gt=OuterRef("incident__first_response_at"))
+        .annotate(s=Func(Seconds(F("first_response_at"), jumper_served), function="SUM"))
+        .values("s")
+    )
+    answered = (
+        jumped.filter(first_response_at__gt=OuterRef("incident__first_response_at"))
+        .annotate(n=Func(F("pk"), function="COUNT"))
+        .values("n")
+    )
+    events = (
+        IncidentEvent.objects.order_by()
+        .filter(type=JUMP_EVENT, created_at__gte=filters.start, created_at__lt=filters.end)
+        .filter(scope)
+        .annotate(
+            jumped_n=Coalesce(Subquery(count, output_field=IntegerField()), 0),
+            answered_n=Coalesce(Subquery(answered, output_field=IntegerField()), 0),
+            waited_s=Coalesce(Subquery(waited, output_field=FloatField()), 0.0),
+        )
+        .values(band=F("incident__requester__seniority_band"), vip=F("incident__requester__is_vip"))
+        .annotate(
+            jumps=Count("pk"),
+            jumped=Sum("jumped_n"),
+            answered=Sum("answered_n"),
+            waited=Sum("waited_s", output_field=FloatField()),
+        )
+    )
+    return {(row["band"], row["vip"]): row for row in events}
+
+
+def incident_scope(filters: MetricFilters) -> Q:
+    q = Q()
+    if filters.service_id is not None:
+        q &= Q(incident__service_id=filters.service_id)
+    if filters.team_id is not None:
+        q &= Q(incident__team_id=filters.team_id)
+    if filters.priority is not None:
+        q &= Q(incident__priority=filters.priority)
+    return q

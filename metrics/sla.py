@@ -1,0 +1,224 @@
+"""SLA figures: first-response and resolution compliance, breaches by team and priority, time
+to acknowledge and paused time — on the matrix priority (the published figure) and, beside it,
+on the effective priority, so a priority changed by a bypass cannot quietly improve what is
+published. Computed in the database from the incident rows (live) or the daily facts (rollup),
+which carry the same SLA columns (``metrics.sla_rows``). Definitions: ``docs/metrics.md``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
+
+from org.models import Team
+from servicedesk import clock
+
+from .filtersets import MetricFilters
+from .selectors import (
+    HOUR,
+    _duration_aggregates,
+    _round,
+    _rows,
+    _trunc,
+    distribution,
+    metrics_settings,
+    rate,
+    resolve_source,
+    rollup_as_of,
+)
+from .sla_rows import PAUSE_CAUSES
+
+BASES = ("matrix", "effective")
+PUBLISHED = "matrix"
+
+
+def _columns(basis: str, source: str) -> tuple[str, str, str]:
+    """(priority column, response verdict, resolution verdict) of a basis."""
+    if basis == "matrix":
+        return (
+            "matrix_priority" if source == "rollup" else "m_priority",
+            "response_met_matrix",
+            "resolution_met_matrix",
+        )
+    return "priority", "response_met", "resolution_met"
+
+
+def _period(filters: MetricFilters) -> tuple[Q, Q]:
+    responded = Q(response_settled_at__gte=filters.start, response_settled_at__lt=filters.end)
+    resolved = Q(resolved_at__gte=filters.start, resolved_at__lt=filters.end)
+    return responded, resolved
+
+
+def _scoped(rows: QuerySet[Any], filters: MetricFilters, priority_column: str) -> QuerySet[Any]:
+    if filters.service_id is not None:
+        rows = rows.filter(service_id=filters.service_id)
+    if filters.team_id is not None:
+        rows = rows.filter(team_id=filters.team_id)
+    if filters.priority is not None:
+        rows = rows.filter(**{priority_column: filters.priority})
+    return rows
+
+
+def _verdicts(responded: Q, resolved: Q, response: str, resolution: str) -> dict[str, Any]:
+    return {
+        "response_judged": Count("pk", filter=responded & Q(**{f"{response}__isnull": False})),
+        "response_met_n": Count("pk", filter=responded & Q(**{response: True})),
+        "resolution_judged": Count("pk", filter=resolved & Q(**{f"{resolution}__isnull": False})),
+        "resolution_met_n": Count("pk", filter=resolved & Q(**{resolution: True})),
+    }
+
+
+def _compliance(row: dict[str, Any], min_cases: int) -> dict[str, Any]:
+    judged_r, met_r = row["response_judged"], row["response_met_n"]
+    judged_s, met_s = row["resolution_judged"], row["resolution_met_n"]
+    return {
+        "first_response": rate(met_r, judged_r, min_cases),
+        "resolution": rate(met_s, judged_s, min_cases),
+        "response_breaches": judged_r - met_r,
+        "resolution_breaches": judged_s - met_s,
+    }
+
+
+def basis_figures(
+    rows: QuerySet[Any], filters: MetricFilters, basis: str, source: str, min_cases: int
+) -> dict[str, Any]:
+    """One grouped query: per team and priority of the basis; the priority rows and the
+    totals are sums of those groups."""
+    priority, response, resolution = _columns(basis, source)
+    responded, resolved = _period(filters)
+    grouped = list(
+        _scoped(rows, filters, priority)
+        .filter(responded | resolved)
+        .values("team_id", group_priority=F(priority))
+        .annotate(**_verdicts(responded, resolved, response, resolution))
+        .order_by("team_id", "group_priority")
+    )
+    keys = ("response_judged", "response_met_n", "resolution_judged", "resolution_met_n")
+
+    def total(select: list[dict[str, Any]]) -> dict[str, int]:
+        return {k: sum(r[k] for r in select) for k in keys}
+
+    priorities = sorted({r["group_priority"] for r in grouped})
+    names = dict(
+        Team.objects.filter(pk__in={r["team_id"] for r in grouped if r["team_id"]}).values_list(
+            "pk", "name"
+        )
+    )
+    return {
+        "basis": basis,
+        **_compliance(total(grouped), min_cases),
+        "by_priority": [
+            {
+                "priority": p,
+                **_compliance(total([r for r in grouped if r["group_priority"] == p]), min_cases),
+            }
+            for p in priorities
+        ],
+        "by_team_and_priority": [
+            {
+                "team_id": r["team_id"],
+                "team": names.get(r["team_id"], "No team"),
+                "priority": r["group_priority"],
+                **_compliance(r, min_cases),
+            }
+            for r in grouped
+        ],
+    }
+
+
+def sla(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
+    """The SLA figures for the period (``docs/metrics.md``)."""
+    min_cases = metrics_settings().min_cases
+    source = resolve_source(source)
+    rows = _rows(source)
+    responded, resolved = _period(filters)
+    bases = {basis: basis_figures(rows, filters, basis, source, min_cases) for basis in BASES}
+    effective_rows = _scoped(rows, filters, "priority")
+    figures = effective_rows.filter(responded | resolved).aggregate(
+        **_duration_aggregates("ack", F("ack_seconds"), only=responded),
+        **_duration_aggregates("ack_business", F("ack_business_seconds"), only=responded),
+        resolved_n=Count("pk", filter=resolved),
+        paused_n=Count("pk", filter=resolved & Q(paused_seconds__gt=0)),
+        **_duration_aggregates(
+            "paused", F("paused_seconds"), only=resolved & Q(paused_seconds__gt=0)
+        ),
+        paused_total=Sum("paused_seconds", filter=resolved, output_field=FloatField()),
+        **{
+            f"paused_{cause}": Sum(
+                f"wait_{cause}_seconds", filter=resolved, output_field=FloatField()
+            )
+            for cause in PAUSE_CAUSES
+        },
+        bypassed_resolved=Count("pk", filter=resolved & Q(bypassed_priority=True)),
+        bypassed_met_effective=Count(
+            "pk", filter=resolved & Q(bypassed_priority=True, resolution_met=True)
+        ),
+        bypassed_met_matrix=Count(
+            "pk", filter=resolved & Q(bypassed_priority=True, resolution_met_matrix=True)
+        ),
+        bypassed_not_judged=Count(
+            "pk",
+            filter=resolved & Q(bypassed_priority=True, resolution_met_matrix__isnull=True),
+        ),
+    )
+    trend = (
+        _scoped(rows, filters, _columns(PUBLISHED, source)[0])
+        .filter(resolved)
+        .annotate(bucket=_trunc(filters, "resolved_at"))
+        .values("bucket")
+        .annotate(
+            judged=Count("pk", filter=Q(resolution_met_matrix__isnull=False)),
+            met=Count("pk", filter=Q(resolution_met_matrix=True)),
+            judged_effective=Count("pk", filter=Q(resolution_met__isnull=False)),
+            met_effective=Count("pk", filter=Q(resolution_met=True)),
+        )
+        .order_by("bucket")
+    )
+    resolved_n = figures["resolved_n"]
+    return {
+        "filters": filters.as_dict(),
+        "source": source,
+        "as_of": clock.now() if source == "live" else rollup_as_of(),
+        "min_cases": min_cases,
+        "published": PUBLISHED,
+        "matrix": bases["matrix"],
+        "effective": bases["effective"],
+        "bypassed": {
+            "resolved": figures["bypassed_resolved"],
+            "met_on_effective": figures["bypassed_met_effective"],
+            "met_on_matrix": figures["bypassed_met_matrix"],
+            "not_judged_on_matrix": figures["bypassed_not_judged"],
+        },
+        "time_to_acknowledge": {
+            "wall_clock": distribution(
+                figures["ack_cases"], figures["ack_p50"], figures["ack_p90"], min_cases
+            ),
+            "business": distribution(
+                figures["ack_business_cases"],
+                figures["ack_business_p50"],
+                figures["ack_business_p90"],
+                min_cases,
+            ),
+        },
+        "paused": {
+            "incidents_paused": rate(figures["paused_n"], resolved_n, min_cases),
+            "total_hours": _round((figures["paused_total"] or 0.0) / HOUR, 2),
+            "per_paused_incident": distribution(
+                figures["paused_cases"], figures["paused_p50"], figures["paused_p90"], min_cases
+            ),
+            "by_cause": [
+                {"cause": cause, "hours": _round((figures[f"paused_{cause}"] or 0.0) / HOUR, 2)}
+                for cause in PAUSE_CAUSES
+            ],
+        },
+        "trend": [
+            {
+                "bucket": row["bucket"].date().isoformat(),
+                "resolution": rate(row["met"], row["judged"], min_cases),
+                "resolution_effective": rate(
+                    row["met_effective"], row["judged_effective"], min_cases
+                ),
+            }
+            for row in trend
+        ],
+    }
