@@ -82,8 +82,6 @@ def messages_for(event: BypassEvent, payload: dict[str, Any]) -> list[Message]:
 
 def _break_glass(event: BypassEvent, request: BypassRequest) -> list[Message]:
     """At once: the approvers who must ratify, the gate's owners and the process owners."""
-    from django.contrib.auth.models import Group
-
     plan = approvals.Plan.from_dict(request.plan)
     names = {"Process owners"}
     for item in request.items.all():
@@ -91,9 +89,7 @@ def _break_glass(event: BypassEvent, request: BypassRequest) -> list[Message]:
         if gate is not None:
             names.add(gate.owner)
     owners = set(
-        Group.objects.filter(name__in=names)
-        .values_list("user__pk", flat=True)
-        .exclude(user__pk=None)
+        User.objects.filter(groups__name__in=names, is_active=True).values_list("pk", flat=True)
     )
     ids = (set(plan.approver_ids) | owners) - {request.requester_id}
     title = (

@@ -96,7 +96,7 @@ def standard_list(*, now: Any) -> list[StandardBypass]:
     review is due."""
     from django.db.models import Count
 
-    rows = list(
+    rows: list[Any] = list(
         StandardBypass.objects.select_related("owner")
         .annotate(uses=Count("requests"), reviews=Count("requests__review"))
         .order_by("-is_active", "gate_id", "pk")
@@ -108,8 +108,8 @@ def standard_list(*, now: Any) -> list[StandardBypass]:
         .values_list("request__standard_id", "n")
     )
     for row in rows:
-        row.bad = bad.get(row.pk, 0)  # type: ignore[attr-defined]
-        row.review_due = row.is_active and row.next_review_at <= now  # type: ignore[attr-defined]
+        row.bad = bad.get(row.pk, 0)
+        row.review_due = row.is_active and row.next_review_at <= now
     return rows
 
 

@@ -257,7 +257,7 @@ def _sweep_after_use(now: datetime, bot: Any, batch: int, done: dict[str, int]) 
         remind_review(row, actor=bot, now=now)
         return True
 
-    glass = {State.BREAK_GLASS}
+    glass: set[str] = {State.BREAK_GLASS}
     for pk in ids(BypassRequest.objects.filter(state=State.BREAK_GLASS, valid_until__lte=now)):
         done["glass_stopped"] += _step(pk, glass, glass_ends)
     for pk in ids(
@@ -269,7 +269,7 @@ def _sweep_after_use(now: datetime, bot: Any, batch: int, done: dict[str, int]) 
     for pk in ids(BypassRequest.objects.filter(state__in=REVIEWABLE_STATES, uses_count__gt=0)):
         done["to_review"] += _step(pk, set(REVIEWABLE_STATES), to_review)
     for pk in ids(BypassRequest.objects.filter(state=State.UNDER_REVIEW, review_due_at__lte=now)):
-        done["review_reminded"] += _step(pk, {State.UNDER_REVIEW}, chase)
+        done["review_reminded"] += _step(pk, {str(State.UNDER_REVIEW)}, chase)
 
 
 def _escalate(row: BypassRequest, *, actor: Any, now: datetime) -> None:

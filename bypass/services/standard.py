@@ -48,7 +48,8 @@ def _int(data: dict[str, Any], name: str, default: int) -> int:
 
 def bypass_standard_create(*, actor: User, **data: Any) -> StandardBypass:
     _owner_only(actor)
-    gate = gates.get(data.get("gate_id")) if isinstance(data.get("gate_id"), str) else None
+    gate_id = data.get("gate_id")
+    gate = gates.get(gate_id) if isinstance(gate_id, str) else None
     if gate is None or not gate.bypassable:
         raise ValidationFailed("Choose a bypassable gate.", details={"field": "gate_id"})
     treatment = data.get("treatment")
