@@ -24,6 +24,9 @@ class State(models.TextChoices):
     CONSUMED = "consumed", "Consumed"
     EXPIRED = "expired", "Expired"
     REVOKED = "revoked", "Revoked"
+    BREAK_GLASS = "break_glass", "Break-glass in effect, not yet ratified"
+    AWAITING_RATIFICATION = "awaiting_ratification", "Awaiting ratification"
+    UNDER_REVIEW = "under_review", "Under review after use"
     CLOSED = "closed", "Closed"
 
 
@@ -67,3 +70,34 @@ class Verdict(models.TextChoices):
     APPROVE = "approve", "Approve"
     REJECT = "reject", "Reject"
     REQUEST_INFO = "request_info", "Request information"
+    RATIFY = "ratify", "Ratify"
+    REPUDIATE = "repudiate", "Repudiate"
+
+
+class Kind(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    BREAK_GLASS = "break_glass", "Break-glass"
+
+
+class Ratification(models.TextChoices):
+    NONE = "", "Not decided"
+    RATIFIED = "ratified", "Ratified"
+    REPUDIATED = "repudiated", "Repudiated"
+
+
+# States in which a break-glass grant still awaits its verdict (the inbox shows them).
+RATIFICATION_STATES = frozenset({State.BREAK_GLASS, State.AWAITING_RATIFICATION})
+# Ended states whose request, if it was used, must be reviewed before it closes.
+REVIEWABLE_STATES = frozenset({State.CONSUMED, State.EXPIRED, State.REVOKED})
+
+
+class Outcome(models.TextChoices):
+    """How the work done under a bypass turned out (the review after use)."""
+
+    WORKED = "worked", "It worked"
+    DEGRADED = "degraded", "It worked, degraded"
+    FAILED = "failed", "It failed"
+    CAUSED_INCIDENT = "caused_incident", "It caused an incident"
+
+
+BAD_OUTCOMES = frozenset({Outcome.DEGRADED, Outcome.FAILED, Outcome.CAUSED_INCIDENT})

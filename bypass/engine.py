@@ -85,6 +85,16 @@ def offer(gate_id: str, subject: Subject, refusal: str) -> dict[str, Any]:
     }
     if can:
         data["request_url"] = request_url(gate_id, subject, refusal)
+    # Break-glass is offered where the gate is eligible (policy data); the form checks the
+    # person's group, the linked incident and their password.
+    from .models import BreakGlassPolicy
+
+    glass = can and BreakGlassPolicy.objects.filter(gate_id=gate_id, is_active=True).exists()
+    data["can_break_glass"] = glass
+    if glass:
+        data["break_glass_url"] = request_url(gate_id, subject, refusal).replace(
+            reverse("bypass:new"), reverse("bypass:break-glass"), 1
+        )
     return data
 
 
@@ -107,7 +117,7 @@ def _covering(gate_id: str, subject: Subject, treatments: set[str] | None = None
     return (
         BypassRequest.objects.select_for_update(of=("self",))
         .filter(
-            state=State.ACTIVE,
+            state__in=(State.ACTIVE, State.BREAK_GLASS),
             subject_type=subject.type,
             subject_id=subject.id,
             valid_from__lte=DbNow(),
@@ -143,7 +153,8 @@ def consume(
         fields = ["uses_count", "updated_at"]
         last = request.uses_count >= request.max_uses
         from_state = request.state
-        if last:
+        glass = request.state == State.BREAK_GLASS
+        if last and not glass:
             BYPASS.check(request.state, "consume")
             request.state = State.CONSUMED
             request.ended_at = now
@@ -183,6 +194,10 @@ def consume(
         obligations.create_for_use(
             request=request, item=item, subject=subject, actor=actor, now=now
         )
+        if last and glass:  # the grant's last use: it stops and awaits its verdict
+            from .services.breakglass import stop
+
+            stop(request, actor=actor, now=now, why="its last use")
         return request, item, use
 
 

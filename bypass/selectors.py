@@ -11,9 +11,18 @@ from org.choices import Role
 from servicedesk.errors import NotFound, ValidationFailed
 
 from . import approvals
-from .choices import State
+from .choices import BAD_OUTCOMES, RATIFICATION_STATES, State, Verdict
 from .filtersets import BypassRequestFilterSet
-from .models import BypassEvent, BypassItem, BypassObligation, BypassPolicy, BypassRequest
+from .models import (
+    BreakGlassSuspension,
+    BypassEvent,
+    BypassItem,
+    BypassObligation,
+    BypassPolicy,
+    BypassRequest,
+    BypassReview,
+    StandardBypass,
+)
 
 OVERSIGHT = frozenset({Role.MANAGER, Role.CHANGE_AUTHORITY, Role.PROCESS_OWNER, Role.ADMIN})
 
@@ -57,17 +66,57 @@ def bypass_inbox(*, user: Any) -> list[BypassRequest]:
     current scope."""
     rows = (
         _base(user)
-        .filter(state__in=[State.IN_REVIEW, State.AWAITING_REQUESTER])
+        .filter(state__in=[State.IN_REVIEW, State.AWAITING_REQUESTER, *RATIFICATION_STATES])
         .prefetch_related("decisions")
         .order_by("submitted_at", "id")
     )
     out = []
     for row in rows:
         plan = approvals.Plan.from_dict(row.plan)
-        voted = {d.approver_id for d in row.decisions.all() if d.scope_hash == row.scope_hash}
+        glass = row.state in RATIFICATION_STATES
+        if glass and row.ratification:
+            continue  # ratified early: nothing more to decide
+        verdicts = GLASS_VERDICTS if glass else PLANNED_VERDICTS
+        voted = {
+            d.approver_id
+            for d in row.decisions.all()
+            if d.scope_hash == row.scope_hash and d.verdict in verdicts
+        }
         if user.pk in plan.approver_ids and user.pk not in voted:
             out.append(row)
     return out
+
+
+GLASS_VERDICTS = frozenset({Verdict.RATIFY, Verdict.REPUDIATE})
+PLANNED_VERDICTS = frozenset({Verdict.APPROVE, Verdict.REJECT, Verdict.REQUEST_INFO})
+
+
+def standard_list(*, now: Any) -> list[StandardBypass]:
+    """Standard bypasses, active first, with their reviewed outcomes and whether a periodic
+    review is due."""
+    from django.db.models import Count
+
+    rows: list[Any] = list(
+        StandardBypass.objects.select_related("owner")
+        .annotate(uses=Count("requests"), reviews=Count("requests__review"))
+        .order_by("-is_active", "gate_id", "pk")
+    )
+    bad = dict(
+        BypassReview.objects.filter(request__standard__isnull=False, outcome__in=BAD_OUTCOMES)
+        .values_list("request__standard_id")
+        .annotate(n=Count("pk"))
+        .values_list("request__standard_id", "n")
+    )
+    for row in rows:
+        row.bad = bad.get(row.pk, 0)
+        row.review_due = row.is_active and row.next_review_at <= now
+    return rows
+
+
+def suspension_list() -> QuerySet[BreakGlassSuspension]:
+    return BreakGlassSuspension.objects.select_related("user", "request", "restored_by").order_by(
+        "restored_at", "-id"
+    )[:100]
 
 
 def bypass_events(request: BypassRequest) -> QuerySet[BypassEvent]:

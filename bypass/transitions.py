@@ -6,12 +6,21 @@ in_review ─approve (quorum)→ approved ─activate (valid_from)→ active ─
 submitted/in_review/awaiting_requester ─edit (scope changed: approvals void)→ submitted
 pending or approved ─lapse (no decision in time / never used)→ lapsed   (never approved by timeout)
 draft/pending ─withdraw→ withdrawn;  approved/active ─revoke→ revoked;  active ─expire→ expired
-ended ─close→ closed (issue 13 puts a review before closing)
+ended and never used ─close→ closed
+used and ended ─await_review→ under_review ─review→ closed
+submitted ─pre_approve (a standard bypass matches)→ approved
+
+Break-glass ("used now, approved later"):
+draft ─break_glass (declared)→ break_glass
+break_glass ─stop (TTL ends, last use, revoked)→ awaiting_ratification
+break_glass ─stop_ratified (already ratified early)→ under_review
+awaiting_ratification ─ratify→ under_review
+break_glass/awaiting_ratification ─repudiate→ under_review
 """
 
 from servicedesk.transitions import StateMachine, Transition
 
-from .choices import ENDED_STATES, PENDING_STATES
+from .choices import ENDED_STATES, PENDING_STATES, REVIEWABLE_STATES
 from .choices import State as S
 
 BYPASS = StateMachine(
@@ -38,6 +47,23 @@ BYPASS = StateMachine(
         Transition("expire", frozenset({S.ACTIVE}), S.EXPIRED, label="expire"),
         Transition("revoke", frozenset({S.APPROVED, S.ACTIVE}), S.REVOKED, label="revoke"),
         Transition("close", frozenset(ENDED_STATES), S.CLOSED, label="close"),
+        Transition("pre_approve", frozenset({S.SUBMITTED}), S.APPROVED, label="pre-approve"),
+        Transition(
+            "await_review", frozenset(REVIEWABLE_STATES), S.UNDER_REVIEW, label="send to review"
+        ),
+        Transition(
+            "review", frozenset({S.UNDER_REVIEW, *REVIEWABLE_STATES}), S.CLOSED, label="review"
+        ),
+        Transition("break_glass", frozenset({S.DRAFT}), S.BREAK_GLASS, label="break glass on"),
+        Transition("stop", frozenset({S.BREAK_GLASS}), S.AWAITING_RATIFICATION, label="stop"),
+        Transition("stop_ratified", frozenset({S.BREAK_GLASS}), S.UNDER_REVIEW, label="stop"),
+        Transition("ratify", frozenset({S.AWAITING_RATIFICATION}), S.UNDER_REVIEW, label="ratify"),
+        Transition(
+            "repudiate",
+            frozenset({S.BREAK_GLASS, S.AWAITING_RATIFICATION}),
+            S.UNDER_REVIEW,
+            label="repudiate",
+        ),
     ],
     labels=dict(S.choices),
 )

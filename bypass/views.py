@@ -15,10 +15,11 @@ from servicedesk import clock
 from servicedesk.errors import DomainError
 
 from . import approvals, gates, obligations, selectors, services
-from .choices import State
+from .choices import RATIFICATION_STATES, State
 from .forms import AnswerForm, BypassRequestForm, CommentForm, ReasonForm
 from .models import BypassObligation, BypassRequest
 from .services.decisions import may_decide, why_not_eligible
+from .services.review import may_review, needs_review
 
 
 @login_required
@@ -36,7 +37,17 @@ def inbox(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     items = []
     for row in selectors.bypass_inbox(user=user):
-        items.append({"r": row, **_explain(row), "form": CommentForm(prefix=f"r{row.pk}")})
+        items.append(
+            {
+                "r": row,
+                **_explain(row),
+                "form": CommentForm(prefix=f"r{row.pk}"),
+                "glass": row.state in RATIFICATION_STATES,
+                "overdue": row.state in RATIFICATION_STATES
+                and row.ratification_due_at is not None
+                and row.ratification_due_at <= clock.now(),
+            }
+        )
     groups = set(user.groups.values_list("name", flat=True))
     overdue = obligations.overdue(now=clock.now(), owner_groups=groups) if groups else []
     context = {"items": items, "overdue": overdue, "here": "bypass-inbox"}
@@ -153,6 +164,12 @@ def _detail(request: HttpRequest, pk: int, *, status: int = 200, forms: Any = No
         "obligations": list(row.obligations.select_related("done_by")),
         "subject": gates.subject_facts(row.subject_type, row.subject_id),
         "can_decide": may_decide(row, user),
+        "can_ratify": row.state in RATIFICATION_STATES
+        and not row.ratification
+        and why_not_eligible(row, user) is None
+        and not row.decisions.filter(approver=user, verdict__in=["ratify", "repudiate"]).exists(),
+        "review_due": needs_review(row) and may_review(row, user),
+        "review": getattr(row, "review", None) if row.state == State.CLOSED else None,
         "why_not": why_not_eligible(row, user) if row.state == State.IN_REVIEW else None,
         "can_respond": is_requester and row.state == State.AWAITING_REQUESTER,
         "can_withdraw": user.pk in (row.requester_id, row.beneficiary_id)
@@ -175,7 +192,7 @@ def request_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     user = request_user(request)
     row = selectors.bypass_get(user=user, pk=pk)
     prefix = request.POST.get("prefix", "d")
-    if action in ("approve", "reject", "request-info"):
+    if action in ("approve", "reject", "request-info", "ratify", "repudiate"):
         form: Any = CommentForm(request.POST, prefix=prefix)
         key = "decide"
     elif action == "respond":
@@ -194,6 +211,10 @@ def request_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             row = services.bypass_reject(request=row, actor=user, comment=data["comment"])
         elif action == "request-info":
             row = services.bypass_request_info(request=row, actor=user, comment=data["comment"])
+        elif action == "ratify":
+            row = services.bypass_ratify(request=row, actor=user, comment=data["comment"])
+        elif action == "repudiate":
+            row = services.bypass_repudiate(request=row, actor=user, comment=data["comment"])
         elif action == "respond":
             row = services.bypass_respond(request=row, actor=user, answer=data["answer"])
         elif action == "withdraw":
@@ -207,7 +228,12 @@ def request_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if request.POST.get("next") == "inbox":
             return redirect("bypass:inbox")
         return _detail(request, row.pk, status=exc.status, forms={key: form})
-    messages.success(request, f"{row.ref} is now {row.get_state_display().lower()}.")
+    if action == "ratify" and row.ratification == "ratified":
+        messages.success(request, f"{row.ref} is ratified.")
+    elif action == "ratify":
+        messages.success(request, f"Your ratification of {row.ref} is recorded.")
+    else:
+        messages.success(request, f"{row.ref} is now {row.get_state_display().lower()}.")
     if request.POST.get("next") == "inbox":
         return redirect("bypass:inbox")
     return redirect("bypass:detail", pk=row.pk)

@@ -7,6 +7,8 @@ from bypass import gates
 from bypass.choices import Treatment as T
 from bypass.gates import Gate, GateKind
 
+from .choices import OPEN_STATUSES
+
 OWNER = "Process owners"
 
 GATES = [
@@ -146,7 +148,7 @@ def facts(pk: int) -> dict[str, Any] | None:
     row = (
         Incident.objects.filter(pk=pk)
         .select_related("service")
-        .only("id", "service__tier", "team_id", "assignee_id", "priority")
+        .only("id", "service__tier", "team_id", "assignee_id", "priority", "is_major", "status")
         .first()
     )
     if row is None:
@@ -159,6 +161,8 @@ def facts(pk: int) -> dict[str, Any] | None:
         "team_id": row.team_id,
         "assignee_id": row.assignee_id,
         "priority": row.priority,
+        "is_major": row.is_major,
+        "is_open": row.status in OPEN_STATUSES,
     }
 
 

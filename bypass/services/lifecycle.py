@@ -13,10 +13,10 @@ from django.db import transaction
 from org.models import User
 from org.services import system_actor
 from servicedesk import clock
-from servicedesk.errors import DomainError, PermissionDenied
+from servicedesk.errors import DomainError, GuardFailed, PermissionDenied
 
 from .. import approvals, gates, limits
-from ..choices import ENDED_STATES, PENDING_STATES, State
+from ..choices import ENDED_STATES, PENDING_STATES, RATIFICATION_STATES, REVIEWABLE_STATES, State
 from ..models import BypassRequest
 from .common import clean_text, lock, move
 
@@ -63,6 +63,11 @@ def bypass_revoke(*, request: BypassRequest | int, actor: User, reason: str) -> 
                 code="bypass.permission.revoke",
             )
         now = clock.now()
+        if locked.state == State.BREAK_GLASS:  # it stops, and still needs its verdict
+            from .breakglass import stop
+
+            stop(locked, actor=actor, now=now, why=f"revoked: {reason}")
+            return locked
         locked.ended_at = now
         move(
             locked,
@@ -77,8 +82,15 @@ def bypass_revoke(*, request: BypassRequest | int, actor: User, reason: str) -> 
 
 
 def bypass_close(*, request: BypassRequest | int, actor: Any) -> BypassRequest:
+    from .review import needs_review
+
     with transaction.atomic():
         locked = lock(request)
+        if needs_review(locked):
+            raise GuardFailed(
+                f"{locked.ref} was used: it closes when its review after use is written.",
+                guard="bypass.review.required",
+            )
         now = clock.now()
         locked.closed_at = now
         move(locked, "close", actor=actor, event="bypass.closed", fields=["closed_at"], now=now)
@@ -108,7 +120,21 @@ def bypass_sweep(*, now: datetime | None = None, batch: int = limits.SWEEP_BATCH
     """One pass of the minute sweep. Returns what it did, by kind."""
     now = now or clock.now()
     bot = system_actor()
-    done = dict.fromkeys(["activated", "expired", "lapsed", "reminded", "escalated", "closed"], 0)
+    done = dict.fromkeys(
+        [
+            "activated",
+            "expired",
+            "lapsed",
+            "reminded",
+            "escalated",
+            "closed",
+            "glass_stopped",
+            "ratification_overdue",
+            "to_review",
+            "review_reminded",
+        ],
+        0,
+    )
 
     def activate(row: BypassRequest) -> bool:
         if row.valid_until <= now:
@@ -183,7 +209,67 @@ def bypass_sweep(*, now: datetime | None = None, batch: int = limits.SWEEP_BATCH
         done["lapsed"] += _step(pk, {State.APPROVED}, lapse_unused)
     for pk in ids(BypassRequest.objects.filter(state__in=PENDING_STATES)):
         _step(pk, set(PENDING_STATES), review_clock)
+    _sweep_after_use(now, bot, batch, done)
     return done
+
+
+def _sweep_after_use(now: datetime, bot: Any, batch: int, done: dict[str, int]) -> None:
+    """Break-glass grants whose time is up stop; overdue ratifications escalate to the next
+    authority (once; they stay in the inbox until decided); used bypasses that ended go to
+    review; overdue reviews are chased once a day."""
+    from .breakglass import stop
+    from .review import open_review, remind_review
+
+    def ids(qs: Any) -> list[int]:
+        return list(qs.order_by("pk").values_list("pk", flat=True)[:batch])
+
+    def glass_ends(row: BypassRequest) -> bool:
+        if row.valid_until > now:
+            return False
+        stop(row, actor=bot, now=now, why="its time ran out")
+        return True
+
+    def overdue(row: BypassRequest) -> bool:
+        if row.escalated_at is not None or row.ratification or not row.ratification_due_at:
+            return False
+        from .. import ledger
+
+        ledger.append(
+            "bypass.ratification_overdue",
+            request=row,
+            actor=bot,
+            payload={"due_at": row.ratification_due_at.isoformat()},
+        )
+        _escalate(row, actor=bot, now=now)
+        return True
+
+    def to_review(row: BypassRequest) -> bool:
+        if row.uses_count == 0:
+            return False
+        open_review(row, actor=bot, now=now)
+        return True
+
+    def chase(row: BypassRequest) -> bool:
+        if row.review_due_at is None or row.review_due_at > now:
+            return False
+        if row.reminded_at is not None and row.reminded_at > now - limits.REVIEW_REMIND_EVERY:
+            return False
+        remind_review(row, actor=bot, now=now)
+        return True
+
+    glass: set[str] = {State.BREAK_GLASS}
+    for pk in ids(BypassRequest.objects.filter(state=State.BREAK_GLASS, valid_until__lte=now)):
+        done["glass_stopped"] += _step(pk, glass, glass_ends)
+    for pk in ids(
+        BypassRequest.objects.filter(
+            state__in=RATIFICATION_STATES, ratification_due_at__lte=now, escalated_at=None
+        )
+    ):
+        done["ratification_overdue"] += _step(pk, set(RATIFICATION_STATES), overdue)
+    for pk in ids(BypassRequest.objects.filter(state__in=REVIEWABLE_STATES, uses_count__gt=0)):
+        done["to_review"] += _step(pk, set(REVIEWABLE_STATES), to_review)
+    for pk in ids(BypassRequest.objects.filter(state=State.UNDER_REVIEW, review_due_at__lte=now)):
+        done["review_reminded"] += _step(pk, {str(State.UNDER_REVIEW)}, chase)
 
 
 def _escalate(row: BypassRequest, *, actor: Any, now: datetime) -> None:

@@ -183,16 +183,20 @@ def bypass_create(
     subject_id: int,
     beneficiary: User | None = None,
     submit: bool = True,
+    follows: BypassRequest | int | None = None,
     **data: Any,
 ) -> BypassRequest:
     """File a request (and submit it unless ``submit=False``). Anyone signed in files the same
-    way — rank confers nothing."""
+    way — rank confers nothing. ``follows``: the break-glass request this one continues
+    (needing longer than its grant means a planned request, approved the planned way)."""
     now = clock.now()
     cleaned = _clean_request(data, now)
     facts = _subject(subject_type, subject_id)
     items = cleaned.pop("items")
+    previous = _follows(follows, subject_type, subject_id)
     with transaction.atomic():
         request = BypassRequest.objects.create(
+            follows=previous,
             requester=actor,
             beneficiary=beneficiary or actor,
             subject_type=subject_type,
@@ -219,11 +223,30 @@ def bypass_create(
                 "items": [[i["gate_id"], i["treatment"]] for i in items],
                 "reason": request.reason_category,
                 "scope_hash": request.scope_hash,
+                "follows": previous.ref if previous else None,
             },
         )
         if submit:
             _submit(request, actor=actor, now=now)
     return request
+
+
+def _follows(follows: Any, subject_type: str, subject_id: int) -> BypassRequest | None:
+    if follows in (None, ""):
+        return None
+    pk = follows.pk if isinstance(follows, BypassRequest) else follows
+    row = BypassRequest.objects.filter(pk=pk).first() if isinstance(pk, int) else None
+    if row is None or row.kind != "break_glass":
+        raise ValidationFailed(
+            "A request can only follow a break-glass request.", details={"field": "follows"}
+        )
+    if (row.subject_type, row.subject_id) != (subject_type, subject_id):
+        raise ValidationFailed(
+            f"{row.ref} was declared on {row.subject_ref}; a request following it is for the "
+            "same subject.",
+            details={"field": "follows"},
+        )
+    return row
 
 
 def bypass_edit(*, request: BypassRequest | int, actor: User, **data: Any) -> BypassRequest:
@@ -379,8 +402,35 @@ def _submit(request: BypassRequest, *, actor: User, now: datetime) -> None:
 
 def _route(request: BypassRequest, *, actor: User, now: datetime) -> None:
     """Compute the risk, resolve and freeze the policy and the approval plan (separation of
-    duties applied), then put the request in review. Refuses (fail closed) when nobody
-    eligible can approve, not even the policy's fallback authority."""
+    duties applied), then put the request in review — or approve it at once when a standard
+    bypass matches it exactly (the decision is recorded as that rule's)."""
+    resolve(request, actor=actor, now=now)
+    from .standard import matching_standard, pre_approve
+
+    rule = matching_standard(request)
+    if rule is not None:
+        pre_approve(request, rule=rule, actor=actor, now=now)
+        return
+    move(
+        request,
+        "route",
+        actor=actor,
+        event="bypass.routed",
+        payload={
+            "approvers": sorted(approvals.Plan.from_dict(request.plan).approver_ids),
+            "scope_hash": request.scope_hash,
+        },
+        now=now,
+    )
+
+
+def resolve(
+    request: BypassRequest, *, actor: User, now: datetime, check_limits: bool = True
+) -> None:
+    """Compute the risk, resolve and freeze the policy and the approval plan (separation of
+    duties applied). Refuses (fail closed) when nobody eligible can approve, not even the
+    policy's fallback authority. Break-glass uses it too (without the policy's validity and
+    use limits: its own policy sets those), so it is ratified by the planned path's plan."""
     facts = gates.subject_facts(request.subject_type, request.subject_id) or {}
     items = list(request.items.order_by("position"))
     main = max(items, key=lambda i: (gates.get(i.gate_id).weight, -i.position))  # type: ignore[union-attr]
@@ -395,14 +445,14 @@ def _route(request: BypassRequest, *, actor: User, now: datetime) -> None:
     )
     policy = resolve_policy(gate.id, risk.risk_class)
     longest = timedelta(hours=policy.max_duration_hours)
-    if request.valid_until - request.valid_from > longest:
+    if check_limits and request.valid_until - request.valid_from > longest:
         raise ValidationFailed(
             f"At {risk.risk_class} risk a bypass of {gate.id} is valid for at most "
             f"{policy.max_duration_hours} hours; shorten the validity.",
             code="bypass.policy.validity_too_long",
             details={"field": "valid_until", "max_hours": policy.max_duration_hours},
         )
-    if request.max_uses > policy.max_uses:
+    if check_limits and request.max_uses > policy.max_uses:
         raise ValidationFailed(
             f"At {risk.risk_class} risk a bypass of {gate.id} allows at most "
             f"{policy.max_uses} use(s).",
@@ -470,14 +520,6 @@ def _route(request: BypassRequest, *, actor: User, now: datetime) -> None:
             actor=actor,
             payload={"user": person["user_id"], "reasons": person["reasons"]},
         )
-    move(
-        request,
-        "route",
-        actor=actor,
-        event="bypass.routed",
-        payload={"approvers": sorted(plan.approver_ids), "scope_hash": request.scope_hash},
-        now=now,
-    )
 
 
 def _plan(rule: dict[str, Any], parties: approvals.Parties, risk_class: str) -> approvals.Plan:

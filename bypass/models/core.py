@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from .choices import ReasonCategory, RiskClass, State, Treatment, Verdict
+from ..choices import Kind, Ratification, ReasonCategory, RiskClass, State, Treatment, Verdict
 
 
 class BypassPolicy(models.Model):
@@ -53,7 +53,8 @@ class BypassPolicy(models.Model):
 
 
 class BypassRequest(models.Model):
-    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
+    state = models.CharField(max_length=24, choices=State.choices, default=State.DRAFT)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.PLANNED)
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bypasses_requested"
     )
@@ -92,6 +93,26 @@ class BypassRequest(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     last_event_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    # Break-glass: the open P1/P2 or major incident it was declared under, the verdict and
+    # its deadline. A planned request may follow a break-glass one (needing longer).
+    incident_id = models.PositiveBigIntegerField(null=True, blank=True)
+    incident_ref = models.CharField(max_length=40, blank=True)
+    ratification = models.CharField(
+        max_length=12, choices=Ratification.choices, blank=True, default=""
+    )
+    ratification_due_at = models.DateTimeField(null=True, blank=True)
+    review_due_at = models.DateTimeField(null=True, blank=True)
+    follows = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="followed_by"
+    )
+    standard = models.ForeignKey(
+        "bypass.StandardBypass",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="requests",
+        help_text="The standard bypass that pre-approved it.",
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -231,8 +252,8 @@ class BypassEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_name = models.CharField(max_length=150, blank=True)
-    from_state = models.CharField(max_length=20, blank=True)
-    to_state = models.CharField(max_length=20, blank=True)
+    from_state = models.CharField(max_length=24, blank=True)
+    to_state = models.CharField(max_length=24, blank=True)
     body = models.TextField()
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
