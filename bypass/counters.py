@@ -36,9 +36,16 @@ def _client() -> Any:
     return _client_cache[url]
 
 
-def bump(gate_id: str, *, blocked: bool = False, bypassed: bool = False) -> None:
+def bump(gate_id: str, *, blocked: bool = False, bypassed: bool = False, times: int = 1) -> None:
+    """Count ``times`` evaluations of the gate (a set-wise sweep counts its batch at once)."""
+    if times < 1:
+        return
     day = clock.now().date()
-    increments = {"evaluations": 1, "blocked": int(blocked), "bypassed": int(bypassed)}
+    increments = {
+        "evaluations": times,
+        "blocked": times * int(blocked),
+        "bypassed": times * int(bypassed),
+    }
     client = _client()
     if client is not None:
         try:

@@ -9,6 +9,7 @@ from servicedesk import outbox
 
 from . import notifications, services
 from .models import Escalation, IncidentEvent
+from .services.autoclose import AUTOCLOSE_BATCH
 
 
 def notify_key(event_id: int) -> str:
@@ -51,7 +52,7 @@ def incident_notify_task(self: Any, event_id: int) -> int:
 
 
 @shared_task(bind=True, time_limit=120, soft_time_limit=100, acks_late=True)
-def incident_autoclose_task(self: Any, batch: int = 200) -> int:
+def incident_autoclose_task(self: Any, batch: int = AUTOCLOSE_BATCH) -> int:
     """Close resolved incidents past the confirmation period, a bounded batch at a time; a full
     batch records the next one in the outbox. Idempotent: a closed incident no longer matches
     the sweep, and the follow-up's key is this run's id."""

@@ -2,6 +2,7 @@
 transaction, locks the row, checks the transition table and the guards, saves the changed
 fields, appends its event in the same transaction and schedules side effects on commit."""
 
+from .autoclose import incident_autoclose_due
 from .config import priority_matrix_update
 from .conversation import (
     incident_attach,
@@ -13,7 +14,6 @@ from .conversation import (
 from .lifecycle import (
     incident_apply_value_gates,
     incident_assign,
-    incident_autoclose_due,
     incident_bulk_assign,
     incident_cancel,
     incident_close,

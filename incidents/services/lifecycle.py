@@ -2,10 +2,9 @@
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
@@ -32,10 +31,8 @@ from incidents.models import Incident, IncidentComment, Problem
 from incidents.priority import compute_priority, expected_resolution
 from incidents.transitions import INCIDENT
 from org.models import BusinessService, Team, User
-from org.services import system_actor
 from servicedesk import clock
 from servicedesk.errors import (
-    GuardFailed,
     PermissionDenied,
     TransitionNotAllowed,
     ValidationFailed,
@@ -655,30 +652,6 @@ def incident_merge(
         sla_pause_end(incident=done, now=step.now)
         sla_refresh(incident=done, now=step.now, actor=actor)
         return done
-
-
-def incident_autoclose_due(*, now: datetime | None = None, batch: int = 200) -> int:
-    """Close resolved incidents whose requester did not confirm within the period. One bounded
-    batch; rows another worker holds are skipped, not waited for."""
-    now = now or clock.now()
-    cutoff = now - timedelta(days=settings.INCIDENT_AUTO_CLOSE_DAYS)
-    bot = system_actor()
-    closed = 0
-    with transaction.atomic():
-        ids = list(
-            Incident.objects.select_for_update(skip_locked=True)
-            .filter(status=IncidentStatus.RESOLVED, resolved_at__lte=cutoff)
-            .order_by("resolved_at")
-            .values_list("pk", flat=True)[:batch]
-        )
-        for pk in ids:
-            try:
-                with transaction.atomic():  # a savepoint: one refusal skips only this row
-                    incident_close(incident=pk, actor=bot, automatic=True, now=now)
-            except GuardFailed:  # e.g. an open bypass obligation: it stays resolved
-                continue
-            closed += 1
-    return closed
 
 
 PRIORITY_GATE = "incident.triage.priority_matrix"
