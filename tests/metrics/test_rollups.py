@@ -9,9 +9,9 @@ import pytest
 from incidents.models import SlaPolicy
 from metrics import selectors, services, tasks
 from metrics import sla as sla_metrics
-from metrics.side_by_side import side_by_side
 from metrics.filtersets import make_filters
 from metrics.models import IncidentFact, RollupDay
+from metrics.side_by_side import side_by_side
 from org.models import Team, WorkingHours
 
 from ..org.factories import (
