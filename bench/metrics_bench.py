@@ -30,6 +30,7 @@ from functools import partial
 import harness  # sets Django up: import it before anything from Django
 from django.db import connection, models
 from django.test import Client
+from django.test.utils import setup_test_environment
 from django.utils import timezone
 
 from changes.models import Change, ChangeAuthority, ChangeEvent, ChangeTemplate
@@ -316,16 +317,34 @@ def main() -> None:
     parser.add_argument(
         "--live-repeat", type=int, default=1, help="live runs are slow at scale: time fewer"
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time the data already in DATABASE_URL (name the test_… database a previous run "
+        "loaded) instead of loading anew",
+    )
+    parser.add_argument(
+        "--live",
+        choices=["full", "month", "none"],
+        default="full",
+        help="which live (no rollup) timings to take: all, the 30-day ones, none",
+    )
     args = parser.parse_args()
-    prepare_database()
+    if args.reuse:
+        setup_test_environment()
+    else:
+        prepare_database()
     org = demo.seed()
     print(f"database: {connection.vendor}; incidents: {args.incidents}; changes: {args.changes}")
     start = time.perf_counter()
-    if connection.vendor == "postgresql":
+    if args.reuse:
+        pass
+    elif connection.vendor == "postgresql":
         load_postgres(args.incidents, args.changes, org)
     else:
         load_sqlite(args.incidents, org)  # changes: the demo's
-    print(f"{'bulk load':<64} {time.perf_counter() - start:7.1f} s")
+    if not args.reuse:
+        print(f"{'bulk load':<64} {time.perf_counter() - start:7.1f} s")
     print(
         f"rows: incidents {Incident.objects.count()}, incident events "
         f"{IncidentEvent.objects.count()}, ratings {Satisfaction.objects.count()}, SLA states "
@@ -344,6 +363,10 @@ def main() -> None:
     def run(source: str) -> None:
         timing = partial(timed, repeat=args.repeat if source == "rollup" else args.live_repeat)
         for label, period in (("30 days", month), ("1 year", year)):
+            if source == "live" and (
+                args.live == "none" or (args.live, label) == ("month", "1 year")
+            ):
+                continue
             q = f"{period}&source={source}"
             timing(
                 f"API outcomes {label} [{source}]",
