@@ -12,7 +12,11 @@ SQLite) with realistic distributions: two years of history, priorities P1 2 % / 
 P3 50 % / P4 38 %, a log-uniform time to restore from 30 minutes to 4 days, 5 % reopened, one
 or two assignment events each, a rating on a quarter of the resolutions, a few still open;
 changes with 12 % failed or backed out, a lead time of hours to weeks, a third of them
-standard, with their authorisation events. Then it times the rollup build and every page and
+standard, with their authorisation events. SLA: four policies (P1-P4), an SLA state per incident
+on its service's calendar with breaches where the clock ran past its target, a pause (cause
+requester / vendor / change / other) on 15 % of the restorations, 2 % of the priorities changed
+by a bypass (the matrix priority kept), 0.5 % of the tickets moved ahead of the queue with the
+queue-jump event. Then it times the rollup build and every page and
 endpoint for the last 30 days and the last year, with ``source=live`` and ``source=rollup``.
 """
 
@@ -26,10 +30,11 @@ from functools import partial
 import harness  # sets Django up: import it before anything from Django
 from django.db import connection, models
 from django.test import Client
+from django.test.utils import setup_test_environment
 from django.utils import timezone
 
 from changes.models import Change, ChangeAuthority, ChangeEvent, ChangeTemplate
-from incidents.models import Incident, IncidentEvent, Satisfaction
+from incidents.models import Incident, IncidentEvent, IncidentSla, Satisfaction, SlaPause, SlaPolicy
 from metrics import services as metrics_services
 from org import demo
 
@@ -138,6 +143,7 @@ def load_postgres(n: int, n_changes: int, org: demo.DemoOrg) -> None:
             "resolved_at + interval '2 hours' FROM incidents_incident "
             "WHERE resolved_at IS NOT NULL AND random() < 0.25"
         )
+    load_sla_postgres(actor.pk, now)
     template = ChangeTemplate.objects.order_by("pk").first()
     template_id = template.pk if template else None
     authorities = list(ChangeAuthority.objects.values_list("pk", flat=True))
@@ -196,6 +202,74 @@ def load_postgres(n: int, n_changes: int, org: demo.DemoOrg) -> None:
         cursor.execute("ANALYZE")
 
 
+SLA_TARGETS = {1: (1, 4), 2: (2, 8), 3: (4, 24), 4: (8, 72)}  # hours: response, resolution
+
+
+def load_sla_postgres(actor_id: int, now: object) -> None:
+    """Policies, one SLA state per incident, pauses, bypassed priorities and queue jumps."""
+    for priority, (response, resolution) in SLA_TARGETS.items():
+        SlaPolicy.objects.get_or_create(
+            name=f"bench P{priority}",
+            defaults={
+                "position": priority,
+                "priorities": [priority],
+                "response_target": timedelta(hours=response),
+                "resolution_target": timedelta(hours=resolution),
+            },
+        )
+    bench = "title LIKE 'bench incident %%'"
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE incidents_incident SET matrix_priority = priority WHERE {bench}")  # noqa: S608
+        cursor.execute(
+            "UPDATE incidents_incident SET priority = LEAST(priority + 1, 4), "  # noqa: S608
+            f"priority_source = 'BYP-000001' WHERE {bench} AND priority < 4 AND random() < 0.02"
+        )
+        cursor.execute(
+            "UPDATE incidents_incident SET queue_rank = 1, queue_source = 'BYP-000002' "  # noqa: S608
+            f"WHERE {bench} AND random() < 0.005"
+        )
+        cursor.execute(
+            "INSERT INTO incidents_incidentevent (incident_id, type, actor_id, actor_name, "
+            "from_status, to_status, reason, payload, is_internal, created_at) "
+            "SELECT id, 'incident.queue_jumped', %s, 'bench', '', '', '', "
+            "'{\"queue_rank\": [0, 1]}'::jsonb, true, created_at + interval '2 minutes' "
+            "FROM incidents_incident WHERE queue_rank > 0",
+            [actor_id],
+        )
+        cursor.execute(
+            "INSERT INTO incidents_slapause (incident_id, reason, waiting_on, started_at, "
+            "ended_at) SELECT id, (ARRAY['requester','vendor','change','other'])"
+            "[1 + floor(random() * 4)::int], '', created_at + interval '30 minutes', "
+            "created_at + interval '30 minutes' + (resolved_at - created_at - "
+            "interval '30 minutes') * random() FROM incidents_incident "
+            "WHERE resolved_at > created_at + interval '30 minutes' AND random() < 0.15"
+        )
+        # the clocks run on the effective priority's targets
+        response = "(ARRAY[{}])[i.priority]".format(
+            ", ".join(f"interval '{r} hours'" for r, _ in SLA_TARGETS.values())
+        )
+        resolution = "(ARRAY[{}])[i.priority]".format(
+            ", ".join(f"interval '{r} hours'" for _, r in SLA_TARGETS.values())
+        )
+        cursor.execute(
+            "INSERT INTO incidents_incidentsla (incident_id, policy_name, calendar_id, "  # noqa: S608
+            "started_at, response_target, resolution_target, response_elapsed, "
+            "resolution_elapsed, responded_at, stopped_at, pause_reason, response_breached_at, "
+            "resolution_breached_at, computed_at) "
+            f"SELECT i.id, 'bench', s.calendar_id, i.created_at, {response}, {resolution}, "
+            "COALESCE(i.first_response_at - i.created_at, interval '0'), "
+            "COALESCE(i.resolved_at - i.created_at - COALESCE(p.paused, interval '0'), "
+            "interval '0'), i.first_response_at, i.resolved_at, '', NULL, "
+            f"CASE WHEN i.resolved_at - i.created_at - COALESCE(p.paused, interval '0') > "
+            f"{resolution} THEN i.created_at + {resolution} END, %s "
+            "FROM incidents_incident i LEFT JOIN org_businessservice s ON s.id = i.service_id "
+            "LEFT JOIN (SELECT incident_id, SUM(ended_at - started_at) AS paused "
+            "FROM incidents_slapause GROUP BY incident_id) p ON p.incident_id = i.id "
+            "WHERE i.title LIKE 'bench incident %%'",
+            [now],
+        )
+
+
 def load_sqlite(n: int, org: demo.DemoOrg) -> None:
     rng = random.Random(14)
     users = list(org.users.values())
@@ -243,19 +317,38 @@ def main() -> None:
     parser.add_argument(
         "--live-repeat", type=int, default=1, help="live runs are slow at scale: time fewer"
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time the data already in DATABASE_URL (name the test_… database a previous run "
+        "loaded) instead of loading anew",
+    )
+    parser.add_argument(
+        "--live",
+        choices=["full", "month", "none"],
+        default="full",
+        help="which live (no rollup) timings to take: all, the 30-day ones, none",
+    )
     args = parser.parse_args()
-    prepare_database()
+    if args.reuse:
+        setup_test_environment()
+    else:
+        prepare_database()
     org = demo.seed()
     print(f"database: {connection.vendor}; incidents: {args.incidents}; changes: {args.changes}")
     start = time.perf_counter()
-    if connection.vendor == "postgresql":
+    if args.reuse:
+        pass
+    elif connection.vendor == "postgresql":
         load_postgres(args.incidents, args.changes, org)
     else:
         load_sqlite(args.incidents, org)  # changes: the demo's
-    print(f"{'bulk load':<64} {time.perf_counter() - start:7.1f} s")
+    if not args.reuse:
+        print(f"{'bulk load':<64} {time.perf_counter() - start:7.1f} s")
     print(
         f"rows: incidents {Incident.objects.count()}, incident events "
-        f"{IncidentEvent.objects.count()}, ratings {Satisfaction.objects.count()}, changes "
+        f"{IncidentEvent.objects.count()}, ratings {Satisfaction.objects.count()}, SLA states "
+        f"{IncidentSla.objects.count()}, pauses {SlaPause.objects.count()}, changes "
         f"{Change.objects.count()}, change events {ChangeEvent.objects.count()}"
     )
 
@@ -270,6 +363,10 @@ def main() -> None:
     def run(source: str) -> None:
         timing = partial(timed, repeat=args.repeat if source == "rollup" else args.live_repeat)
         for label, period in (("30 days", month), ("1 year", year)):
+            if source == "live" and (
+                args.live == "none" or (args.live, label) == ("month", "1 year")
+            ):
+                continue
             q = f"{period}&source={source}"
             timing(
                 f"API outcomes {label} [{source}]",
@@ -294,6 +391,17 @@ def main() -> None:
                 f"page /metrics/review/ {label}, one service [{source}]",
                 lambda q=q: client.get(f"/metrics/review/?{q}&service_id={service}"),
             )
+            for name, url in (
+                ("API sla", "/api/v1/metrics/sla/"),
+                ("API side-by-side", "/api/v1/metrics/side-by-side/"),
+                ("page /metrics/sla/", "/metrics/sla/"),
+                ("page /metrics/side-by-side/", "/metrics/side-by-side/"),
+                ("chart sla-by-priority", "/metrics/chart/sla-by-priority.svg"),
+                ("chart side-by-side", "/metrics/chart/side-by-side.svg"),
+                ("CSV sla-breaches", "/metrics/export/sla-breaches.csv"),
+                ("CSV side-by-side", "/metrics/export/side-by-side.csv"),
+            ):
+                timing(f"{name} {label} [{source}]", lambda q=q, u=url: client.get(f"{u}?{q}"))
 
     run("live")
     start = time.perf_counter()
@@ -311,6 +419,13 @@ def main() -> None:
         timing(
             f"page /metrics/changes/ {label}", lambda p=period: client.get(f"/metrics/changes/?{p}")
         )
+        for name, url in (
+            ("API exceptions", "/api/v1/metrics/exceptions/"),
+            ("API fairness", "/api/v1/metrics/fairness/"),
+            ("page /metrics/exceptions/", "/metrics/exceptions/"),
+            ("CSV queue-jumps", "/metrics/export/queue-jumps.csv"),
+        ):
+            timing(f"{name} {label}", lambda p=period, u=url: client.get(f"{u}?{p}"))
 
 
 if __name__ == "__main__":

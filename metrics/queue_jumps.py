@@ -5,9 +5,23 @@ times, in the database. Definitions: ``docs/metrics.md`` (Exceptions and fairnes
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, F, FloatField, Func, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models import (
+    Count,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, Greatest
 
 from incidents.models import Incident, IncidentEvent
@@ -16,11 +30,15 @@ from .expressions import Seconds
 from .filtersets import MetricFilters
 
 JUMP_EVENT = "incident.queue_jumped"
+# A ticket counts as passed only if it was created at most this long before the jump: the
+# queue a jump overtakes is the recent one (and it keeps the lookup an index range).
+QUEUE_HORIZON = timedelta(days=7)
 
 
-def _jumped(event: str = "") -> Any:
+def _jumped() -> Any:
     """The tickets a jump (an event row, referred to from a subquery) moved ahead of: same
-    team, not the jumper, already open at the jump and still waiting for a first response,
+    team, not the jumper, created in the ``QUEUE_HORIZON`` before the jump and at the jump
+    still waiting for a first response,
     not moved ahead themselves, and ahead of or level with the jumper in the normal order
     (priority)."""
     return (
@@ -29,6 +47,9 @@ def _jumped(event: str = "") -> Any:
             team_id=OuterRef("incident__team_id"),
             queue_rank=0,
             created_at__lte=OuterRef("created_at"),
+            created_at__gte=ExpressionWrapper(
+                OuterRef("created_at") - Value(QUEUE_HORIZON), output_field=DateTimeField()
+            ),
             priority__lte=OuterRef("incident__priority"),
         )
         .exclude(pk=OuterRef("incident_id"))

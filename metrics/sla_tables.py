@@ -180,10 +180,12 @@ def side_by_side_tables(data: dict[str, Any]) -> list[Table]:
                 "Median restore (h)",
                 "Restored",
                 "Satisfied",
+                "Satisfied ratings",
                 "Ratings",
                 "Average rating",
                 "Marker",
                 "Why",
+                "Note",
             ],
             [
                 [
@@ -194,10 +196,16 @@ def side_by_side_tables(data: dict[str, Any]) -> list[Table]:
                     _num(s["time_to_restore"]["p50_hours"]),
                     s["time_to_restore"]["cases"],
                     _pct(s["satisfied"]),
+                    s["satisfied"]["numerator"],
                     s["satisfied"]["denominator"],
                     _num(s["average_rating"]),
                     s["marker_label"],
                     "; ".join(s["reasons"]),
+                    _few(
+                        s["sla_compliance"]["too_few_cases"]
+                        or s["time_to_restore"]["too_few_cases"]
+                        or s["satisfied"]["too_few_cases"]
+                    ),
                 ]
                 for s in data["services"]
             ],

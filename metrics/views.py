@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from org.models import BusinessService
 from org.roles import request_user
 
-from . import access, charts, exceptions, selectors, sla_tables, tables
+from . import access, change_outcomes, charts, exceptions, selectors, sla_tables, tables
 from .filtersets import MetricFilters, MetricsFilterForm, make_filters
 from .side_by_side import side_by_side
 from .sla import sla
@@ -55,7 +55,7 @@ def _compute(name: str, filters: MetricFilters, source: str) -> dict[str, Any]:
             "exceptions": exceptions.exceptions(filters=filters),
             "fairness": exceptions.fairness(filters=filters),
         }
-    return selectors.changes(filters=filters)
+    return change_outcomes.changes(filters=filters)
 
 
 def _tables(kind: str, data: dict[str, Any]) -> list[tables.Table]:
@@ -95,7 +95,7 @@ def outcomes_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def changes_page(request: HttpRequest) -> HttpResponse:
     form, filters, _ = _filters(request)
-    data = selectors.changes(filters=filters)
+    data = change_outcomes.changes(filters=filters)
     return render(
         request,
         "metrics/changes.html",
@@ -176,7 +176,7 @@ def service_review(request: HttpRequest) -> HttpResponse:
         else None
     )
     outcomes = selectors.outcomes(filters=filters, source=source)
-    changes = selectors.changes(filters=filters)
+    changes = change_outcomes.changes(filters=filters)
     sla_figures = sla(filters=filters, source=source)
     return render(
         request,

@@ -172,6 +172,14 @@ class Incident(models.Model):
             models.Index(fields=["requester", "-created_at"], name="inc_requester_idx"),
             models.Index(fields=["status", "due_at"], name="inc_due_idx"),
             models.Index(fields=["status", "resolved_at"], name="inc_resolved_idx"),
+            # metrics: a team's tickets created in a window (the tickets a queue jump passed)
+            models.Index(fields=["team", "created_at"], name="inc_team_created_idx"),
+            # metrics: restorations in a period, whatever the status
+            models.Index(
+                fields=["resolved_at"],
+                name="inc_resolved_at_idx",
+                condition=Q(resolved_at__isnull=False),
+            ),
             models.Index(fields=["-created_at"], name="inc_created_idx"),
             models.Index(fields=["updated_at", "id"], name="inc_changes_idx"),
         ]
@@ -224,7 +232,11 @@ class IncidentEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["incident", "created_at"], name="inc_event_timeline_idx")]
+        indexes = [
+            models.Index(fields=["incident", "created_at"], name="inc_event_timeline_idx"),
+            # metrics: events of one type in a period (resolutions, workarounds, queue jumps)
+            models.Index(fields=["type", "created_at"], name="inc_event_type_time_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} by {self.actor_name}"
@@ -285,6 +297,8 @@ class Satisfaction(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # metrics: ratings given in a period
+        indexes = [models.Index(fields=["created_at"], name="inc_rating_created_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["incident", "resolution_number"], name="inc_one_rating_per_resolution"

@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from metrics import access, exceptions, selectors
+from metrics import access, change_outcomes, exceptions, selectors
 from metrics.filtersets import MetricFilters, MetricsFilterForm
 from metrics.side_by_side import side_by_side
 from metrics.sla import sla
@@ -97,7 +97,7 @@ class ChangesView(MetricView):
     )
     def get(self, request: Request) -> Response:
         filters = parse_filters(request)
-        return Response(MetricsChangesSerializer(selectors.changes(filters=filters)).data)
+        return Response(MetricsChangesSerializer(change_outcomes.changes(filters=filters)).data)
 
 
 class ExceptionsView(MetricView):

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from changes.models import ChangeAuthority, ChangeIncidentLink, ChangeTemplate
-from metrics import selectors
+from metrics import change_outcomes
 from metrics.filtersets import make_filters
 
 from .builders import change, change_event, incident
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def figures(**kwargs: Any) -> dict[str, Any]:
-    return selectors.changes(
+    return change_outcomes.changes(
         filters=make_filters(start_date=date(2026, 3, 1), end_date=date(2026, 3, 28), **kwargs)
     )
 

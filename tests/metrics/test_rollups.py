@@ -6,9 +6,12 @@ from typing import Any
 
 import pytest
 
+from incidents.models import SlaPolicy
 from metrics import selectors, services, tasks
+from metrics import sla as sla_metrics
 from metrics.filtersets import make_filters
 from metrics.models import IncidentFact, RollupDay
+from metrics.side_by_side import side_by_side
 from org.models import Team, WorkingHours
 
 from ..org.factories import (
@@ -17,7 +20,7 @@ from ..org.factories import (
     TeamFactory,
     UserFactory,
 )
-from .builders import at, incident
+from .builders import at, incident, pause, sla
 
 pytestmark = pytest.mark.django_db
 
@@ -47,18 +50,52 @@ def generated(db: Any) -> int:
             if rng.random() < 0.85
             else None
         )
-        incident(
+        matrix = rng.randint(1, 4)
+        row = incident(
             rng.choice(people),
             created=created.strftime("%Y-%m-%d %H:%M"),
             resolved=resolved.strftime("%Y-%m-%d %H:%M") if resolved else None,
             service=rng.choice([*services_, None]),
             team=rng.choice(teams),
-            priority=rng.randint(1, 4),
+            priority=matrix if rng.random() < 0.8 else rng.randint(1, 4),
+            matrix_priority=matrix,
+            first_response_at=created + timedelta(minutes=rng.randrange(5, 600))
+            if rng.random() < 0.9
+            else None,
             affected_users=rng.choice([1, 1, 1, 5, 40]),
             reopened_count=1 if rng.random() < 0.15 else 0,
             assignments=rng.choice([0, 1, 1, 2]),
         )
+        if rng.random() < 0.8:
+            stopped = resolved.strftime("%Y-%m-%d %H:%M") if resolved else None
+            sla(
+                row,
+                calendar=calendar if rng.random() < 0.3 else None,
+                response_target=rng.choice([1, 4, 8]),
+                resolution_target=rng.choice([4, 24, 72]),
+                response_elapsed=rng.uniform(0, 10),
+                resolution_elapsed=rng.uniform(0, 100),
+                response_breached_at=stopped if rng.random() < 0.3 else None,
+                resolution_breached_at=stopped if rng.random() < 0.3 else None,
+            )
+        if rng.random() < 0.3:
+            begin = created + timedelta(minutes=rng.randrange(1, 120))
+            end = begin + timedelta(minutes=rng.randrange(1, 600))
+            pause(
+                row,
+                rng.choice(["requester", "vendor", "change", "other"]),
+                begin.strftime("%Y-%m-%d %H:%M"),
+                end.strftime("%Y-%m-%d %H:%M") if rng.random() < 0.8 else None,
+            )
         count += 1
+    for priority, hours in ((1, 4), (3, 24)):
+        SlaPolicy.objects.create(
+            name=f"P{priority}",
+            position=priority,
+            priorities=[priority],
+            response_target=timedelta(hours=1),
+            resolution_target=timedelta(hours=hours),
+        )
     return count
 
 
@@ -87,6 +124,13 @@ def test_rollup_equals_live_on_generated_data(generated: int) -> None:
         assert rollup["source"] == "rollup"
         assert comparable(live) == comparable(rollup), extra
         assert live["time_to_restore"]["wall_clock"]["cases"] > 0
+        live_sla = sla_metrics.sla(filters=filters, source="live")
+        rollup_sla = sla_metrics.sla(filters=filters, source="rollup")
+        assert comparable(live_sla) == comparable(rollup_sla), extra
+        assert live_sla["matrix"]["resolution"]["denominator"] > 0
+        assert live_sla["bypassed"]["resolved"] > 0
+        live_side = side_by_side(filters=filters, source="live")
+        assert comparable(live_side) == comparable(side_by_side(filters=filters, source="rollup"))
 
 
 def test_rebuild_is_idempotent_for_any_past_day(generated: int) -> None:

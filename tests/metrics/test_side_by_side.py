@@ -118,3 +118,23 @@ def test_side_by_side_rollup_equals_live(requester: Any, service: Any, other_ser
     live = side_by_side(filters=make_filters(**WEEK), source="live")
     rollup = side_by_side(filters=make_filters(**WEEK), source="rollup")
     assert live["services"] == rollup["services"]
+
+
+def test_side_by_side_csv_shows_counts_and_the_marker_in_words(
+    requester: Any, service: Any, other_service: Any, client: Any, manager: Any
+) -> None:
+    import csv
+    import io
+
+    build(requester, service, other_service)
+    client.force_login(manager)
+    body = client.get("/metrics/export/side-by-side.csv?start=2026-03-02&end=2026-03-08&tz=UTC")
+    rows = list(csv.reader(io.StringIO(body.content.decode())))
+    assert rows[2] == [
+        "Payroll", "100.0%", "5", "5", "2.0", "5", "40.0%", "2", "5", "3.0",
+        "SLA green, outcomes poor", "satisfied 40% < 70%", "",
+    ]  # fmt: skip
+    assert rows[3] == [
+        "VPN", "20.0%", "1", "5", "3.0", "5", "100.0%", "5", "5", "4.8",
+        "SLA red, outcomes good", "compliance 20% < 90%; satisfied 100% ≥ 85%", "",
+    ]  # fmt: skip
