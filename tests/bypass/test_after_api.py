@@ -1,9 +1,8 @@
 """API of break-glass, ratification, repudiation and restore, the review after use, and the
 standard bypasses: texts, permission matrix and query counts."""
 
-from typing import Any
-
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
