@@ -16,7 +16,7 @@ from changes.choices import ChangeStatus
 from org.models import User
 from servicedesk import clock
 
-from .test_break_glass import FREEZE, PASSWORD, declare, world  # noqa: F401 (fixture)
+from .conftest import FREEZE, PASSWORD, declare
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/bypass-requests/"

@@ -15,7 +15,7 @@ from bypass.models import BypassRequest
 from changes.choices import ChangeStatus
 from servicedesk import clock
 
-from .test_break_glass import FREEZE, PASSWORD, declare, world  # noqa: F401 (fixture)
+from .conftest import FREEZE, PASSWORD, declare
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 
 from bypass import ledger, selectors, services
 from bypass.choices import State
@@ -15,77 +14,18 @@ from bypass.models import BreakGlassSuspension, BypassEvent
 from changes import services as change_services
 from changes.choices import ChangeStatus
 from incidents.models import Incident
-from org.choices import Role
 from servicedesk import clock
 from servicedesk.errors import Conflict, GuardFailed, PermissionDenied, ValidationFailed
 
-from ..changes.factories import People, authority, change_in
-from ..incidents.factories import make_incident
-from ..org.factories import BusinessServiceFactory, TeamFactory, UserFactory
+from .conftest import FREEZE, declare
 
 pytestmark = pytest.mark.django_db
-FREEZE = "change.schedule.freeze"
-PASSWORD = "pw-for-tests-1"
 
 
 def types(request: Any) -> list[str]:
     return list(
         BypassEvent.objects.filter(request=request).order_by("seq").values_list("type", flat=True)
     )
-
-
-@pytest.fixture
-def world(db: Any, in_group: Any, policies: None) -> dict[str, Any]:
-    platform = TeamFactory(slug="platform", name="Platform")
-    payroll = BusinessServiceFactory(slug="payroll", name="Payroll", owner_team=platform, tier=2)
-    implementer = UserFactory(username="implementer", display_name="Ivy Implementer")
-    platform.members.add(implementer)
-    cab = [
-        in_group(UserFactory(username=n, display_name=n.title()), Role.CHANGE_AUTHORITY)
-        for n in ("alice", "bob", "carol")
-    ]
-    for slug in ("peer-review", "service-owner", "cab", "ecab"):
-        authority(slug).members.set(cab)
-    owner = in_group(UserFactory(username="owner", display_name="Olga Owner"), Role.PROCESS_OWNER)
-    managers = [
-        in_group(UserFactory(username=f"mgr{i}", display_name=f"Manager {i}"), Role.MANAGER)
-        for i in range(2)
-    ]
-    oncall = UserFactory(username="oncall", display_name="Omar Oncall")
-    platform.members.add(oncall)
-    Group.objects.get(name="On-call engineers").user_set.add(oncall)
-    requester = UserFactory(username="req", display_name="Rita Requester")
-    people = People(requester, implementer, cab, owner)
-    change = change_in("authorised", people, services=[payroll])
-    change_services.freeze_create(
-        actor=owner,
-        name="Year-end freeze",
-        starts_at=change.planned_start - timedelta(hours=1),
-        ends_at=change.planned_end + timedelta(hours=1),
-        reason="Year-end close.",
-    )
-    incident = make_incident(requester, actor=oncall, title="Payroll down")
-    Incident.objects.filter(pk=incident.pk).update(priority=1)
-    return {
-        "change": change,
-        "incident": incident,
-        "oncall": oncall,
-        "owner": owner,
-        "cab": cab,
-        "managers": managers,
-        "requester": requester,
-    }
-
-
-def declare(w: dict[str, Any], **kwargs: Any) -> Any:
-    kwargs.setdefault("actor", w["oncall"])
-    kwargs.setdefault("gate_id", FREEZE)
-    kwargs.setdefault("subject_type", "changes.change")
-    kwargs.setdefault("subject_id", w["change"].pk)
-    kwargs.setdefault("incident_id", w["incident"].pk)
-    kwargs.setdefault("password", PASSWORD)
-    kwargs.setdefault("justification", "Payroll is down; the fix must go in during the freeze.")
-    return services.bypass_break_glass(**kwargs)
 
 
 def test_declared_it_takes_effect_at_once_and_the_schedule_passes(world):
