@@ -216,3 +216,23 @@ def test_needing_longer_means_a_planned_request_that_follows(world):
             justification="The fix needs a second deployment tomorrow within the freeze.",
             what_does_not_fit="x",
         )
+
+
+def test_declaring_alerts_approvers_and_process_owners_at_once(world):
+    from bypass import notifications
+
+    req = declare(world)
+    event = BypassEvent.objects.get(request=req, type="bypass.break_glass_started")
+    messages = notifications.messages_for(event, {})
+    got = {m.recipient.username for m in messages}
+    # the ratifiers (change authority, managers) and the process owners; never the declarer
+    assert got == {"alice", "bob", "carol", "mgr0", "mgr1", "owner"}
+    assert {m.kind for m in messages} == {"break_glass"}
+    assert messages[0].title == (
+        f"Break-glass: Omar Oncall bypassed “Freeze windows” on {world['change'].ref}"
+    )
+    assert f"Declared during {world['incident'].ref}" in messages[0].body
+    key = notifications.notify_key(event.seq)
+    from servicedesk.models import OutboxMessage
+
+    assert OutboxMessage.objects.filter(key=key).exists()
