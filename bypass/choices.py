@@ -24,7 +24,7 @@ class State(models.TextChoices):
     CONSUMED = "consumed", "Consumed"
     EXPIRED = "expired", "Expired"
     REVOKED = "revoked", "Revoked"
-    BREAK_GLASS = "break_glass", "Break-glass in effect, not yet ratified"
+    BREAK_GLASS = "break_glass", "Break-glass in effect"
     AWAITING_RATIFICATION = "awaiting_ratification", "Awaiting ratification"
     UNDER_REVIEW = "under_review", "Under review after use"
     CLOSED = "closed", "Closed"

@@ -107,6 +107,17 @@ class CommentForm(forms.Form):
     )
 
 
+class VerdictForm(forms.Form):
+    """Ratify or repudiate a break-glass (same field as ``CommentForm``)."""
+
+    comment = forms.CharField(
+        label="Comment (required to repudiate)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=limits.TEXT_MAX,
+    )
+
+
 class AnswerForm(forms.Form):
     answer = forms.CharField(
         label="Your answer", widget=forms.Textarea(attrs={"rows": 3}), max_length=limits.TEXT_MAX

@@ -34,7 +34,7 @@ def sees_all(user: Any) -> bool:
 
 def _base(user: Any) -> QuerySet[BypassRequest]:
     qs = BypassRequest.objects.select_related(
-        "requester", "beneficiary", "policy"
+        "requester", "beneficiary", "policy", "review"
     ).prefetch_related(Prefetch("items", queryset=BypassItem.objects.order_by("position")))
     if sees_all(user):
         return qs

@@ -16,7 +16,7 @@ from servicedesk.errors import DomainError
 
 from . import approvals, gates, obligations, selectors, services
 from .choices import RATIFICATION_STATES, State
-from .forms import AnswerForm, BypassRequestForm, CommentForm, ReasonForm
+from .forms import AnswerForm, BypassRequestForm, CommentForm, ReasonForm, VerdictForm
 from .models import BypassObligation, BypassRequest
 from .services.decisions import may_decide, why_not_eligible
 from .services.review import may_review, needs_review
@@ -41,7 +41,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
             {
                 "r": row,
                 **_explain(row),
-                "form": CommentForm(prefix=f"r{row.pk}"),
+                "form": (VerdictForm if row.state in RATIFICATION_STATES else CommentForm)(
+                    prefix=f"r{row.pk}"
+                ),
                 "glass": row.state in RATIFICATION_STATES,
                 "overdue": row.state in RATIFICATION_STATES
                 and row.ratification_due_at is not None
@@ -179,6 +181,7 @@ def _detail(request: HttpRequest, pk: int, *, status: int = 200, forms: Any = No
         and (user.pk in approvals.Plan.from_dict(row.plan).approver_ids or selectors.sees_all(user))
         and user.pk not in (row.requester_id, row.beneficiary_id),
         "decision_form": forms.get("decide") or CommentForm(prefix="d"),
+        "verdict_form": forms.get("decide") or VerdictForm(prefix="d"),
         "answer_form": forms.get("respond") or AnswerForm(prefix="a"),
         "reason_form": forms.get("reason") or ReasonForm(prefix="w"),
         "here": "bypass-detail",

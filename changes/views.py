@@ -244,6 +244,7 @@ def _detail_page(
     *,
     bound: dict[str, Any] | None = None,
     status: int = 200,
+    refused: dict[str, Any] | None = None,
 ) -> HttpResponse:
     bound = bound or {}
     possible = allowed_actions(change, user)
@@ -309,6 +310,7 @@ def _detail_page(
         "freezes": freezes,
         "events": list(selectors.change_events(change=change)),
         "gate_block": _gate_block(change, user),
+        "bypass": refused,  # the offer a refusal at a gate carries (request / break glass)
     }
     return render(request, "changes/detail.html", context, status=status)
 
@@ -355,9 +357,18 @@ def change_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         message = spec[1](change, user, form)
     except DomainError as exc:
+        from bypass.engine import offer_for
+
         messages.error(request, refusal_text(exc))
         change = selectors.change_get(user=user, pk=pk)
-        return _detail_page(request, user, change, bound={action: form}, status=exc.status)
+        return _detail_page(
+            request,
+            user,
+            change,
+            bound={action: form},
+            status=exc.status,
+            refused=offer_for(exc, change),
+        )
     messages.success(request, message)
     if action in ("approve", "reject") and request.POST.get("next") == "inbox":
         return redirect("change-inbox")

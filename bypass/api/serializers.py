@@ -1,11 +1,12 @@
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from servicedesk.api import InputSerializer
 
 from .. import limits
-from ..choices import ReasonCategory, Treatment
+from ..choices import Outcome, ReasonCategory, Treatment
 from ..models import (
     BypassDecision,
     BypassEvent,
@@ -13,6 +14,8 @@ from ..models import (
     BypassObligation,
     BypassPolicy,
     BypassRequest,
+    BypassReview,
+    StandardBypass,
 )
 
 
@@ -27,6 +30,26 @@ class ItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = BypassItem
         fields = ["gate", "treatment", "value", "deadline"]
+
+
+OUTCOMES = "How it turned out: " + ", ".join(Outcome.values)
+
+
+class BypassReviewSerializer(serializers.ModelSerializer):
+    outcome = serializers.CharField(help_text=OUTCOMES)
+
+    class Meta:
+        model = BypassReview
+        fields = [
+            "outcome",
+            "links",
+            "misfit",
+            "proposal",
+            "learning",
+            "reviewer_name",
+            "ledger_seq",
+            "created_at",
+        ]
 
 
 class BypassRequestSerializer(serializers.ModelSerializer):
@@ -72,13 +95,33 @@ class BypassRequestSerializer(serializers.ModelSerializer):
             "activated_at",
             "ended_at",
             "last_event_seq",
+            "kind",
+            "incident_ref",
+            "ratification",
+            "ratification_due_at",
+            "review_due_at",
+            "follows",
+            "standard_id",
+            "review",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
 
+    follows = serializers.SerializerMethodField()
+    review = serializers.SerializerMethodField()
+    standard_id = serializers.IntegerField(allow_null=True)
+
     def get_url(self, obj: BypassRequest) -> str:
         return f"/api/v1/bypass-requests/{obj.pk}/"
+
+    def get_follows(self, obj: BypassRequest) -> str | None:
+        return f"BYP-{obj.follows_id:06d}" if obj.follows_id else None
+
+    @extend_schema_field(BypassReviewSerializer(allow_null=True))
+    def get_review(self, obj: BypassRequest) -> dict[str, Any] | None:
+        review = getattr(obj, "review", None)
+        return dict(BypassReviewSerializer(review).data) if review is not None else None
 
     def get_recurrence(self, obj: BypassRequest) -> str:
         return str((obj.risk_inputs or {}).get("text", ""))
@@ -247,3 +290,75 @@ class PolicySaveInputSerializer(InputSerializer):
     remind_after_hours = serializers.IntegerField(required=False)
     escalate_after_hours = serializers.IntegerField(required=False)
     lapse_after_hours = serializers.IntegerField(required=False)
+
+
+class BreakGlassInputSerializer(InputSerializer):
+    gate = serializers.CharField(max_length=100)
+    subject_type = serializers.CharField(max_length=60)
+    subject_id = serializers.IntegerField(min_value=1, max_value=2**53)
+    incident_id = serializers.IntegerField(min_value=1, max_value=2**53)
+    password = serializers.CharField(max_length=limits.PASSWORD_MAX, trim_whitespace=False)
+    justification = serializers.CharField(max_length=limits.TEXT_MAX)
+    refusal = serializers.CharField(max_length=limits.TEXT_MAX, required=False, allow_blank=True)
+
+
+class BypassReviewInputSerializer(InputSerializer):
+    outcome = serializers.CharField(max_length=20, help_text=OUTCOMES)
+    misfit = serializers.CharField(max_length=limits.TEXT_MAX)
+    proposal = serializers.CharField(max_length=limits.TEXT_MAX, required=False, allow_blank=True)
+    links = serializers.ListField(
+        child=serializers.CharField(max_length=500),
+        required=False,
+        max_length=limits.MAX_REVIEW_LINKS,
+    )
+
+
+class RestoreInputSerializer(InputSerializer):
+    note = serializers.CharField(max_length=limits.TEXT_MAX)
+
+
+class StandardBypassSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.name", read_only=True)
+
+    class Meta:
+        model = StandardBypass
+        fields = [
+            "id",
+            "title",
+            "gate_id",
+            "treatment",
+            "reason_category",
+            "service_tier",
+            "subject_type",
+            "max_duration_hours",
+            "max_uses",
+            "review_every_days",
+            "next_review_at",
+            "degrade_percent",
+            "degrade_min_reviews",
+            "is_active",
+            "demoted_at",
+            "demoted_reason",
+            "owner",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class StandardBypassInputSerializer(InputSerializer):
+    title = serializers.CharField(max_length=200)
+    gate_id = serializers.CharField(max_length=100)
+    treatment = serializers.ChoiceField(choices=Treatment.choices)
+    reason_category = serializers.ChoiceField(choices=ReasonCategory.choices)
+    service_tier = serializers.IntegerField(min_value=1, max_value=4)
+    subject_type = serializers.CharField(max_length=60)
+    max_duration_hours = serializers.IntegerField(min_value=1, max_value=168, required=False)
+    max_uses = serializers.IntegerField(min_value=1, max_value=5, required=False)
+    review_every_days = serializers.IntegerField(min_value=7, max_value=365, required=False)
+    degrade_percent = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    degrade_min_reviews = serializers.IntegerField(min_value=1, max_value=50, required=False)
+
+
+class StandardReviewInputSerializer(InputSerializer):
+    keep = serializers.BooleanField()
+    note = serializers.CharField(max_length=limits.TEXT_MAX)

@@ -1,4 +1,5 @@
-"""/api/v1/bypass-requests/, /api/v1/gates/, /api/v1/bypass-policies/, /api/v1/bypass-ledger/."""
+"""/api/v1/bypass-requests/, /api/v1/gates/, /api/v1/bypass-policies/, /api/v1/bypass-ledger/,
+/api/v1/bypass-obligations/, /api/v1/standard-bypasses/."""
 
 from rest_framework.routers import SimpleRouter
 
@@ -8,6 +9,7 @@ from .views import (
     LedgerViewSet,
     ObligationViewSet,
     PolicyViewSet,
+    StandardBypassViewSet,
 )
 
 router = SimpleRouter()
@@ -15,6 +17,7 @@ router.register("bypass-requests", BypassRequestViewSet, basename="api-bypass-re
 router.register("gates", GateViewSet, basename="api-gate")
 router.register("bypass-policies", PolicyViewSet, basename="api-bypass-policy")
 router.register("bypass-ledger", LedgerViewSet, basename="api-bypass-ledger")
+router.register("standard-bypasses", StandardBypassViewSet, basename="api-standard-bypass")
 router.register("bypass-obligations", ObligationViewSet, basename="api-bypass-obligation")
 
 urlpatterns = router.urls

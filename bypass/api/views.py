@@ -15,23 +15,29 @@ from org.models import User
 from org.roles import request_user
 from servicedesk import clock
 from servicedesk.api import ApiViewSet, error_responses
-from servicedesk.errors import ValidationFailed
+from servicedesk.errors import DomainError, ValidationFailed
 
 from .. import gates, ledger, selectors, services
 from ..filtersets import BypassRequestFilterSet
-from ..models import BypassEvent, BypassObligation, BypassPolicy, BypassRequest
+from ..models import BypassEvent, BypassObligation, BypassPolicy, BypassRequest, StandardBypass
 from .serializers import (
+    BreakGlassInputSerializer,
     BypassAnswerInputSerializer,
     BypassCommentInputSerializer,
     BypassCreateInputSerializer,
     BypassReasonInputSerializer,
     BypassRequestSerializer,
+    BypassReviewInputSerializer,
     EventSerializer,
     GateSerializer,
     ObligationDoneInputSerializer,
     ObligationSerializer,
     PolicySaveInputSerializer,
     PolicySerializer,
+    RestoreInputSerializer,
+    StandardBypassInputSerializer,
+    StandardBypassSerializer,
+    StandardReviewInputSerializer,
     VerifySerializer,
     item_data,
 )
@@ -161,6 +167,158 @@ class BypassRequestViewSet(ApiViewSet):
             request=self._get(), actor=request_user(request), reason=data.get("reason", "")
         )
         return self._out(row)
+
+    @extend_schema(
+        summary="Break glass on the gate that blocked you (eligible gates and people, during "
+        "an open P1/P2 or major incident, after re-entering your password)",
+        request=BreakGlassInputSerializer,
+        responses={201: BypassRequestSerializer, **error_responses(400, 401, 403, 409)},
+    )
+    @action(detail=False, methods=["post"], url_path="break-glass")
+    def break_glass(self, request: Request) -> Response:
+        from ..services.breakglass import STEP_UP_CODE
+        from ..views_after import step_up_failed
+
+        user = request_user(request)
+        data = valid(BreakGlassInputSerializer, request.data)
+        try:
+            row = services.bypass_break_glass(
+                actor=user,
+                gate_id=data["gate"],
+                subject_type=data["subject_type"],
+                subject_id=data["subject_id"],
+                incident_id=data["incident_id"],
+                password=data["password"],
+                justification=data["justification"],
+                refusal=data.get("refusal", ""),
+            )
+        except DomainError as exc:
+            if exc.code == STEP_UP_CODE:
+                step_up_failed(request._request, user)
+            raise
+        response = self._out(row, status.HTTP_201_CREATED)
+        response["Location"] = f"/api/v1/bypass-requests/{row.pk}/"
+        return response
+
+    @byp_action(
+        "Ratify a break-glass (counts toward its plan's quorum)", BypassCommentInputSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def ratify(self, request: Request, pk: str) -> Response:
+        data = valid(BypassCommentInputSerializer, request.data)
+        row = services.bypass_ratify(
+            request=self._get(), actor=request_user(request), comment=data.get("comment", "")
+        )
+        return self._out(row)
+
+    @byp_action("Repudiate a break-glass (a reason is required)", BypassCommentInputSerializer)
+    @action(detail=True, methods=["post"])
+    def repudiate(self, request: Request, pk: str) -> Response:
+        data = valid(BypassCommentInputSerializer, request.data)
+        row = services.bypass_repudiate(
+            request=self._get(), actor=request_user(request), comment=data.get("comment", "")
+        )
+        return self._out(row)
+
+    @byp_action("Review after use (closes the request)", BypassReviewInputSerializer)
+    @action(detail=True, methods=["post"])
+    def review(self, request: Request, pk: str) -> Response:
+        data = valid(BypassReviewInputSerializer, request.data)
+        row = self._get()
+        services.bypass_review(
+            request=row,
+            actor=request_user(request),
+            outcome=data["outcome"],
+            misfit=data["misfit"],
+            proposal=data.get("proposal", ""),
+            links=data.get("links", []),
+        )
+        return self._out(row)
+
+    @byp_action(
+        "Restore the break-glass right this repudiation suspended (process owners)",
+        RestoreInputSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, pk: str) -> Response:
+        from servicedesk.errors import Conflict
+
+        data = valid(RestoreInputSerializer, request.data)
+        row = self._get()
+        held = row.suspensions.filter(restored_at=None).first()
+        if held is None:
+            raise Conflict(
+                f"{row.ref} suspended no break-glass right that is still suspended.",
+                code="bypass.suspension.none",
+            )
+        services.bypass_break_glass_restore(
+            suspension=held, actor=request_user(request), note=data["note"]
+        )
+        return self._out(row)
+
+
+class StandardBypassViewSet(ApiViewSet):
+    """Standard bypasses: narrow rules that pre-approve a recurring low-risk pattern. Everyone
+    signed in reads them; process owners create and review them."""
+
+    queryset = StandardBypass.objects.none()
+    serializer_class = StandardBypassSerializer
+
+    def _rows(self) -> Any:
+        return StandardBypass.objects.select_related("owner").order_by("pk")
+
+    @extend_schema(
+        summary="Standard bypasses",
+        responses={200: StandardBypassSerializer(many=True), **error_responses(401)},
+    )
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self._rows())
+        return self.get_paginated_response(StandardBypassSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="One standard bypass",
+        responses={200: StandardBypassSerializer, **error_responses(401, 404)},
+    )
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(StandardBypassSerializer(self._one(pk)).data)
+
+    def _one(self, pk: str) -> StandardBypass:
+        from servicedesk.errors import NotFound
+
+        row = self._rows().filter(pk=pk).first() if str(pk).isdigit() else None
+        if row is None:
+            raise NotFound(f"No standard bypass {pk}.", code="bypass.standard.not_found")
+        return row
+
+    @extend_schema(
+        summary="Create a standard bypass (process owners)",
+        request=StandardBypassInputSerializer,
+        responses={201: StandardBypassSerializer, **error_responses(400, 401, 403)},
+    )
+    def create(self, request: Request) -> Response:
+        data = valid(StandardBypassInputSerializer, request.data)
+        row = services.bypass_standard_create(actor=request_user(request), **data)
+        return Response(
+            StandardBypassSerializer(self._one(str(row.pk))).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/v1/standard-bypasses/{row.pk}/"},
+        )
+
+    @extend_schema(
+        summary="Periodic review: keep (next review set) or retire (process owners)",
+        request=StandardReviewInputSerializer,
+        responses={200: StandardBypassSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def review(self, request: Request, pk: str) -> Response:
+        data = valid(StandardReviewInputSerializer, request.data)
+        row = services.bypass_standard_review(
+            standard=self._one(pk),
+            actor=request_user(request),
+            keep=data["keep"],
+            note=data["note"],
+        )
+        return Response(StandardBypassSerializer(self._one(str(row.pk))).data)
 
 
 class GateViewSet(ApiViewSet):

@@ -94,7 +94,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='bypassrequest',
             name='state',
-            field=models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('in_review', 'In review'), ('awaiting_requester', 'Awaiting requester'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('lapsed', 'Lapsed'), ('withdrawn', 'Withdrawn'), ('active', 'Active'), ('consumed', 'Consumed'), ('expired', 'Expired'), ('revoked', 'Revoked'), ('break_glass', 'Break-glass in effect, not yet ratified'), ('awaiting_ratification', 'Awaiting ratification'), ('under_review', 'Under review after use'), ('closed', 'Closed')], default='draft', max_length=24),
+            field=models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('in_review', 'In review'), ('awaiting_requester', 'Awaiting requester'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('lapsed', 'Lapsed'), ('withdrawn', 'Withdrawn'), ('active', 'Active'), ('consumed', 'Consumed'), ('expired', 'Expired'), ('revoked', 'Revoked'), ('break_glass', 'Break-glass in effect'), ('awaiting_ratification', 'Awaiting ratification'), ('under_review', 'Under review after use'), ('closed', 'Closed')], default='draft', max_length=24),
         ),
         migrations.CreateModel(
             name='BreakGlassPolicy',

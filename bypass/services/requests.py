@@ -15,6 +15,7 @@ from ..choices import EDITABLE_STATES, PENDING_STATES, ReasonCategory, State, Tr
 from ..models import BypassItem, BypassPolicy, BypassRequest
 from .common import clean_text, digest, group_members, lock, move
 
+STRICTER = {"low": "medium", "medium": "high", "high": "critical", "critical": "critical"}
 COUNTED_STATES = (
     State.APPROVED,
     State.ACTIVE,
@@ -430,7 +431,8 @@ def resolve(
     """Compute the risk, resolve and freeze the policy and the approval plan (separation of
     duties applied). Refuses (fail closed) when nobody eligible can approve, not even the
     policy's fallback authority. Break-glass uses it too (without the policy's validity and
-    use limits: its own policy sets those), so it is ratified by the planned path's plan."""
+    use limits: its own policy sets those): it is ratified by the plan of one risk class
+    above the planned path's — stricter, since nobody approved it beforehand."""
     facts = gates.subject_facts(request.subject_type, request.subject_id) or {}
     items = list(request.items.order_by("position"))
     main = max(items, key=lambda i: (gates.get(i.gate_id).weight, -i.position))  # type: ignore[union-attr]
@@ -443,6 +445,12 @@ def resolve(
         change_risk=facts.get("change_risk"),
         recurrence=again,
     )
+    if not check_limits:  # break-glass: one class stricter than the planned path would be
+        risk = approvals.Risk(
+            risk.score,
+            STRICTER.get(risk.risk_class, risk.risk_class),
+            {**risk.inputs, "break_glass": "one risk class stricter than planned"},
+        )
     policy = resolve_policy(gate.id, risk.risk_class)
     longest = timedelta(hours=policy.max_duration_hours)
     if check_limits and request.valid_until - request.valid_from > longest:

@@ -14,7 +14,7 @@ from org.models import User
 from servicedesk import clock
 from servicedesk.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
-from .. import gates, ledger
+from .. import approvals, gates, ledger
 from ..choices import BAD_OUTCOMES, ReasonCategory, RiskClass
 from ..models import BypassRequest, BypassReview, StandardBypass
 from .common import clean_text, move
@@ -110,12 +110,20 @@ def bypass_standard_create(*, actor: User, **data: Any) -> StandardBypass:
 
 def matching_standard(request: BypassRequest) -> StandardBypass | None:
     """The active standard bypass that covers this request exactly, or None: one item, same
-    gate and treatment, reason, service tier and subject type, low risk, validity and uses
-    within the rule."""
+    gate and treatment, reason, service tier and subject type, low risk leaving recurrence
+    aside (the pattern recurs by definition), validity and uses within the rule."""
     items = list(request.items.all())
-    if len(items) != 1 or request.risk_class != RiskClass.LOW or request.follows_id:
+    inputs = request.risk_inputs or {}
+    tier = inputs.get("service_tier")
+    # Low risk apart from recurrence: a standard bypass exists for a pattern that recurs.
+    base = approvals.assess_risk(
+        gate_weight=int(inputs.get("gate_weight") or 4),
+        service_tier=tier if isinstance(tier, int) else None,
+        change_risk=inputs.get("change_risk"),
+        recurrence={},
+    )
+    if len(items) != 1 or base.risk_class != RiskClass.LOW or request.follows_id:
         return None
-    tier = (request.risk_inputs or {}).get("service_tier")
     hours = (request.valid_until - request.valid_from).total_seconds() / 3600
     for rule in StandardBypass.objects.filter(
         is_active=True,

@@ -71,6 +71,9 @@ PAGES = [
     Page("metrics-review", ("manager", "admin")),
     Page("bypass:list"),
     Page("bypass:inbox"),
+    Page("bypass:break-glass"),
+    Page("bypass:review", ("requester", "manager", "admin"), ("bypass",)),
+    Page("bypass:standard", ("admin",)),
     Page("routing-rule-list", ("admin",)),
     Page("routing-rule-new", ("admin",)),
     Page("routing-rule-edit", ("admin",), ("routing_rule",)),
@@ -113,6 +116,18 @@ def world(requester: Any, analyst: Any, manager: Any, admin_user: Any, team: Any
         event_types=["incident.created"],
     )
     change = make_change(requester)
+    from bypass import services as bypass_services
+
+    bypass = bypass_services.bypass_create(
+        actor=requester,
+        subject_type="incidents.incident",
+        subject_id=incident.pk,
+        submit=False,
+        items=[{"gate": "incident.closure.customer_confirmation", "treatment": "skip"}],
+        reason_category="service_restoration",
+        justification="Nobody answers for the shared mailbox this week.",
+        what_does_not_fit="The requester is away.",
+    )
     make_template(admin_user, admin_user)  # the standard-change catalogue has a row
     routing_rule = routing.routing_rule_create(
         actor=admin_user,
@@ -151,6 +166,7 @@ def world(requester: Any, analyst: Any, manager: Any, admin_user: Any, team: Any
         "canned_reply": reply,
         "webhook": hook,
         "change": change,
+        "bypass": bypass,
         "routing_rule": routing_rule,
         "sla_policy": sla_policy,
         "escalation_rule": escalation_rule,
@@ -218,6 +234,7 @@ FAILED_FORMS = [
     FailedForm("canned-reply-list", "manager"),
     FailedForm("sla-policy-new", "admin"),
     FailedForm("escalation-rule-new", "admin"),
+    FailedForm("bypass:standard", "admin"),
 ]
 
 
