@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "notifications",
     "changes",
     "bypass",
+    "improvements",
     "metrics",
     "webhooks",
 ]
