@@ -85,6 +85,10 @@ class Improvement(models.Model):
     def ref(self) -> str:
         return f"{REF_PREFIX}{self.pk:06d}" if self.pk else f"{REF_PREFIX}(new)"
 
+    @property
+    def is_open(self) -> bool:
+        return self.status in (Status.SUGGESTED, Status.ACCEPTED, Status.IN_PROGRESS)
+
     @staticmethod
     def id_from_ref(text: str) -> int | None:
         match = REF_RE.match(str(text or ""))
