@@ -72,7 +72,9 @@ class RegisterFilterForm(forms.Form):
     service_id = forms.ChoiceField(label="Service", choices=(), required=False)
     gate_id = forms.ChoiceField(label="Process step", choices=(), required=False)
     owner_id = forms.ChoiceField(label="Owner", choices=(), required=False)
-    mine = forms.BooleanField(label="Only mine (suggested by me or owned by me)", required=False)
+    mine = forms.BooleanField(
+        label="Only mine", required=False, help_text="Suggested by me or owned by me."
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

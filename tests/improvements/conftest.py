@@ -54,3 +54,24 @@ def approved_bypass(analyst: Any, approver: Any, *, beneficiary: Any = None, **k
 
 def later(hours: int) -> Any:
     return clock.now() + timedelta(hours=hours)
+
+
+def make_debt(analyst: Any, beneficiary: Any) -> Any:
+    """A process-debt item raised by the real sweep from three approved bypasses (for pages
+    that need one: seeds the bypass and debt policies a transactional flush removed)."""
+    import importlib
+
+    from django.apps import apps
+
+    from improvements.models import ProcessDebt
+
+    importlib.import_module("bypass.migrations.0002_append_only_and_policies").seed(apps, None)
+    importlib.import_module(
+        "improvements.migrations.0002_append_only_and_debt_policies"
+    ).seed_policies(apps, None)
+    approver = UserFactory(username="gateowner", display_name="Gale Owner")
+    group("Process owners", approver)
+    for _ in range(3):
+        approved_bypass(analyst, approver, beneficiary=beneficiary)
+    services.debt_sweep()
+    return ProcessDebt.objects.order_by("pk").first()

@@ -199,3 +199,45 @@ def test_requests_not_granted_are_not_debt(analyst, owners, requester, debt_poli
         file(analyst, make_incident(requester), beneficiary=requester)  # still awaiting approval
     assert BypassEvent.objects.exists()
     assert services.debt_sweep()["raised"] == 0
+
+
+def test_a_failed_changes_review_with_lessons_feeds_the_register(requester, in_group):
+    from changes import services as change_services
+    from org.choices import Role
+
+    from ..changes.factories import People, authority, change_in
+    from ..org.factories import TeamFactory, UserFactory
+
+    platform = TeamFactory(slug="platform", name="Platform")
+    implementer = UserFactory(username="implementer", display_name="Ivy Implementer")
+    platform.members.add(implementer)
+    approvers = [
+        in_group(UserFactory(username=n, display_name=n.title()), Role.CHANGE_AUTHORITY)
+        for n in ("alice", "bob", "carol")
+    ]
+    for slug in ("peer-review", "service-owner", "cab", "ecab"):
+        authority(slug).members.set(approvers)
+    owner = in_group(UserFactory(username="olga", display_name="Olga Owner"), Role.PROCESS_OWNER)
+    change = change_in("scheduled", People(requester, implementer, approvers, owner))
+    with time_machine.travel(change.planned_start, tick=False):
+        change = change_services.change_start(change=change, actor=implementer)
+        change = change_services.change_complete(
+            change=change, actor=implementer, outcome="failed", notes="The patch broke login."
+        )
+        change = change_services.change_review(
+            change=change,
+            actor=owner,
+            summary="Backed out in 20 minutes.",
+            lessons="Test the login flow in staging before any identity patch.",
+        )
+    assert run_outbox("improvement-feed:change_review:")
+    row = Improvement.objects.get()
+    assert (row.source, row.suggested_by) == (Source.CHANGE_REVIEW, owner)
+    assert row.title == (
+        f"Lessons from {change.ref}: Test the login flow in staging before any identity patch."
+    )
+    assert row.description == (
+        f"{change.ref} “{change.title}” failed. Lessons from its review: Test the login flow in "
+        "staging before any identity patch.\n\nSummary: Backed out in 20 minutes."
+    )
+    assert [e.ref for e in row.evidence.all()] == [change.ref]
