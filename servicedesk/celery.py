@@ -88,6 +88,11 @@ app.conf.update(
             "schedule": crontab(hour=3, minute=17),
             "options": {"expires": 3600},
         },
+        "process-debt-sweep": {
+            "task": "improvements.tasks.process_debt_sweep_task",
+            "schedule": timedelta(minutes=5),
+            "options": {"expires": 4 * 60},
+        },
         "incident-sla-sweep": {
             "task": "incidents.tasks.incident_sla_escalate_task",
             "schedule": timedelta(minutes=1),

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "notifications",
     "changes",
     "bypass",
+    "improvements",
     "metrics",
     "webhooks",
 ]
@@ -268,6 +269,12 @@ SPECTACULAR_SETTINGS = {
         "RiskClassEnum": "changes.choices.RiskClass",
         "TemplateStatusEnum": "changes.choices.TemplateStatus",
         "DecisionRuleEnum": "changes.choices.DecisionRule",
+        "ImprovementStatusEnum": "improvements.choices.Status",
+        "ImprovementSourceEnum": "improvements.choices.Source",
+        "ImprovementTopicEnum": "improvements.choices.Topic",
+        "EvidenceKindEnum": "improvements.choices.EvidenceKind",
+        "DebtStatusEnum": "improvements.choices.DebtStatus",
+        "DebtDimensionEnum": "improvements.choices.Dimension",
     },
 }
 

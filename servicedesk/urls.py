@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("changes.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("bypass.api.urls")),
+    path("", include("improvements.api.urls")),
     path("", include("metrics.api.urls")),
 ]
 
@@ -29,6 +30,7 @@ urlpatterns = [
     path("", include("webhooks.urls")),
     path("", include("notifications.urls")),
     path("", include("bypass.urls")),
+    path("", include("improvements.urls")),
     path("", include("metrics.urls")),
 ]
 

@@ -74,6 +74,11 @@ PAGES = [
     Page("bypass:break-glass"),
     Page("bypass:review", ("requester", "manager", "admin"), ("bypass",)),
     Page("bypass:standard", ("admin",)),
+    Page("improvements:list"),
+    Page("improvements:new"),
+    Page("improvements:detail", ALL, ("improvement",)),
+    Page("improvements:owners", ("manager", "admin")),
+    Page("improvements:debt", ("manager", "admin"), ("process_debt",)),
     Page("routing-rule-list", ("admin",)),
     Page("routing-rule-new", ("admin",)),
     Page("routing-rule-edit", ("admin",), ("routing_rule",)),
@@ -154,7 +159,21 @@ def world(requester: Any, analyst: Any, manager: Any, admin_user: Any, team: Any
             {"percent": 150, "actions": ["reassign", "raise_priority"]},
         ],
     )
+    from improvements import services as improvements
+
+    from ..improvements.conftest import make_debt
+
+    improvement = improvements.improvement_suggest(
+        actor=requester,
+        title="The VPN form asks for the asset tag",
+        description="Nobody knows it.",
+        evidence_refs=[("incident", incident.pk)],
+    )
+    improvements.improvement_vote_toggle(improvement=improvement, actor=analyst)
+    process_debt = make_debt(analyst, requester)
     return {
+        "improvement": improvement,
+        "process_debt": process_debt,
         "users": {
             "requester": requester,
             "analyst": analyst,
@@ -230,6 +249,7 @@ FAILED_FORMS = [
     FailedForm("password-change", "requester"),
     FailedForm("incident-log-call", "analyst", "main form button[name=log]"),
     FailedForm("problem-new", "analyst"),
+    FailedForm("improvements:new", "requester"),
     FailedForm("webhook-list", "analyst"),
     FailedForm("canned-reply-list", "manager"),
     FailedForm("sla-policy-new", "admin"),
