@@ -19,6 +19,7 @@ from .choices import (
     ProblemStatus,
     ResolutionCode,
 )
+from .choosers import ChooserField
 from .filekinds import allowed_in_words
 from .limits import (
     AFFECTED_USERS_MAX,
@@ -194,20 +195,21 @@ class RateForm(forms.Form):
 
 # --- analyst ------------------------------------------------------------------------------
 class AssignForm(forms.Form):
-    team = forms.ModelChoiceField(
-        queryset=Team.objects.none(), required=False, label="Team", empty_label="Keep the team"
+    team = ChooserField(
+        for_field="team",
+        required=False,
+        label="Team",
+        help_text="Type a few letters of its name and choose it; leave empty to keep the team.",
     )
-    assignee = forms.ModelChoiceField(
-        queryset=User.objects.none(),
+    assignee = ChooserField(
+        for_field="assignee",
         required=False,
         label="Assignee",
-        empty_label="Nobody (the team picks it up)",
+        help_text=(
+            "Type a name, username or e-mail address and choose the person; leave empty for "
+            "nobody (the team picks it up)."
+        ),
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = active_teams()  # type: ignore[attr-defined]
-        self.fields["assignee"].queryset = agents()  # type: ignore[attr-defined]
 
 
 NOTE_TO = {"": None, "internal": False, "requester": True}
@@ -322,13 +324,11 @@ class LinkConfirmFields(forms.Form):
 
 
 class LinkProblemForm(LinkConfirmFields):
-    problem = ProblemChoiceField(
-        queryset=Problem.objects.none(), label="Open problems", empty_label="Choose a problem"
+    problem = ChooserField(
+        for_field="problem",
+        label="Problem",
+        help_text="Type words of its title or its reference (PRB-000012) and choose it.",
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["problem"].queryset = linkable_problems()  # type: ignore[attr-defined]
 
 
 class QueueFilterForm(forms.Form):

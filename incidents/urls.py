@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import choosers as chooser_views
 from .views import desk
 from .views import routing as routing_views
 from .views import sla as sla_views
@@ -10,6 +11,7 @@ urlpatterns = [
     path("incidents/mine/", views.incident_mine, name="incident-mine"),
     path("incidents/log/", desk.incident_log_call, name="incident-log-call"),
     path("people/search/", desk.people_search, name="people-search"),
+    path("choose/<slug:for_field>/", chooser_views.chooser, name="chooser"),
     path("known-errors/", desk.known_error_list, name="known-error-list"),
     path("known-errors/match/", desk.known_error_matches, name="known-error-matches"),
     path("canned-replies/", desk.canned_reply_list, name="canned-reply-list"),

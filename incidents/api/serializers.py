@@ -207,10 +207,27 @@ class IncidentSlaSerializer(serializers.ModelSerializer):
         return self._badges(obj)[2]
 
 
+class FastIdentityField(serializers.HyperlinkedIdentityField):
+    """``HyperlinkedIdentityField`` that reverses the route and builds the absolute prefix once
+    per serializer (a list), then only formats the id into it for each row."""
+
+    def get_url(self, obj: Any, view_name: str, request: Any, format: Any) -> Any:
+        if format is not None or self.lookup_field != "pk":
+            return super().get_url(obj, view_name, request, format)
+        template = getattr(self, "_template", None)
+        if template is None or template[0] is not request:
+            sentinel = 987654321
+            url = self.reverse(view_name, kwargs={self.lookup_url_kwarg: sentinel}, request=request)
+            head, _, tail = url.rpartition(str(sentinel))
+            template = self._template = (request, head, tail)
+        return f"{template[1]}{obj.pk}{template[2]}"
+
+
 class IncidentSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api-incident-detail", help_text="This incident in the API."
-    )
+    """One incident. In a list the nested serializers are built once (not per row), the URL is
+    formatted from one reversed route, and what depends only on the viewer is computed once."""
+
+    url = FastIdentityField(view_name="api-incident-detail", help_text="This incident in the API.")
     ref = serializers.CharField(
         read_only=True, help_text="The human reference, INC-000123; the URL accepts it too."
     )
@@ -289,13 +306,29 @@ class IncidentSerializer(serializers.ModelSerializer):
     @extend_schema_field(IncidentSlaSerializer(allow_null=True))
     def get_sla(self, obj: Incident) -> dict[str, Any] | None:
         """SLA clocks, for analysts (requesters read ``due_at``, the expected resolution)."""
-        if not _viewer_is_agent(self.context):
+        if not self._agent():
             return None
         try:
             state = obj.sla
         except IncidentSla.DoesNotExist:
             return None
-        return IncidentSlaSerializer(state).data
+        return self._nested("_sla_serializer", IncidentSlaSerializer).to_representation(state)
+
+    def _agent(self) -> bool:
+        """Whether the viewer works tickets, asked once per serializer (once per list)."""
+        cached = getattr(self, "_viewer_agent", None)
+        if cached is None:
+            cached = self._viewer_agent = _viewer_is_agent(self.context)
+        return cached
+
+    def _nested(self, name: str, serializer_class: Any) -> Any:
+        """One instance of a nested serializer for every row (building one per row copies all
+        its fields each time)."""
+        serializer = getattr(self, name, None)
+        if serializer is None:
+            serializer = serializer_class()
+            setattr(self, name, serializer)
+        return serializer
 
     def get_allowed_actions(self, obj: Incident) -> list[str]:
         request = self.context.get("request")
@@ -305,9 +338,11 @@ class IncidentSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ProblemBriefSerializer(allow_null=True))
     def get_problem(self, obj: Incident) -> dict[str, Any] | None:
-        if obj.problem_id is None or not _viewer_is_agent(self.context):
+        if obj.problem_id is None or not self._agent():
             return None
-        return ProblemBriefSerializer(obj.problem).data
+        return self._nested("_problem_serializer", ProblemBriefSerializer).to_representation(
+            obj.problem
+        )
 
 
 class IncidentEventSerializer(serializers.ModelSerializer):

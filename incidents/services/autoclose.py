@@ -23,10 +23,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import BooleanField, Exists, OuterRef, Q
+from django.db.models.expressions import RawSQL
 
 from incidents.choices import IncidentStatus
 from incidents.models import Incident, IncidentSla, SlaPause
+from org.models import BusinessService
 from org.services import system_actor
 from servicedesk import clock
 
@@ -50,12 +52,10 @@ def incident_autoclose_due(*, now: datetime | None = None, batch: int = AUTOCLOS
     now = now or clock.now()
     cutoff = now - timedelta(days=settings.INCIDENT_AUTO_CLOSE_DAYS)
     with transaction.atomic():
-        ids = _claim_and_close(cutoff=cutoff, now=now, batch=batch)
-        if not ids:
+        incidents = _claim_and_close(cutoff=cutoff, now=now, batch=batch)
+        if not incidents:
             return 0
         bot = system_actor()
-        rows = Incident.objects.select_related("service__owner_team").in_bulk(ids)
-        incidents = [rows[pk] for pk in sorted(ids)]
         incident_events_bulk(
             [
                 (
@@ -78,39 +78,45 @@ def incident_autoclose_due(*, now: datetime | None = None, batch: int = AUTOCLOS
     return len(incidents)
 
 
-def _claim_and_close(*, cutoff: datetime, now: datetime, batch: int) -> list[int]:
-    """Claim the due rows (skipping those another worker holds) and close them: their ids."""
+def _claim_and_close(*, cutoff: datetime, now: datetime, batch: int) -> list[Incident]:
+    """Claim the due rows (skipping those another worker holds) and close them: the closed
+    rows (as written, with their service and its owner team), in id order."""
     obligations = _open_obligations()
     stamp = clock.now()  # ``updated_at`` is the time of writing, as ``save()`` sets it
-    if connection.vendor != "postgresql":
-        ids = list(
-            Incident.objects.select_for_update(skip_locked=True)
-            .filter(status=IncidentStatus.RESOLVED, resolved_at__lte=cutoff)
-            .exclude(Exists(obligations))
-            .order_by("resolved_at", "pk")
-            .values_list("pk", flat=True)[:batch]
-        )
-        Incident.objects.filter(pk__in=ids).update(
-            status=IncidentStatus.CLOSED, closed_at=now, updated_at=stamp
-        )
-        return ids
     due = (
         Incident.objects.filter(status=IncidentStatus.RESOLVED, resolved_at__lte=cutoff)
         .exclude(Exists(obligations))
         .order_by("resolved_at", "pk")
-        .values("pk")[:batch]
     )
-    select_sql, select_params = due.query.sql_with_params()
+    if connection.vendor != "postgresql":
+        ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:batch])
+        Incident.objects.filter(pk__in=ids).update(
+            status=IncidentStatus.CLOSED, closed_at=now, updated_at=stamp
+        )
+        rows = Incident.objects.select_related("service__owner_team").in_bulk(ids)
+        return [rows[pk] for pk in sorted(ids)]
+    select_sql, select_params = due.values("pk")[:batch].query.sql_with_params()
     table = connection.ops.quote_name(Incident._meta.db_table)
+    fields = Incident._meta.concrete_fields
+    returning = ", ".join(f"t.{connection.ops.quote_name(f.column)}" for f in fields)
     # Table and column names come from the model; every value is a parameter.
     sql = (
         f"WITH due (id) AS MATERIALIZED ({select_sql} FOR UPDATE OF {table} SKIP LOCKED) "  # noqa: S608
         f"UPDATE {table} AS t SET status = %s, closed_at = %s, updated_at = %s "
-        "FROM due WHERE t.id = due.id RETURNING t.id"
+        f"FROM due WHERE t.id = due.id RETURNING {returning}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*select_params, IncidentStatus.CLOSED, now, stamp])
-        return [row[0] for row in cursor.fetchall()]
+        names = [f.attname for f in fields]
+        incidents = [Incident.from_db(connection.alias, names, row) for row in cursor.fetchall()]
+    incidents.sort(key=lambda incident: incident.pk)
+    services = BusinessService.objects.select_related("owner_team").in_bulk(
+        {i.service_id for i in incidents if i.service_id is not None}
+    )
+    for incident in incidents:  # the SLA calendar may be the service's or its team's
+        if incident.service_id is not None:
+            incident.service = services[incident.service_id]
+    return incidents
 
 
 def _open_obligations() -> Any:
@@ -126,12 +132,11 @@ def _sla_stop(incidents: list[Incident], *, config: SlaConfig, actor: Any, now: 
     batch once, recompute each by the pure rules, write them in one statement."""
     ids = [incident.pk for incident in incidents]
     states = {
-        s.incident_id: s
-        for s in IncidentSla.objects.select_for_update().filter(incident_id__in=ids)
+        s.incident_id: s for s in IncidentSla.objects.select_for_update().filter(_of_incidents(ids))
     }
     pauses: dict[int, list[tuple[datetime, datetime | None, str]]] = defaultdict(list)
     for incident_id, started, ended, reason in SlaPause.objects.filter(
-        incident_id__in=ids
+        _of_incidents(ids)
     ).values_list("incident_id", "started_at", "ended_at", "reason"):
         pauses[incident_id].append((started, ended, reason))
     events: list[tuple[Incident, dict[str, Any]]] = []
@@ -162,7 +167,7 @@ def _sla_stop(incidents: list[Incident], *, config: SlaConfig, actor: Any, now: 
             changed_states.append(state)
     # Usually the clocks stopped at the resolution and only the time of computing moves: one
     # UPDATE for all, and the full row only where a changed policy or calendar moved more.
-    IncidentSla.objects.filter(incident_id__in=list(states)).update(computed_at=now)
+    IncidentSla.objects.filter(_of_incidents(list(states))).update(computed_at=now)
     _update_rows(IncidentSla, changed_states, SLA_FIELDS)
     if new_states:
         IncidentSla.objects.bulk_create(new_states)
@@ -170,6 +175,14 @@ def _sla_stop(incidents: list[Incident], *, config: SlaConfig, actor: Any, now: 
         _update_rows(Incident, due_changed, ["due_at"])
     if events:
         incident_events_bulk(events, actor=actor)
+
+
+def _of_incidents(ids: list[int]) -> Any:
+    """``incident_id IN ids``; on PostgreSQL as one array parameter (``= ANY(%s)``), which
+    spares Django preparing a placeholder per id."""
+    if connection.vendor != "postgresql":
+        return Q(incident_id__in=ids)
+    return Q(RawSQL("incident_id = ANY(%s)", [ids], output_field=BooleanField()))
 
 
 def _never_asked() -> datetime:

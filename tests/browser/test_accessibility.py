@@ -192,7 +192,7 @@ def world(requester: Any, analyst: Any, manager: Any, admin_user: Any, team: Any
     }
 
 
-def url_of(entry: Page, world: dict[str, Any]) -> str:
+def url_of(entry: "Page | FailedForm", world: dict[str, Any]) -> str:
     args = [world[a].pk if a in world else a for a in entry.args]
     return reverse(entry.url_name, args=args)
 
@@ -240,6 +240,7 @@ class FailedForm:
     url_name: str
     role: str
     button: str = "main form button.primary"
+    args: tuple[str, ...] = ()  # as ``Page.args``
 
 
 FAILED_FORMS = [
@@ -255,6 +256,10 @@ FAILED_FORMS = [
     FailedForm("sla-policy-new", "admin"),
     FailedForm("escalation-rule-new", "admin"),
     FailedForm("bypass:standard", "admin"),
+    # the ticket page's problem chooser, sent with nothing chosen
+    FailedForm(
+        "incident-detail", "analyst", "form[action$='/link-problem/'] button", ("incident",)
+    ),
 ]
 
 
@@ -275,7 +280,7 @@ def test_failed_forms_pass_axe_and_focus_their_error_summary(
         if entry.role != signed_in:
             sign_in(page, live_server.url, world["users"][entry.role].username)
             signed_in = entry.role
-        page.goto(f"{live_server.url}{reverse(entry.url_name)}")
+        page.goto(f"{live_server.url}{url_of(entry, world)}")
         # the browser's own checks (required) would stop an empty form: the server's answer is
         # what is under test here
         page.evaluate("() => document.querySelectorAll('form').forEach((f) => f.noValidate = true)")

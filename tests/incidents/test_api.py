@@ -1018,3 +1018,31 @@ def test_schema_documents_the_actions_and_their_conflicts(api: Any, requester: A
     assert schema["components"]["schemas"]["Incident"]["properties"]["status"]["readOnly"]
     download = paths["/api/v1/incidents/{id}/attachments/{attachment_id}/download/"]["get"]
     assert "404" in download["responses"]
+
+
+def test_a_list_builds_its_nested_serializers_once_and_formats_each_url(
+    api: Any, analyst: Any, requester: Any, team: Any, monkeypatch: Any
+) -> None:
+    """The output path is lean: one SLA serializer for the whole page (not one per row), and
+    each row's URL is the route formatted with its id."""
+    from incidents.api import serializers
+
+    built = []
+    original = serializers.IncidentSlaSerializer.__init__
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> None:
+        built.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(serializers.IncidentSlaSerializer, "__init__", counting)
+    incidents = [
+        incident_in("assigned", requester=requester, analyst=analyst, team=team) for _ in range(3)
+    ]
+    response = api(analyst).get("/api/v1/incidents/?page_size=25")
+    assert response.status_code == 200
+    rows = response.json()["results"]
+    assert len(rows) == 3 and all(row["sla"] is not None for row in rows)
+    assert len(built) == 1
+    assert sorted(row["url"] for row in rows) == sorted(
+        f"http://testserver/api/v1/incidents/{i.pk}/" for i in incidents
+    )
