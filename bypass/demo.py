@@ -45,6 +45,38 @@ REASONS = [
 ]
 
 
+def _refuse_closure() -> None:
+    raise DomainError("The requester confirms the fix.", code="guard_failed.demo")
+
+
+def break_glass(person: Any, changes: list[Any], *, when: Any) -> list[BypassRequest]:
+    """Break-glass on the change freeze by an on-call person during an open P1/P2."""
+    from org.demo import DEMO_PASSWORD
+
+    Incident = apps.get_model("incidents", "Incident")
+    incident = (
+        Incident.objects.filter(status__in=["new", "assigned", "in_progress"], priority__lte=2)
+        .order_by("pk")
+        .first()
+    )
+    if person is None or incident is None or not changes:
+        return []
+    try:
+        with clock.at(when):
+            row = services.bypass_break_glass(
+                actor=person,
+                gate_id="change.schedule.freeze",
+                subject_type="changes.change",
+                subject_id=changes[0].pk,
+                incident_id=incident.pk,
+                password=DEMO_PASSWORD,
+                justification="The outage fix has to go in now, inside the freeze window.",
+            )
+    except DomainError:
+        return []
+    return [row]
+
+
 def seed(org: Any) -> str:
     if BypassRequest.objects.exists():
         return f"{BypassRequest.objects.count()} bypass requests already present"
@@ -232,6 +264,11 @@ def seed(org: Any) -> str:
             when=now,
             beneficiary=u["ceo"],
         )
+    # alice is on call: she may break glass on the change freeze during a P1/P2
+    if "alice" in u:
+        from django.contrib.auth.models import Group
+
+        Group.objects.get_or_create(name="On-call engineers")[0].user_set.add(u["alice"])
     # rejected, withdrawn, revoked
     for i in range(3):
         row = file(
@@ -277,11 +314,37 @@ def seed(org: Any) -> str:
             actor=analysts[i],
             when=now - timedelta(days=5),
         )
+    # break-glass during a P1/P2 (alice is on call): one declared this morning, its grant over
+    # and awaiting ratification after the sweep; one declared just now, still in effect
+    glass = break_glass(u.get("alice"), changes, when=now - timedelta(hours=6))
     services.bypass_sweep(now=now)
+    glass += break_glass(u.get("alice"), changes[1:], when=now)
     for state in ("expired", "withdrawn"):
         first = BypassRequest.objects.filter(state=state).order_by("pk").first()
         if first is not None:
             services.bypass_close(request=first, actor=first.requester)
+    # a used bypass reviewed (closed with its review), another used and not yet swept to review
+    reviewed = BypassRequest.objects.filter(state="under_review", kind="planned").first()
+    if reviewed is not None:
+        services.bypass_review(
+            request=reviewed,
+            actor=reviewed.requester,
+            outcome="worked",
+            misfit="Confirmation assumes the requester is still reachable after the fix.",
+            proposal="Let the desk confirm when the requester has not answered in 5 days.",
+        )
+    subject = next(inc)
+    row = file(subject, closure, "skip", actor=analysts[0], when=now - timedelta(minutes=30))
+    decide(row, "approve", now - timedelta(minutes=20))
+    if row is not None:
+        with contextlib.suppress(DomainError):
+            engine.pass_gate(
+                gate_id=closure,
+                subject=engine.Subject.of(subject),
+                actor=row.requester,
+                check=_refuse_closure,
+            )
+    made += glass
     states: dict[str, int] = {}
     for state in BypassRequest.objects.values_list("state", flat=True):
         states[state] = states.get(state, 0) + 1

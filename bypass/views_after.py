@@ -22,12 +22,37 @@ from .services.breakglass import STEP_UP_CODE, policy_for, why_not_eligible
 from .services.review import may_review, needs_review
 
 
-def step_up_failed(request: HttpRequest, user: Any) -> None:
+def step_up_failed(request: HttpRequest, user: Any) -> DomainError | None:
     """A wrong password at break-glass counts against the sign-in throttle like a failed
-    sign-in."""
+    sign-in. When it is the one that locks the person out, the refusal that says so (in the
+    page's or the API's own shape, not the sign-in lockout page)."""
     user_login_failed.send(
         sender=__name__, credentials={"username": user.get_username()}, request=request
     )
+    if getattr(request, "axes_locked_out", False):
+        request.axes_locked_out = False  # type: ignore[attr-defined]
+        return locked_error()
+    return None
+
+
+def locked_error() -> PermissionDenied:
+    from django.conf import settings
+
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return PermissionDenied(
+        "Too many wrong passwords: confirming who you are is paused for "
+        f"{minutes} minutes, as sign-in is. Ask a colleague on call, or request a bypass.",
+        code="bypass.break_glass.locked",
+    )
+
+
+def refuse_if_locked(request: HttpRequest, user: Any) -> None:
+    """While sign-in is locked out for this person (too many wrong passwords, here or at
+    sign-in), the step-up is refused too, so it cannot be used to guess a password."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    if AxesProxyHandler.is_locked(request, {"username": user.get_username()}):
+        raise locked_error()
 
 
 @login_required
@@ -56,6 +81,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             d = form.cleaned_data
             try:
+                refuse_if_locked(request, user)
                 row = services.bypass_break_glass(
                     actor=user,
                     gate_id=d["gate"],
@@ -68,7 +94,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
                 )
             except DomainError as exc:
                 if exc.code == STEP_UP_CODE:
-                    step_up_failed(request, user)
+                    exc = step_up_failed(request, user) or exc
                 form.add_error(None, exc.message)
                 status = exc.status
             else:

@@ -177,10 +177,11 @@ class BypassRequestViewSet(ApiViewSet):
     @action(detail=False, methods=["post"], url_path="break-glass")
     def break_glass(self, request: Request) -> Response:
         from ..services.breakglass import STEP_UP_CODE
-        from ..views_after import step_up_failed
+        from ..views_after import refuse_if_locked, step_up_failed
 
         user = request_user(request)
         data = valid(BreakGlassInputSerializer, request.data)
+        refuse_if_locked(request._request, user)
         try:
             row = services.bypass_break_glass(
                 actor=user,
@@ -194,7 +195,7 @@ class BypassRequestViewSet(ApiViewSet):
             )
         except DomainError as exc:
             if exc.code == STEP_UP_CODE:
-                step_up_failed(request._request, user)
+                raise (step_up_failed(request._request, user) or exc) from None
             raise
         response = self._out(row, status.HTTP_201_CREATED)
         response["Location"] = f"/api/v1/bypass-requests/{row.pk}/"

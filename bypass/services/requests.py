@@ -22,6 +22,9 @@ COUNTED_STATES = (
     State.CONSUMED,
     State.EXPIRED,
     State.REVOKED,
+    State.UNDER_REVIEW,
+    State.BREAK_GLASS,
+    State.AWAITING_RATIFICATION,
     State.CLOSED,
 )
 

@@ -178,3 +178,20 @@ def test_standard_bypass_list_query_count(api, admin_user, rows, django_assert_n
     with django_assert_num_queries(2):  # count, page (owners joined)
         response = client.get("/api/v1/standard-bypasses/")
     assert response.json()["count"] == rows
+
+
+def test_step_up_pauses_after_too_many_wrong_passwords(api, world, settings):
+    client = api(fresh(world["oncall"]))
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        r = client.post(URL + "break-glass/", glass_body(world, password="nope"), format="json")
+        assert r.json()["code"] == "bypass.break_glass.step_up"
+    last = client.post(URL + "break-glass/", glass_body(world, password="nope"), format="json")
+    locked = client.post(URL + "break-glass/", glass_body(world), format="json")
+    for response in (last, locked):  # the attempt that locks, and a right password after it
+        assert response.status_code == 403
+        assert response.json()["code"] == "bypass.break_glass.locked"
+        assert response.json()["message"] == (
+            "Too many wrong passwords: confirming who you are is paused for 15 minutes, as "
+            "sign-in is. Ask a colleague on call, or request a bypass."
+        )
+    assert not BypassEvent.objects.filter(type="bypass.break_glass_started").exists()

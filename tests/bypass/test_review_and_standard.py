@@ -214,3 +214,11 @@ def test_periodic_review_is_logged(owners, rule):
         BypassEvent.objects.filter(type="bypass.standard_reviewed").values_list("body", flat=True)
     )
     assert len(kinds) == 2 and '"keep":true' in kinds[0] and '"keep":false' in kinds[1]
+
+
+def test_a_bypass_under_review_still_counts_as_recurrence(analyst, incident, owners, used):
+    services.bypass_sweep()
+    used.refresh_from_db()
+    assert used.state == State.UNDER_REVIEW
+    again = file(analyst, incident)
+    assert again.risk_inputs["recurrence"]["beneficiary"] == 1
