@@ -29,6 +29,7 @@ APPROVED_STATES = (
     State.CONSUMED,
     State.EXPIRED,
     State.REVOKED,
+    State.UNDER_REVIEW,
     State.CLOSED,
 )
 PENDING = (State.SUBMITTED, State.IN_REVIEW, State.AWAITING_REQUESTER)

@@ -275,6 +275,9 @@ SPECTACULAR_SETTINGS = {
         "EvidenceKindEnum": "improvements.choices.EvidenceKind",
         "DebtStatusEnum": "improvements.choices.DebtStatus",
         "DebtDimensionEnum": "improvements.choices.Dimension",
+        "TreatmentEnum": "bypass.choices.Treatment",
+        "MetricsSourceEnum": [("live", "live"), ("rollup", "rollup")],
+        "MetricsLiveSourceEnum": [("live", "live")],
     },
 }
 

@@ -239,6 +239,7 @@ class RoutingRuleViewSet(ApiViewSet):
 
     @extend_schema(
         summary="Try an unsaved rule on the incidents of the last days (changes nothing)",
+        operation_id="v1_routing_rules_dry_run_unsaved",
         request=DryRunBodySerializer,
         responses={200: DryRunSerializer, **error_responses(400, 401, 403)},
     )
