@@ -346,6 +346,15 @@ def load(n: int) -> None:
         [now],
     )
     done("watchers, SLA clocks of open incidents")
+    from incidents.search import DOCUMENT_SQL
+
+    # every incident's search document, as the services keep it (the GIN index built after)
+    cur.execute("DROP INDEX inc_search_document_idx")
+    cur.execute(DOCUMENT_SQL)
+    cur.execute(
+        "CREATE INDEX inc_search_document_idx ON incidents_incident USING gin (search_document)"
+    )
+    done("search documents")
     cur.execute("VACUUM ANALYZE")
     done("vacuum analyze")
 

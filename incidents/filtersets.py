@@ -84,7 +84,9 @@ class IncidentFilterSet(ChangeFeedFilterSet):
         pk = Incident.id_from_ref(value)
         if pk is not None:
             return queryset.filter(pk=pk)
-        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+        from .search import search
+
+        return search(queryset, value)
 
     def filter_open(self, queryset: QuerySet[Incident], name: str, value: bool | None):
         if value is None:
