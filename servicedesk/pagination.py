@@ -309,7 +309,10 @@ class Pagination(CursorPagination):
         if not queryset.ordered:
             queryset = queryset.order_by(self.ordering)
         self.count, self.count_capped = bounded_count(queryset)
-        ids_first = bool(getattr(view, "paginate_ids_first", False))
+        # views whose list joins many tables ask for it (not their sub-lists, e.g. events)
+        ids_first = bool(getattr(view, "paginate_ids_first", False)) and (
+            getattr(view, "action", "list") == "list"
+        )
         page = keyset_page(queryset, token, self.page_size, ids_first=ids_first)
         self.next_token = encode_cursor(page.next) if page.next else None
         self.previous_token = encode_cursor(page.previous) if page.previous else None
