@@ -23,35 +23,39 @@ ORDERING = (
 
 
 class IncidentFilterSet(ChangeFeedFilterSet):
+    """Every filter is over a column of the incident row (or a to-one join), so none needs
+    ``DISTINCT`` (django-filter's multi-value filters default to it, which at scale sorts every
+    matched row over all its columns)."""
+
     q = django_filters.CharFilter(
         method="search", label="Search (reference, title, text)", max_length=SEARCH_MAX
     )
-    status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices)
+    status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices, distinct=False)
     open = django_filters.BooleanFilter(method="filter_open", label="Open only")
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     team_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="team", queryset=Team.objects.all()
+        field_name="team", queryset=Team.objects.all(), distinct=False
     )
     assignee_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="assignee", queryset=User.objects.all()
+        field_name="assignee", queryset=User.objects.all(), distinct=False
     )
     unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
     service_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="service", queryset=BusinessService.objects.all()
+        field_name="service", queryset=BusinessService.objects.all(), distinct=False
     )
     category_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="category", queryset=Category.objects.all()
+        field_name="category", queryset=Category.objects.all(), distinct=False
     )
     requester_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="requester", queryset=User.objects.all()
+        field_name="requester", queryset=User.objects.all(), distinct=False
     )
     problem_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="problem", queryset=Problem.objects.all()
+        field_name="problem", queryset=Problem.objects.all(), distinct=False
     )
     reported_by_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="reported_by", queryset=User.objects.all(), label="Logged by"
+        field_name="reported_by", queryset=User.objects.all(), distinct=False, label="Logged by"
     )
-    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices)
+    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices, distinct=False)
     is_major = django_filters.BooleanFilter()
     requester_replied = django_filters.BooleanFilter(
         field_name="requester_replied_at",
@@ -80,7 +84,9 @@ class IncidentFilterSet(ChangeFeedFilterSet):
         pk = Incident.id_from_ref(value)
         if pk is not None:
             return queryset.filter(pk=pk)
-        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+        from .search import search
+
+        return search(queryset, value)
 
     def filter_open(self, queryset: QuerySet[Incident], name: str, value: bool | None):
         if value is None:
@@ -99,12 +105,13 @@ class IncidentFilterSet(ChangeFeedFilterSet):
 
 class ProblemFilterSet(ChangeFeedFilterSet):
     q = django_filters.CharFilter(method="search", label="Search", max_length=SEARCH_MAX)
-    status = django_filters.MultipleChoiceFilter(choices=ProblemStatus.choices)
+    status = django_filters.MultipleChoiceFilter(choices=ProblemStatus.choices, distinct=False)
     owner_team_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="owner_team", queryset=Team.objects.all()
+        field_name="owner_team", queryset=Team.objects.all(), distinct=False
     )
+    # the one to-many join: a problem with two of the chosen services must appear once
     service_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="services", queryset=BusinessService.objects.all()
+        field_name="services", queryset=BusinessService.objects.all(), distinct=True
     )
     ordering = django_filters.OrderingFilter(
         fields=(("created_at", "created"), ("updated_at", "updated"), ("status", "status"))

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -67,6 +68,14 @@ QUEUE_ORDERINGS = frozenset(
 )
 
 
+def stable_order(qs: QuerySet[Any]) -> QuerySet[Any]:
+    """The order chosen (``ordering=``) with the id as tie-breaker, in the direction of the
+    last column, so one composite index serves it forwards or backwards and pages are stable."""
+    order = [str(item) for item in qs.query.order_by]
+    descending = bool(order) and order[-1].startswith("-")
+    return qs.order_by(*order, "-pk" if descending else "pk")
+
+
 def priority_matrix() -> dict[tuple[int, int], int]:
     return {(r.impact, r.urgency): r.priority for r in PriorityRule.objects.all()}
 
@@ -103,8 +112,10 @@ def incident_list(*, user: User, filters: Mapping[str, Any] | None = None) -> Qu
     if filterset.is_change_feed():
         return qs  # ordered by (updated_at, id)
     if not (filters or {}).get("ordering"):
+        if qs.query.order_by:  # a search ranks its matches (incidents.search)
+            return qs
         return qs.order_by("-created_at", "-pk")
-    return qs.order_by(*qs.query.order_by, "pk")  # a stable order across pages
+    return stable_order(qs)
 
 
 def incident_mine(*, user: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Incident]:
@@ -329,13 +340,19 @@ def current_rating(incident: Incident) -> Any:
 def problem_list(*, user: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Problem]:
     if not access.is_agent(user):
         return Problem.objects.none()
+    # counted per problem by correlated subqueries (an index lookup each), not by joining and
+    # grouping every linked incident before the page is cut
+    linked = Incident.objects.filter(problem=OuterRef("pk")).order_by().values("problem")
     qs = (
         Problem.objects.select_related("owner_team", "created_by")
         .prefetch_related("services")
         .annotate(
-            incident_count=Count("incidents", distinct=True),
-            open_incident_count=Count(
-                "incidents", filter=Q(incidents__status__in=OPEN_STATUSES), distinct=True
+            incident_count=Coalesce(Subquery(linked.annotate(n=Count("pk")).values("n")[:1]), 0),
+            open_incident_count=Coalesce(
+                Subquery(
+                    linked.filter(status__in=OPEN_STATUSES).annotate(n=Count("pk")).values("n")[:1]
+                ),
+                0,
             ),
         )
     )
@@ -347,7 +364,7 @@ def problem_list(*, user: User, filters: Mapping[str, Any] | None = None) -> Que
         return qs  # ordered by (updated_at, id)
     if not (filters or {}).get("ordering"):
         return qs.order_by("-created_at", "-pk")
-    return qs.order_by(*qs.query.order_by, "pk")
+    return stable_order(qs)
 
 
 def problem_get(*, user: User, pk: Any) -> Problem:

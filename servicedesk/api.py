@@ -35,7 +35,7 @@ from .pagination import Pagination as Pagination
 from .parsers import RequestTooLarge
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-PAGE_PARAMS = frozenset({"page", "page_size"})
+PAGE_PARAMS = frozenset({"cursor", "page_size"})
 ALWAYS_ALLOWED_PARAMS = frozenset({"format"})
 
 _DRF_CODES = {

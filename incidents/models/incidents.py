@@ -5,8 +5,9 @@ import uuid
 from pathlib import PurePath
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from incidents.choices import (
     OPEN_STATUSES,
@@ -164,6 +165,13 @@ class Incident(models.Model):
         "cleared by the conversation services; drives the queue's 'requester replied' flag).",
     )
 
+    search_document = SearchVectorField(
+        null=True,
+        editable=False,
+        help_text="Reference, title, description and public comments for full-text search "
+        "(PostgreSQL; kept current by the services, see incidents.search).",
+    )
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [
@@ -172,16 +180,39 @@ class Incident(models.Model):
             models.Index(fields=["requester", "-created_at"], name="inc_requester_idx"),
             models.Index(fields=["status", "due_at"], name="inc_due_idx"),
             models.Index(fields=["status", "resolved_at"], name="inc_resolved_idx"),
-            # metrics: a team's tickets created in a window (the tickets a queue jump passed)
-            models.Index(fields=["team", "created_at"], name="inc_team_created_idx"),
+            models.Index(fields=["updated_at", "id"], name="inc_changes_idx"),
             # metrics: restorations in a period, whatever the status
             models.Index(
                 fields=["resolved_at"],
                 name="inc_resolved_at_idx",
                 condition=Q(resolved_at__isnull=False),
             ),
-            models.Index(fields=["-created_at"], name="inc_created_idx"),
-            models.Index(fields=["updated_at", "id"], name="inc_changes_idx"),
+            # Lists (issue 9): one index per supported order, each ending with the id that
+            # breaks ties, so ORDER BY … LIMIT and the cursor's row comparison are range scans.
+            models.Index(fields=["-created_at", "-id"], name="inc_order_created_idx"),
+            models.Index(fields=["priority", "id"], name="inc_order_priority_idx"),
+            models.Index(fields=["due_at", "id"], name="inc_order_due_idx"),
+            models.Index(fields=["status", "id"], name="inc_order_status_idx"),
+            # the common filters in the default (newest first) order
+            models.Index(fields=["team", "-created_at", "-id"], name="inc_team_created_idx"),
+            models.Index(
+                fields=["assignee", "-created_at", "-id"], name="inc_assignee_created_idx"
+            ),
+            models.Index(fields=["status", "-created_at", "-id"], name="inc_status_created_idx"),
+            # the queues: open incidents only (a few per cent of the table)
+            models.Index(
+                F("queue_rank").desc(),
+                "priority",
+                "due_at",
+                "id",
+                name="inc_open_queue_order_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["-created_at", "-id"],
+                name="inc_open_created_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -14,6 +14,7 @@ from incidents.content_types import content_matches
 from incidents.filekinds import allowed_in_words, describe
 from incidents.limits import TEXT_MAX
 from incidents.models import Incident, IncidentAttachment, IncidentComment, Satisfaction
+from incidents.search import incident_search_refresh
 from incidents.transitions import INCIDENT
 from org.models import User
 from servicedesk import clock
@@ -56,6 +57,8 @@ def incident_comment(
         comment = IncidentComment.objects.create(
             incident=locked, author=actor, body=body, is_internal=internal
         )
+        if not internal:  # internal notes never enter the search document
+            incident_search_refresh(incident_ids=[locked.pk])
         first_response = (
             not internal
             and access.is_agent(actor)

@@ -29,6 +29,7 @@ from incidents.limits import (
 )
 from incidents.models import Incident, IncidentComment, Problem
 from incidents.priority import compute_priority, expected_resolution
+from incidents.search import incident_search_refresh
 from incidents.transitions import INCIDENT
 from org.models import BusinessService, Team, User
 from servicedesk import clock
@@ -213,6 +214,7 @@ def incident_create(
             notify=True,
         )
         sla_refresh(incident=incident, now=now, actor=actor)
+        incident_search_refresh(incident_ids=[incident.pk])
         schedule_routing(incident, cause="created")
         for upload in attachments:
             incident_attach(incident=incident, actor=actor, upload=upload)
@@ -341,6 +343,7 @@ def incident_edit(
         if not changes:
             return locked
         locked.save(update_fields=[*changes, "updated_at"])
+        incident_search_refresh(incident_ids=[locked.pk])
         event = incident_event(locked, "incident.edited", actor=actor, payload={"changes": changes})
         schedule_routing(locked, cause=str(event.pk))
     return locked

@@ -20,7 +20,7 @@ from org.models import User
 from org.roles import request_user
 from servicedesk.errors import DomainError
 
-from .common import is_htmx, paginate, require_agent, safe_next
+from .common import is_htmx, keyset_paginate, require_agent, safe_next
 from .tickets import link_preview_response
 
 # --- analyst: the queue ---------------------------------------------------------------------
@@ -113,7 +113,7 @@ def _queue_page(
         status = max(status, 400)
     if tab == "breaching" and not request.GET.get("ordering"):
         incidents = _by_business_time_left(incidents)  # type: ignore[assignment]
-    page = paginate(request, incidents)
+    page = keyset_paginate(request, incidents)
     current = request.GET.get("ordering", "")
     columns = [
         {

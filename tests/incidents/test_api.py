@@ -739,7 +739,7 @@ def test_incident_list_query_count_is_constant(
     )
     for who in (analyst, requester):
         client = api(fresh(who))
-        with django_assert_num_queries(ROLE_QUERIES + 2):  # count, page
+        with django_assert_num_queries(ROLE_QUERIES + 3):  # count, page ids, page rows
             response = client.get("/api/v1/incidents/?page_size=50")
         assert response.json()["count"] == rows
 
@@ -783,7 +783,8 @@ def test_problem_list_query_count_is_constant(
             problem=problem, actor=analyst, incident_ids=[incident.pk], move=True
         )
     client = api(fresh(analyst))
-    with django_assert_num_queries(ROLE_QUERIES + 3):  # count, page, services prefetch
+    # count, page ids, page rows, services prefetch
+    with django_assert_num_queries(ROLE_QUERIES + 4):
         response = client.get("/api/v1/problems/?page_size=50")
     results = response.json()["results"]
     assert response.json()["count"] == rows

@@ -153,7 +153,7 @@ def test_api_lists_only_your_own_with_unread_filter(api: Any, requester: Any) ->
     assert unknown.status_code == 400
     assert unknown.json() == {
         "code": "request.unknown_parameters",
-        "message": "Unknown query parameter: colour. Accepted here: page, page_size, unread.",
+        "message": "Unknown query parameter: colour. Accepted here: cursor, page_size, unread.",
         "details": {"colour": ["Unknown query parameter."]},
     }
 

@@ -63,6 +63,7 @@ class IncidentViewSet(ApiViewSet):
     filterset_class = IncidentFilterSet
     filter_backends = [SelectorFilters]
     id_parameter = INCIDENT_ID
+    paginate_ids_first = True  # the list joins many tables: page ids first, then rows
 
     # --- helpers ---------------------------------------------------------------------------
     def _incident(self) -> Incident:

@@ -32,6 +32,7 @@ class ProblemViewSet(ApiViewSet):
     filterset_class = ProblemFilterSet
     filter_backends = [SelectorFilters]
     id_parameter = PROBLEM_ID
+    paginate_ids_first = True  # the list joins many tables: page ids first, then rows
 
     def _problem(self) -> Problem:
         """The problem in the URL (id or PRB-reference); a write honours If-Match on it."""
