@@ -7,10 +7,13 @@ from typing import Any
 
 from django.db.models import Count, F, Q, Sum
 
-from bypass.choices import ReasonCategory, State, Treatment
+from bypass.choices import Kind, Ratification, ReasonCategory, State, Treatment
 from bypass.models import BypassItem, BypassRequest, GateCounter
+from improvements.choices import DebtStatus, Dimension
+from improvements.models import ProcessDebt
 from incidents.models import Incident
 from org.choices import SeniorityBand
+from servicedesk import clock
 
 from .expressions import PercentileCont, Seconds
 from .filtersets import MetricFilters
@@ -118,7 +121,49 @@ def exceptions(*, filters: MetricFilters) -> dict[str, Any]:
         "approval_latency": distribution(
             latency["latency_cases"], latency["latency_p50"], latency["latency_p90"], min_cases
         ),
+        "break_glass": _break_glass(filters, min_cases),
+        "process_debt": _open_debt(filters),
     }
+
+
+def _break_glass(filters: MetricFilters, min_cases: int) -> dict[str, Any]:
+    """Break-glass declared in the period and how their verdicts stand now; the ratification
+    latency of the verdicts given in the period (declaration → ratified or repudiated)."""
+    glass = BypassRequest.objects.filter(_request_scope(filters), kind=Kind.BREAK_GLASS)
+    undecided = Q(ratification=Ratification.NONE)
+    counts = glass.filter(created_at__gte=filters.start, created_at__lt=filters.end).aggregate(
+        declared=Count("pk"),
+        ratified=Count("pk", filter=Q(ratification=Ratification.RATIFIED)),
+        repudiated=Count("pk", filter=Q(ratification=Ratification.REPUDIATED)),
+        awaiting=Count("pk", filter=undecided),
+        overdue=Count("pk", filter=undecided & Q(ratification_due_at__lt=clock.now())),
+    )
+    latency = glass.filter(decided_at__gte=filters.start, decided_at__lt=filters.end).aggregate(
+        **_duration_aggregates("ratify", Seconds(F("decided_at"), F("created_at")))
+    )
+    decided = counts["ratified"] + counts["repudiated"]
+    return {
+        **counts,
+        "ratified_share": rate(counts["ratified"], decided, min_cases),
+        "ratification_latency": distribution(
+            latency["ratify_cases"], latency["ratify_p50"], latency["ratify_p90"], min_cases
+        ),
+    }
+
+
+def _open_debt(filters: MetricFilters) -> list[dict[str, Any]]:
+    """Process-debt items open now, per gate. A service or team filter keeps the items raised
+    for that service or team (items raised per beneficiary are then left out)."""
+    debt = ProcessDebt.objects.filter(status=DebtStatus.OPEN)
+    if filters.service_id is not None:
+        debt = debt.filter(dimension=Dimension.SERVICE, key_id=filters.service_id)
+    if filters.team_id is not None:
+        debt = debt.filter(dimension=Dimension.TEAM, key_id=filters.team_id)
+    rows = debt.values("gate_id").annotate(open=Count("pk"), requests=Sum("request_count"))
+    return [
+        {"gate_id": r["gate_id"], "open": r["open"], "requests": r["requests"] or 0}
+        for r in rows.order_by("gate_id")
+    ]
 
 
 def _per_100(count: int, tickets: int) -> float | None:
@@ -240,19 +285,7 @@ def fairness(*, filters: MetricFilters) -> dict[str, Any]:
         "min_cases": min_cases,
         "groups": rows,
         "executive_to_staff": ratios,
-        "not_included": list(PENDING_FIGURES),
     }
-
-
-# Figures of the issue that need data other work is building right now (break-glass use and
-# its ratification, process debt). Their place is kept here by name: the fairness and
-# exceptions pages list them as "not included yet" until a selector fills each in.
-PENDING_FIGURES = ("break_glass_count", "ratification_latency", "open_process_debt")
-PENDING_LABELS = {
-    "break_glass_count": "break-glass uses",
-    "ratification_latency": "ratification latency of break-glass uses",
-    "open_process_debt": "open process debt",
-}
 
 
 def _added_wait(j: dict[str, Any]) -> dict[str, Any]:

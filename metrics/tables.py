@@ -298,7 +298,15 @@ def change_tables(data: dict[str, Any]) -> list[Table]:
     ]
 
 
-EXCEPTION_TABLES = ("gates", "funnel", "reasons", "fairness", "queue-jumps")
+EXCEPTION_TABLES = (
+    "gates",
+    "funnel",
+    "reasons",
+    "break-glass",
+    "process-debt",
+    "fairness",
+    "queue-jumps",
+)
 
 
 def exception_tables(data: dict[str, Any], fair: dict[str, Any]) -> list[Table]:
@@ -340,6 +348,15 @@ def exception_tables(data: dict[str, Any], fair: dict[str, Any]) -> list[Table]:
             "Reason mix",
             RATE_HEADERS,
             [rate_row(r["label"], r["requests"]) for r in data["reasons"]],
+        ),
+        _break_glass_table(data["break_glass"]),
+        Table(
+            "process-debt",
+            "Open process debt",
+            ["Gate", "Open items", "Bypass requests linked"],
+            [[d["gate_id"], d["open"], d["requests"]] for d in data["process_debt"]],
+            note="Items open now (repeated bypasses of one gate for one service, team or "
+            "beneficiary), whatever the period.",
         ),
         Table(
             "fairness",
@@ -404,3 +421,29 @@ def exception_tables(data: dict[str, Any], fair: dict[str, Any]) -> list[Table]:
             "Added wait: from the jumper's first response to theirs.",
         ),
     ]
+
+
+def _break_glass_table(glass: dict[str, Any]) -> Table:
+    counts = [
+        ["Declared", glass["declared"]],
+        ["Ratified", glass["ratified"]],
+        ["Repudiated", glass["repudiated"]],
+        ["Awaiting a verdict", glass["awaiting"]],
+        ["Awaiting, past the deadline", glass["overdue"]],
+    ]
+    share, latency = glass["ratified_share"], glass["ratification_latency"]
+    if share["denominator"]:
+        few = f" ({FEW})" if share["too_few_cases"] else ""
+        note = (
+            f"Of those declared in the period and decided, {_pct(share)} were ratified "
+            f"({share['numerator']} of {share['denominator']}){few}. "
+        )
+    else:
+        note = "None of those declared in the period has been ratified or repudiated yet. "
+    if latency["cases"]:
+        note += (
+            f"Ratification latency of the {latency['cases']} verdicts given in the period: "
+            f"median {_num(latency['p50_hours'])} h, 90th percentile "
+            f"{_num(latency['p90_hours'])} h."
+        )
+    return Table("break-glass", "Break-glass", ["Figure", "Count"], counts, note=note.strip())

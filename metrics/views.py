@@ -158,9 +158,6 @@ def exceptions_page(request: HttpRequest) -> HttpResponse:
             "tables": _tables("exceptions", data),
             "query": filters.query_string(),
             "tab": "exceptions",
-            "not_included": [
-                exceptions.PENDING_LABELS[name] for name in data["fairness"]["not_included"]
-            ],
         },
         status=200 if form.is_bound is False or form.is_valid() else 400,
     )

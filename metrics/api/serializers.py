@@ -194,6 +194,22 @@ class MetricsReasonSerializer(serializers.Serializer):
     requests = MetricsRateSerializer()
 
 
+class MetricsBreakGlassSerializer(serializers.Serializer):
+    declared = serializers.IntegerField(help_text="Break-glass declared in the period.")
+    ratified = serializers.IntegerField()
+    repudiated = serializers.IntegerField()
+    awaiting = serializers.IntegerField(help_text="Of those declared, still awaiting a verdict.")
+    overdue = serializers.IntegerField(help_text="Awaiting past their ratification deadline.")
+    ratified_share = MetricsRateSerializer()
+    ratification_latency = MetricsDistributionSerializer()
+
+
+class MetricsOpenDebtSerializer(serializers.Serializer):
+    gate_id = serializers.CharField()
+    open = serializers.IntegerField(help_text="Process-debt items open now.")
+    requests = serializers.IntegerField(help_text="Bypass requests those items link.")
+
+
 class MetricsExceptionsSerializer(serializers.Serializer):
     filters = MetricsFiltersSerializer()
     source = serializers.ChoiceField(choices=["live"])  # type: ignore[assignment]
@@ -203,6 +219,8 @@ class MetricsExceptionsSerializer(serializers.Serializer):
     funnel = MetricsFunnelSerializer()
     reasons = MetricsReasonSerializer(many=True)
     approval_latency = MetricsDistributionSerializer()
+    break_glass = MetricsBreakGlassSerializer()
+    process_debt = MetricsOpenDebtSerializer(many=True)
 
 
 class MetricsAddedWaitSerializer(serializers.Serializer):
@@ -244,11 +262,6 @@ class MetricsFairnessSerializer(serializers.Serializer):
     min_cases = serializers.IntegerField()
     groups = MetricsFairnessGroupSerializer(many=True)
     executive_to_staff = MetricsRatioSerializer()
-    not_included = serializers.ListField(
-        child=serializers.CharField(),
-        help_text="Figures not computed yet (break-glass uses, their ratification latency, "
-        "open process debt).",
-    )
 
 
 class MetricsComplianceSerializer(serializers.Serializer):

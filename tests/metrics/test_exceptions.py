@@ -8,6 +8,7 @@ import pytest
 
 from bypass.models import BypassItem, BypassRequest, GateCounter
 from metrics import exceptions
+from metrics import tables as exceptions_tables
 from metrics.filtersets import make_filters
 
 from ..org.factories import UserFactory
@@ -62,6 +63,77 @@ def test_no_bypass_data() -> None:
     assert data["funnel"]["requested"] == 0
     assert data["approval_latency"]["p50_hours"] is None
     assert exceptions.fairness(filters=make_filters(**PERIOD))["groups"] == []
+
+
+def test_break_glass_verdicts_latency_and_open_process_debt(requester: Any, analyst: Any) -> None:
+    from improvements.models import ProcessDebt
+
+    now = at("2026-03-09 12:00")  # after the period: the deadlines below have passed
+    glass = {"kind": "break_glass", "submitted_at": None}
+    # declared in the period: ratified after 2 h and after 10 h, repudiated after 6 h, one
+    # still awaiting past its deadline and one awaiting within it; one declared before the
+    # period (its verdict, after 30 h, falls in the period and counts for the latency only)
+    for declared, decided, verdict, due in (
+        ("2026-03-02 08:00", "2026-03-02 10:00", "ratified", "2026-03-03 08:00"),
+        ("2026-03-03 08:00", "2026-03-03 18:00", "ratified", "2026-03-04 08:00"),
+        ("2026-03-04 08:00", "2026-03-04 14:00", "repudiated", "2026-03-05 08:00"),
+        ("2026-03-05 08:00", None, "", "2026-03-06 08:00"),
+        ("2026-03-08 08:00", None, "", "2026-03-10 08:00"),
+        ("2026-03-01 00:00", "2026-03-02 06:00", "ratified", "2026-03-02 00:00"),
+    ):
+        row = bypass(analyst, analyst, state="under_review", submitted=declared, decided=decided)
+        BypassRequest.objects.filter(pk=row.pk).update(
+            **glass, ratification=verdict, ratification_due_at=at(due)
+        )
+    bypass(requester, requester, state="approved", submitted="2026-03-02 08:00")  # planned
+    for status, gate in (("open", "change.schedule.freeze"), ("converted", "change.x")):
+        ProcessDebt.objects.create(
+            gate_id=gate,
+            dimension="service",
+            key_id=1,
+            key_label="Mail",
+            period_start=date(2026, 1, 1),
+            window_days=90,
+            threshold=3,
+            request_count=4,
+            request_ids=[1, 2, 3, 4],
+            status=status,
+        )
+    import time_machine
+
+    with time_machine.travel(now, tick=False):
+        data = exceptions.exceptions(filters=make_filters(**PERIOD))
+    glass_figures = data["break_glass"]
+    assert {k: glass_figures[k] for k in ("declared", "ratified", "repudiated")} == {
+        "declared": 5,
+        "ratified": 2,
+        "repudiated": 1,
+    }
+    assert glass_figures["awaiting"] == 2 and glass_figures["overdue"] == 1
+    assert glass_figures["ratified_share"]["numerator"] == 2
+    assert glass_figures["ratified_share"]["denominator"] == 3
+    assert glass_figures["ratified_share"]["too_few_cases"] is True  # under 5
+    # verdicts given in the period: 2, 10, 6 and 30 hours → median 8, p90 (interpolated) 24
+    latency = glass_figures["ratification_latency"]
+    assert latency["cases"] == 4 and latency["p50_hours"] == 8.0
+    assert latency["p90_hours"] == 24.0
+    assert data["funnel"]["requested"] == 1  # break-glass is not a planned request
+    assert data["process_debt"] == [{"gate_id": "change.schedule.freeze", "open": 1, "requests": 4}]
+    other_service = make_filters(**PERIOD, service_id=2)
+    assert exceptions.exceptions(filters=other_service)["process_debt"] == []
+    with time_machine.travel(now, tick=False):
+        (table,) = [
+            t
+            for t in exceptions_tables.exception_tables(
+                data, exceptions.fairness(filters=make_filters(**PERIOD))
+            )
+            if t.slug == "break-glass"
+        ]
+    assert table.note == (
+        "Of those declared in the period and decided, 66.7% were ratified (2 of 3) (too few "
+        "cases). Ratification latency of the 4 verdicts given in the period: median 8.0 h, "
+        "90th percentile 24.0 h."
+    )
 
 
 def test_gate_rates_funnel_reasons_and_latency(requester: Any, analyst: Any) -> None:
@@ -170,11 +242,6 @@ def test_fairness_by_band_and_vip(analyst: Any, in_group: Callable[..., Any]) ->
         "overrides_per_100": None,
         "queue_jumps_per_100": None,
     }
-    assert data["not_included"] == [
-        "break_glass_count",
-        "ratification_latency",
-        "open_process_debt",
-    ]
 
 
 def test_queue_jumps_and_the_added_wait_of_the_jumped(analyst: Any, team: Any) -> None:
@@ -237,11 +304,10 @@ def test_exceptions_and_fairness_api_and_page(
     assert page.status_code == 200
     assert "<h1>Exceptions and fairness</h1>" in page.content.decode()
     html = page.content.decode()
-    assert (
-        "Not included yet: break-glass uses, ratification latency of break-glass uses, open "
-        "process debt" in html
-    )
+    assert '<h2 id="t-break-glass">Break-glass</h2>' in html
+    assert '<h2 id="t-process-debt">Open process debt</h2>' in html
+    assert "None of those declared in the period has been ratified or repudiated yet." in html
     assert "Queue jumps: by requester seniority and VIP flag" in html
-    for table in ("gates", "funnel", "reasons", "fairness", "queue-jumps"):
+    for table in exceptions_tables.EXCEPTION_TABLES:
         response = client.get(f"/metrics/export/{table}.csv?{query}")
         assert response.status_code == 200, table
