@@ -2,6 +2,7 @@
 item, resolved for the person who links it (they must be able to see it; a 404 never tells
 them it exists). The process apps are read through their own selectors; none imports this."""
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +72,7 @@ _RESOLVERS: dict[str, Any] = {
 def parse(text: str) -> tuple[str, int]:
     """``incident:42`` → (``incident``, 42); anything else is a 400."""
     kind, _, pk = str(text or "").partition(":")
-    if kind not in EvidenceKind.values or not pk.isdigit() or len(pk) > 12:
+    if kind not in EvidenceKind.values or not re.fullmatch(r"[0-9]{1,12}", pk):
         raise ValidationFailed(
             f"Evidence {text!r} is not understood: use kind:id, e.g. incident:42 "
             f"(kinds: {', '.join(EvidenceKind.values)}).",

@@ -4,6 +4,7 @@ Process debt names bypass requests and their reasons, so it is shown only to the
 owners, to those who oversee bypasses (managers, change authority, process owners) and to
 admins."""
 
+import re
 from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
@@ -16,6 +17,8 @@ from servicedesk.errors import NotFound, ValidationFailed
 from . import access
 from .filtersets import ImprovementFilterSet, ProcessDebtFilterSet
 from .models import Improvement, ImprovementEvent, ImprovementVote, ProcessDebt
+
+DIGITS = re.compile(r"[0-9]{1,12}")
 
 
 def _base(user: Any) -> QuerySet[Improvement]:
@@ -40,7 +43,8 @@ def improvement_list(
 
 
 def improvement_get(*, user: Any, pk: Any) -> Improvement:
-    number = Improvement.id_from_ref(str(pk)) if not str(pk).isdigit() else int(str(pk)[:12])
+    text = str(pk)
+    number = int(text) if DIGITS.fullmatch(text) else Improvement.id_from_ref(text)
     row = _base(user).filter(pk=number).first() if number is not None else None
     if row is None:
         raise NotFound(f"No improvement {pk}.", code="improvement.not_found")
@@ -68,11 +72,7 @@ def debt_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySe
 
 def debt_get(*, user: Any, pk: Any) -> ProcessDebt:
     text = str(pk).upper().removeprefix("DEBT-")
-    row = (
-        _debt_scope(user).filter(pk=int(text)).first()
-        if text.isdigit() and len(text) <= 12
-        else None
-    )
+    row = _debt_scope(user).filter(pk=int(text)).first() if DIGITS.fullmatch(text) else None
     if row is None:
         raise NotFound(f"No process debt {pk} that you can see.", code="process_debt.not_found")
     return row

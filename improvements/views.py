@@ -29,6 +29,17 @@ DONE_TEXT = {
     "complete": "{ref} is done. The person who suggested it is told.",
     "decline": "{ref} is declined. The person who suggested it is told why.",
 }
+HISTORY = {
+    "improvement.suggested": "suggested it",
+    "improvement.accepted": "accepted it",
+    "improvement.in_progress": "started work",
+    "improvement.done": "marked it done",
+    "improvement.declined": "declined it",
+    "improvement.voted": "voted for it",
+    "improvement.unvoted": "withdrew their vote",
+    "improvement.reassigned": "reassigned it",
+    "improvement.evidence_added": "linked evidence",
+}
 SERVICES = {
     "accept": services.improvement_accept,
     "start": services.improvement_start,
@@ -112,7 +123,10 @@ def _detail(request: HttpRequest, pk: Any, *, status: int = 200, forms: Any = No
     context = {
         "i": row,
         "evidence": list(selectors.improvement_evidence(improvement=row)),
-        "events": list(selectors.improvement_events(improvement=row)),
+        "events": [
+            {"e": e, "what": HISTORY.get(e.type, e.type)}
+            for e in selectors.improvement_events(improvement=row)
+        ],
         "actions": [a for a in actions if a != "decline"],
         "action_labels": {t: IMPROVEMENT.get(t).label.capitalize() for t in actions},
         "can_decline": "decline" in actions,

@@ -136,6 +136,9 @@ def test_owner_acts_and_decline_needs_a_reason(client, requester, process_owner)
     assert said(response) == [f"{row.ref} is accepted. The person who suggested it is told."]
     row.refresh_from_db()
     assert row.status == "accepted"
+    html = c.get(f"/improvements/{row.pk}/").content.decode()
+    assert "<strong>Requester</strong> suggested it" in html
+    assert "<strong>Pat Owner</strong> accepted it" in html
 
 
 def test_a_requester_sees_no_actions_and_is_refused(client, requester, process_owner):

@@ -21,6 +21,7 @@ EVENT_TABLES = [
     "bypass_bypassuse",
     "changes_changedecision",
     "changes_changeevent",
+    "improvements_improvementevent",
     "incidents_incidentevent",
     "incidents_problemevent",
 ]
