@@ -20,6 +20,8 @@ from changes.models import Change
 from incidents.models import Incident
 from org.choices import Role
 from servicedesk import clock
+from servicedesk.celery import app
+from servicedesk.models import OutboxMessage
 
 from ..changes.factories import People, authority, change_in
 from ..incidents.factories import make_incident
@@ -134,3 +136,19 @@ def test_on_call_breaks_glass_during_a_p1_and_a_manager_ratifies_next_morning(
     review = BypassReview.objects.get(request=req)
     assert review.proposal.startswith("Add an on-call exception")
     assert ledger.verify().ok
+
+    # 6. The worker feeds the register from the review (what the outbox relays to it), and the
+    #    process owner finds the suggestion in the register, with the request as evidence.
+    (feed,) = OutboxMessage.objects.filter(key__startswith="improvement-feed:")
+    app.tasks[feed.task].apply(args=feed.args, kwargs=feed.kwargs)
+    proposal = "Add an on-call exception to freezes for P1 fixes, ratified after."
+    sign_in(page, live_server, "olga")
+    page.goto(f"{live_server.url}/improvements/")
+    page.click(f"a:has-text('{proposal}')")
+    expect(page.locator("h1")).to_have_text(f"IMP-000001 {proposal}")
+    main = page.locator("main")
+    expect(main).to_contain_text(
+        "What did not fit: The freeze has no path for fixing an outage it is protecting."
+    )
+    expect(main).to_contain_text(req.ref)
+    screenshot("7-suggestion-in-the-register-for-the-process-owner")
