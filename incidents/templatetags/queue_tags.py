@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from incidents.selectors import BREACHING_WITHIN
 from incidents.sla import Badge, badges, remaining_now
@@ -48,10 +48,10 @@ def sla_badge(incident: Any, now: datetime) -> SafeString:
     """On track / at risk / breached / paused / met, from the stored clocks (no query)."""
     state = sla_state(incident)
     if state is None or (not incident.is_open and state.stopped_at is None):
-        return format_html("")
+        return mark_safe("")
     badge = badges(state, now)[2]
     if badge == Badge.NONE:
-        return format_html("")
+        return mark_safe("")
     title = f"SLA: {state.policy_name}" if state.policy_name else "SLA: default targets"
     return format_html(
         '<span class="badge sla {} sla-{}" title="{}">{}</span>',
