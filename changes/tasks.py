@@ -14,16 +14,7 @@ def notify_key(event_id: int) -> str:
     return f"change-notify:{event_id}"
 
 
-@shared_task(
-    bind=True,
-    time_limit=30,
-    soft_time_limit=25,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=60,
-    max_retries=5,
-    acks_late=True,
-)
+@shared_task(**outbox.DELIVERY_TASK)
 def change_notify_task(self: Any, event_id: int) -> int:
     """Send the e-mail for one change event. Returns the number of recipients. Once per event
     (``outbox.once``): a redelivered or retried message finds the work done."""

@@ -11,16 +11,7 @@ from . import notifications, services
 from .models import ImprovementEvent, ProcessDebt
 
 
-@shared_task(
-    bind=True,
-    time_limit=30,
-    soft_time_limit=25,
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=60,
-    max_retries=5,
-)
+@shared_task(**outbox.DELIVERY_TASK)
 def improvement_notify_task(self: Any, event_id: int) -> int:
     """Tell the people an improvement event concerns (suggester, voters, owners). Returns the
     e-mails sent; once delivered, a redelivery does nothing."""
@@ -41,16 +32,7 @@ def improvement_notify_task(self: Any, event_id: int) -> int:
     return sent
 
 
-@shared_task(
-    bind=True,
-    time_limit=30,
-    soft_time_limit=25,
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=60,
-    max_retries=5,
-)
+@shared_task(**outbox.DELIVERY_TASK)
 def process_debt_notify_task(self: Any, debt_id: int) -> int:
     """Tell the gate's owners that process debt was raised (once per item)."""
     key = f"process-debt-notify:{debt_id}"
@@ -72,16 +54,7 @@ def process_debt_sweep_task(self: Any) -> dict[str, int]:
     return services.debt_sweep()
 
 
-@shared_task(
-    bind=True,
-    time_limit=30,
-    soft_time_limit=25,
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=60,
-    max_retries=5,
-)
+@shared_task(**outbox.DELIVERY_TASK)
 def improvement_feed_task(self: Any, source: str, object_id: int, actor_id: int, **kw: Any) -> int:
     """Feed the register from a bypass review, a resolved problem or a reviewed change.
     Idempotent: each source feeds it once (unique ``source_key``)."""

@@ -16,16 +16,7 @@ def notify_key(event_id: int) -> str:
     return f"incident-notify:{event_id}"
 
 
-@shared_task(
-    bind=True,
-    time_limit=30,
-    soft_time_limit=25,
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=60,
-    max_retries=5,
-)
+@shared_task(**outbox.DELIVERY_TASK)
 def incident_notify_task(self: Any, event_id: int) -> int:
     """Tell the people one incident event concerns, in-app and by the e-mail they chose
     (queue: notifications). Returns the e-mails sent. Idempotent per event: each notice is
@@ -70,16 +61,7 @@ def escalation_notify_key(escalation_id: int) -> str:
     return f"incident-escalation-notify:{escalation_id}"
 
 
-@shared_task(
-    bind=True,
-    time_limit=30,
-    soft_time_limit=25,
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=60,
-    max_retries=5,
-)
+@shared_task(**outbox.DELIVERY_TASK)
 def incident_escalation_notify_task(self: Any, escalation_id: int) -> int:
     """Tell the people an escalation level names (queue: notifications). Idempotent like
     ``incident_notify_task``: once delivered, the key is recorded and a redelivery does nothing."""

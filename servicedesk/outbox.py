@@ -44,6 +44,21 @@ RELAY_TRANSPORT_OPTIONS = {
 _breaker_until = {"at": 0.0}
 
 
+#: The Celery options of a task the outbox delivers to: bounded in time, acknowledged only after
+#: it ran, retried with backoff on network errors (a redelivery is harmless: each such task is
+#: idempotent). ``@shared_task(**outbox.DELIVERY_TASK)``.
+DELIVERY_TASK: dict[str, Any] = {
+    "bind": True,
+    "time_limit": 30,
+    "soft_time_limit": 25,
+    "acks_late": True,
+    "autoretry_for": (OSError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
+    "max_retries": 5,
+}
+
+
 def task_name(task: Any) -> str:
     return task if isinstance(task, str) else str(task.name)
 

@@ -20,16 +20,7 @@ def webhook_deliver_task(delivery_id: int) -> str:
     return delivery.status if delivery else "nothing to do"
 
 
-@shared_task(
-    bind=True,
-    time_limit=30,
-    soft_time_limit=25,
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=60,
-    max_retries=5,
-)
+@shared_task(**outbox.DELIVERY_TASK)
 def webhook_disabled_notify_task(self: Any, subscription_id: int) -> int:
     """Tell the owner their webhook was disabled and why (once per disabling)."""
     subscription = (
