@@ -1,7 +1,9 @@
 """The only writers of webhook state: subscriptions (owner's actions), deliveries fanned out from
 events in the event's own transaction, and each attempt's outcome."""
 
+import itertools
 import uuid
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -186,16 +188,21 @@ def webhook_publish(
     return deliveries
 
 
-def webhook_publish_many(events: list[dict[str, Any]]) -> list[WebhookDelivery]:
+def webhook_publish_many(events: Iterable[dict[str, Any]]) -> list[WebhookDelivery]:
     """``webhook_publish(**event)`` for each event, set-wise: one query when nobody subscribes,
-    else one insert of the deliveries and their outbox entries."""
-    if not events:
+    else one insert of the deliveries and their outbox entries. Given a generator, the events
+    past the first are built only when somebody subscribes."""
+    pending = iter(events)
+    first = next(pending, None)
+    if first is None:
         return []
     subscriptions = list(
         WebhookSubscription.objects.filter(is_active=True).only("pk", "event_types")
     )
+    if not subscriptions:
+        return []
     deliveries = []
-    for event in events:
+    for event in itertools.chain([first], pending):
         for subscription in subscriptions:
             if event["event_type"] not in subscription.event_types:
                 continue

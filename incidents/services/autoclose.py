@@ -5,7 +5,8 @@ One batch is one transaction with a constant number of queries, whatever its siz
 rows are claimed and closed in one ``UPDATE ... RETURNING`` (on PostgreSQL over a
 ``FOR UPDATE SKIP LOCKED`` selection, so concurrent workers never close a row twice and never
 wait for each other), their ``incident.closed`` events are one insert (and their webhooks one
-more), the SLA clocks are recomputed in Python by the pure rules and written in one statement,
+more), the SLA states — final since the resolution unless the policy changed — are stamped in
+one statement (the few whose policy changed are recomputed by the pure rules and written in one),
 and the gate evaluations are counted once per gate. The observable result per incident is what
 ``incident_close(automatic=True)`` records: status closed, ``closed_at``, the event (actor the
 system user, payload ``{"automatic": true}``), the SLA state stopped.
@@ -34,7 +35,7 @@ from servicedesk import clock
 
 from .escalation import SLA_FIELDS, _preload_calendars, _update_rows
 from .events import incident_events_bulk
-from .sla import SlaConfig, breach_events, load_config, sla_compute
+from .sla import SlaConfig, breach_events, load_config, sla_basis, sla_compute
 
 AUTOCLOSE_BATCH = 500
 SUBJECT_TYPE = "incidents.incident"
@@ -44,6 +45,22 @@ SLA_SNAPSHOT = [
     if f.name not in ("incident", "computed_at")
 ]
 GATES = ("incident.closure.customer_confirmation", "bypass.obligations.open")
+# What the rest of the sweep never reads of a closed row (long texts, the search document) is
+# left deferred: the claim's RETURNING stays narrow.
+NOT_RETURNED = frozenset(
+    ("description", "workaround", "resolution_notes", "search_document", "requester_replied_at")
+)
+# The stored SLA columns that, equal to what the policy and calendar give now, make a stopped
+# clock's state final (in the order ``_stopped_under_the_same_policy`` builds them).
+FINAL_WHEN_SAME = (
+    "policy_id",
+    "policy_name",
+    "calendar_id",
+    "response_target",
+    "resolution_target",
+    "stopped_at",
+    "paused_since",
+)
 
 
 def incident_autoclose_due(*, now: datetime | None = None, batch: int = AUTOCLOSE_BATCH) -> int:
@@ -80,7 +97,8 @@ def incident_autoclose_due(*, now: datetime | None = None, batch: int = AUTOCLOS
 
 def _claim_and_close(*, cutoff: datetime, now: datetime, batch: int) -> list[Incident]:
     """Claim the due rows (skipping those another worker holds) and close them: the closed
-    rows (as written, with their service and its owner team), in id order."""
+    rows (as written, ``NOT_RETURNED`` deferred, with their service and its owner team), in id
+    order."""
     obligations = _open_obligations()
     stamp = clock.now()  # ``updated_at`` is the time of writing, as ``save()`` sets it
     due = (
@@ -97,7 +115,7 @@ def _claim_and_close(*, cutoff: datetime, now: datetime, batch: int) -> list[Inc
         return [rows[pk] for pk in sorted(ids)]
     select_sql, select_params = due.values("pk")[:batch].query.sql_with_params()
     table = connection.ops.quote_name(Incident._meta.db_table)
-    fields = Incident._meta.concrete_fields
+    fields = [f for f in Incident._meta.concrete_fields if f.name not in NOT_RETURNED]
     returning = ", ".join(f"t.{connection.ops.quote_name(f.column)}" for f in fields)
     # Table and column names come from the model; every value is a parameter.
     sql = (
@@ -128,8 +146,55 @@ def _open_obligations() -> Any:
 
 
 def _sla_stop(incidents: list[Incident], *, config: SlaConfig, actor: Any, now: datetime) -> None:
-    """``sla_refresh`` of each closed incident, set-wise: read the states and pauses of the
-    batch once, recompute each by the pure rules, write them in one statement."""
+    """``sla_refresh`` of each closed incident, set-wise. A resolved incident's clocks stopped
+    at its resolution: where the policy, its targets and the calendar it would be judged on now
+    are the ones its state was computed with, recomputing gives the same figures, so those
+    states only record the time of computing (one UPDATE for all of them; as the SLA settings
+    treat every stopped clock, a later calendar edit does not move it). The rest — a policy
+    changed since the resolution — are recomputed by the pure rules: their states and pauses
+    read once, written in one statement."""
+    final, stale = _stopped_under_the_same_policy(incidents, config=config)
+    if final:
+        IncidentSla.objects.filter(_of_incidents(final)).update(computed_at=now, next_check_at=None)
+    if stale:
+        _sla_recompute(stale, config=config, actor=actor, now=now)
+
+
+def _stopped_under_the_same_policy(
+    incidents: list[Incident], *, config: SlaConfig
+) -> tuple[list[int], list[Incident]]:
+    """The ids whose stored state is final, and the incidents to recompute."""
+    stored = {
+        row[0]: row[1:]
+        for row in IncidentSla.objects.filter(
+            _of_incidents([incident.pk for incident in incidents])
+        ).values_list("incident_id", *FINAL_WHEN_SAME)
+    }
+    final: list[int] = []
+    stale: list[Incident] = []
+    for incident in incidents:
+        policy, calendar_id, response_target, resolution_target = sla_basis(incident, config)
+        expected = (
+            policy.id if policy else None,
+            policy.name if policy else "",
+            calendar_id,
+            response_target,
+            resolution_target,
+            incident.resolved_at,
+            None,  # no pause left open
+        )
+        if incident.resolved_at is not None and stored.get(incident.pk) == expected:
+            final.append(incident.pk)
+        else:
+            stale.append(incident)
+    return final, stale
+
+
+def _sla_recompute(
+    incidents: list[Incident], *, config: SlaConfig, actor: Any, now: datetime
+) -> None:
+    """Read the states and pauses of ``incidents`` once, recompute each by the pure rules,
+    write them in one statement."""
     ids = [incident.pk for incident in incidents]
     states = {
         s.incident_id: s for s in IncidentSla.objects.select_for_update().filter(_of_incidents(ids))

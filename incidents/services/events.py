@@ -69,15 +69,13 @@ def incident_events_bulk(
     if not clock.is_pinned():
         from webhooks.services import webhook_publish_many
 
-        webhook_publish_many(
-            [
-                _webhook_event(
-                    event,
-                    key=f"incident-event:{event.pk}",
-                    subject={"incident": _incident_summary(incident)},
-                )
-                for event, (incident, _fields) in zip(events, items, strict=True)
-            ]
+        webhook_publish_many(  # a generator: built only when somebody subscribes
+            _webhook_event(
+                event,
+                key=f"incident-event:{event.pk}",
+                subject={"incident": _incident_summary(incident)},
+            )
+            for event, (incident, _fields) in zip(events, items, strict=True)
         )
     return events
 

@@ -175,6 +175,24 @@ def sla_refresh(
     return state
 
 
+def sla_basis(
+    incident: Incident, config: SlaConfig
+) -> tuple[PolicyFacts | None, int | None, timedelta | None, timedelta | None]:
+    """What the incident's clocks run by now: the policy, the calendar, and the response and
+    resolution targets (without a policy, the priority's fallback resolution target)."""
+    facts = IncidentFacts(
+        priority=incident.priority,
+        service_id=incident.service_id,
+        category_id=incident.category_id,
+        channel=incident.channel,
+    )
+    policy = choose_policy(config.policies, facts)
+    calendar_id = _calendar_id(incident, policy, config)
+    if policy is not None:
+        return policy, calendar_id, policy.response_target, policy.resolution_target
+    return None, calendar_id, None, config.fallback_targets.get(incident.priority)
+
+
 def sla_compute(
     incident: Incident,
     state: IncidentSla,
@@ -188,23 +206,10 @@ def sla_compute(
 ) -> tuple[list[tuple[str, Any]], bool]:
     """The pure part of ``sla_refresh``: recompute ``state`` (not saved) from what was read.
     Returns the breaches to record and whether ``incident.due_at`` changed (set on it)."""
-    facts = IncidentFacts(
-        priority=incident.priority,
-        service_id=incident.service_id,
-        category_id=incident.category_id,
-        channel=incident.channel,
-    )
-    policy = choose_policy(config.policies, facts)
+    policy, calendar_id, response_target, resolution_target = sla_basis(incident, config)
     if restart:
         state.started_at = now
-    calendar_id = _calendar_id(incident, policy, config)
     spec = config.spec(calendar_id)
-    if policy is not None:
-        response_target: timedelta | None = policy.response_target
-        resolution_target: timedelta | None = policy.resolution_target
-    else:
-        response_target = None
-        resolution_target = config.fallback_targets.get(incident.priority)
     kept = [row for row in pauses if row[1] is None or row[1] > state.started_at]
     intervals = [(a, b) for a, b, _reason in kept]
     open_row = next((row for row in kept if row[1] is None), None)
