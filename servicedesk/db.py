@@ -66,6 +66,22 @@ def append_only(table: str) -> migrations.RunPython:
     return migrations.RunPython(run(0), run(1))
 
 
+def sqlite_append_only_restored(table: str) -> migrations.RunPython:
+    """After a migration that alters a column of an append-only table: SQLite alters a column by
+    rebuilding the table, and the rebuild drops the table's triggers; this puts them back.
+    PostgreSQL keeps its triggers through ``ALTER TABLE``: nothing to do there."""
+
+    def apply(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor != "sqlite":
+            return
+        for statement in _sqlite_sql(table)[0]:
+            schema_editor.execute(
+                statement.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1)
+            )
+
+    return migrations.RunPython(apply, migrations.RunPython.noop)
+
+
 def _pg_truncate_sql(table: str) -> tuple[list[str], list[str]]:
     fn = f"{table}_no_truncate"
     forward = [

@@ -39,8 +39,8 @@ def _tamper(sql: str, params: list[Any]) -> None:
             cursor.execute(sql, params)
             cursor.execute("SET LOCAL session_replication_role = origin")
         else:
-            cursor.execute("DROP TRIGGER bypass_bypassevent_no_update")
-            cursor.execute("DROP TRIGGER bypass_bypassevent_no_delete")
+            cursor.execute("DROP TRIGGER IF EXISTS bypass_bypassevent_no_update")
+            cursor.execute("DROP TRIGGER IF EXISTS bypass_bypassevent_no_delete")
             cursor.execute(sql, params)
 
 
