@@ -1,11 +1,12 @@
 """Shared fixtures. Tests needing PostgreSQL, Redis, a worker or the browser skip locally when
 those are absent, and fail in CI (CI=true) instead of skipping."""
 
+import contextlib
 import os
 import shutil
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,35 @@ def tcp_open(host: str, port: int) -> bool:
 
 
 @pytest.fixture
+def counted(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
+    """``with counted(): ...`` — the block's gate evaluations as a reader sees them after the
+    commit. With Redis they are counted at once; without it (the SQLite default) the count is an
+    after-commit upsert, which a test's transaction never reaches: the block's after-commit
+    work is run at its end."""
+
+    @contextlib.contextmanager
+    def block() -> Iterator[None]:
+        if settings.REDIS_URL:
+            yield
+            return
+        with django_capture_on_commit_callbacks(execute=True):
+            yield
+
+    return block
+
+
+@pytest.fixture
 def require_postgres(db: Any) -> None:
     from django.db import connection
 
     require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL=postgres://…)")
+
+
+@pytest.fixture
+def require_redis_counts() -> None:
+    """A refused transition rolls its transaction back: only Redis, counting outside it, sees
+    the refusal (without Redis, gate counts are written after the commit)."""
+    require(bool(settings.REDIS_URL), "Redis for the gate counters (REDIS_URL)")
 
 
 @pytest.fixture

@@ -41,7 +41,9 @@ def test_every_named_guard_is_a_registered_gate() -> None:
                     assert gates.get(gate_id) is not None, gate_id
 
 
-def test_incident_guard_blocks_with_its_gate_and_the_offer(resolved, analyst, settings):
+def test_incident_guard_blocks_with_its_gate_and_the_offer(
+    resolved, analyst, settings, require_redis_counts
+):
     settings.INCIDENT_AUTO_CLOSE_DAYS = 5
     before = counters.counts(CLOSURE)
     with pytest.raises(PermissionDenied) as caught:

@@ -51,15 +51,16 @@ def override(analyst: Any, incident: Any, team: Any, owners: list[Any]) -> Any:
     return bypass_services.bypass_approve(request=req, actor=owners[0])
 
 
-def test_rules_routing_records_its_source_and_counts_the_gate(vpn_incident, network):
+def test_rules_routing_records_its_source_and_counts_the_gate(vpn_incident, network, counted):
     before = counters.counts(GATE)
-    svc.incident_route(incident_id=vpn_incident.pk)
-    vpn_incident.refresh_from_db()
-    assert (vpn_incident.team, vpn_incident.rules_team, vpn_incident.team_source) == (
-        network,
-        network,
-        "rules",
-    )
+    with counted():
+        svc.incident_route(incident_id=vpn_incident.pk)
+        vpn_incident.refresh_from_db()
+        assert (vpn_incident.team, vpn_incident.rules_team, vpn_incident.team_source) == (
+            network,
+            network,
+            "rules",
+        )
     after = counters.counts(GATE)
     assert after["evaluations"] == before["evaluations"] + 1
     assert after["bypassed"] == before["bypassed"]

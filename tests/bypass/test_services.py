@@ -64,22 +64,23 @@ def closure(incident: Any, actor: Any) -> engine.Outcome:
     )
 
 
-def test_approve_activates_and_gate_consumes_once(analyst, incident, owners, managers):
+def test_approve_activates_and_gate_consumes_once(analyst, incident, owners, managers, counted):
     req = file(analyst, incident)
     req = services.bypass_approve(request=req, actor=owners[0], comment="Fine")
     assert req.state == State.ACTIVE
     decision = BypassDecision.objects.get(request=req)
     assert BypassEvent.objects.filter(seq=decision.ledger_seq, type="bypass.decision").exists()
     before = counters.counts(CLOSURE)
-    outcome = closure(incident, analyst)
-    assert outcome.bypassed and outcome.request.pk == req.pk
-    assert outcome.verdict == "The requester confirms the fix."
-    req.refresh_from_db()
-    assert req.state == State.CONSUMED and req.uses_count == 1
-    use = BypassUse.objects.get(request=req)
-    assert use.verdict == "The requester confirms the fix."
-    with pytest.raises(GuardFailed):
-        closure(incident, analyst)  # single use: never twice
+    with counted():
+        outcome = closure(incident, analyst)
+        assert outcome.bypassed and outcome.request.pk == req.pk
+        assert outcome.verdict == "The requester confirms the fix."
+        req.refresh_from_db()
+        assert req.state == State.CONSUMED and req.uses_count == 1
+        use = BypassUse.objects.get(request=req)
+        assert use.verdict == "The requester confirms the fix."
+        with pytest.raises(GuardFailed):
+            closure(incident, analyst)  # single use: never twice
     after = counters.counts(CLOSURE)
     assert after["evaluations"] == before["evaluations"] + 2
     assert after["bypassed"] == before["bypassed"] + 1
@@ -113,22 +114,23 @@ def test_priority_override_applied_at_activation_with_both_values(analyst, incid
     assert incident.priority_source == "matrix" and incident.priority == incident.matrix_priority
 
 
-def test_blocking_gate_without_bypass_offers_one(analyst, incident):
+def test_blocking_gate_without_bypass_offers_one(analyst, incident, counted):
     def refuse() -> None:
         raise GuardFailed(
             "The requester must confirm.", guard="incident.closure.customer_confirmation"
         )
 
     before = counters.counts("incident.closure.customer_confirmation")
-    with pytest.raises(GuardFailed) as caught:
-        engine.pass_gate(
-            gate_id="incident.closure.customer_confirmation",
-            subject=engine.Subject.of(incident),
-            actor=analyst,
-            check=refuse,
-        )
-    offer = caught.value.details["bypass"]
-    assert offer["can_request_bypass"] and "/bypass/new/?gate=" in offer["request_url"]
+    with counted():
+        with pytest.raises(GuardFailed) as caught:
+            engine.pass_gate(
+                gate_id="incident.closure.customer_confirmation",
+                subject=engine.Subject.of(incident),
+                actor=analyst,
+                check=refuse,
+            )
+        offer = caught.value.details["bypass"]
+        assert offer["can_request_bypass"] and "/bypass/new/?gate=" in offer["request_url"]
     after = counters.counts("incident.closure.customer_confirmation")
     assert after["evaluations"] == before["evaluations"] + 1
     assert after["blocked"] == before["blocked"] + 1
@@ -432,9 +434,7 @@ def test_policy_edit_is_a_new_version_in_the_ledger_and_frozen_plans_stay(
     assert ledger.verify().ok
 
 
-def test_counters_fold_into_the_table_and_work_without_redis(
-    settings, analyst, incident, django_capture_on_commit_callbacks
-):
+def test_counters_fold_into_the_table(settings, analyst, incident, require_redis_counts):
     from bypass.models import GateCounter
 
     gate = "incident.reopen.window"
@@ -446,15 +446,30 @@ def test_counters_fold_into_the_table_and_work_without_redis(
     row = GateCounter.objects.get(gate_id=gate, day=clock.now().date())
     assert row.evaluations >= 2 and row.blocked >= 1
     assert counters.counts(gate)["evaluations"] == before + 2  # nothing counted twice
+
+
+def test_counters_work_without_redis(settings, django_capture_on_commit_callbacks):
+    from bypass.models import GateCounter
+
     settings.REDIS_URL = ""
-    with django_capture_on_commit_callbacks(execute=True):
+    gate = "incident.reopen.window"
+    before = counters.counts(gate)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         counters.bump(gate, bypassed=True)
-    row.refresh_from_db()
-    assert row.bypassed >= 1
+        counters.bump(gate, blocked=True)
+    assert counters.counts(gate) == before  # written after the commit, not in the transaction
+    for callback in callbacks:
+        callback()
+    row = GateCounter.objects.get(gate_id=gate, day=clock.now().date())
+    assert (row.evaluations, row.blocked, row.bypassed) == (
+        before["evaluations"] + 2,
+        before["blocked"] + 1,
+        before["bypassed"] + 1,
+    )
 
 
 def test_queue_order_override_moves_the_ticket_ahead_with_its_source(
-    analyst, requester, incident, owners
+    analyst, requester, incident, owners, counted
 ):
     """The queue position is a value gate: an approved OVERRIDE moves the ticket ahead of the
     queue's normal order at activation; the ticket keeps the source and the timeline the
@@ -471,21 +486,23 @@ def test_queue_order_override_moves_the_ticket_ahead_with_its_source(
     first = list(selectors.incident_queue(user=analyst, queue="all").values_list("pk", flat=True))
     assert first.index(urgent.pk) < first.index(incident.pk)  # the normal order
     before = counters.counts("incident.queue.order")
-
-    req = file(
-        analyst,
-        incident,
-        items=[{"gate": "incident.queue.order", "treatment": "override", "value": 1}],
-    )
-    req = services.bypass_approve(request=req, actor=owners[0])
-    assert req.state == State.CONSUMED
-    incident.refresh_from_db()
-    assert (incident.queue_rank, incident.queue_source) == (1, req.ref)
-    assert incident.priority_source == "matrix"  # only the queue position was overridden
-    use = BypassUse.objects.get(request=req)
-    assert (use.computed, use.effective) == (0, 1)
-    order = list(selectors.incident_queue(user=analyst, queue="all").values_list("pk", flat=True))
-    assert order.index(incident.pk) < order.index(urgent.pk)
+    with counted():
+        req = file(
+            analyst,
+            incident,
+            items=[{"gate": "incident.queue.order", "treatment": "override", "value": 1}],
+        )
+        req = services.bypass_approve(request=req, actor=owners[0])
+        assert req.state == State.CONSUMED
+        incident.refresh_from_db()
+        assert (incident.queue_rank, incident.queue_source) == (1, req.ref)
+        assert incident.priority_source == "matrix"  # only the queue position was overridden
+        use = BypassUse.objects.get(request=req)
+        assert (use.computed, use.effective) == (0, 1)
+        order = list(
+            selectors.incident_queue(user=analyst, queue="all").values_list("pk", flat=True)
+        )
+        assert order.index(incident.pk) < order.index(urgent.pk)
     after = counters.counts("incident.queue.order")
     assert after["evaluations"] == before["evaluations"] + 1
     assert after["bypassed"] == before["bypassed"] + 1

@@ -71,7 +71,7 @@ def test_substitute_authority_through_a_bypass(client, analyst, assessed, manage
 
 
 def test_every_change_guard_is_a_gate_evaluated_counted_and_bypassable(
-    analyst, owners, managers, policies
+    analyst, owners, managers, policies, require_redis_counts
 ):
     from datetime import timedelta
 
