@@ -67,6 +67,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """Every error response has the same shape: ``{"code", "message", "details"?}``."""
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
+    if isinstance(exc, OverflowError):  # e.g. an id past SQLite's 64-bit integers in a filter
+        return Response(
+            error_body("request.out_of_range", "A number in the request is too large."),
+            status=400,
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else exc.messages

@@ -91,7 +91,8 @@ def test_merge_closes_the_duplicate_links_it_and_tells_its_requester(
         "requester_id": other_requester.pk,
         "watcher_added": True,
     }
-    assert len(callbacks) == 1  # one notification, through the one notification function
+    notices = [c for c in callbacks if c.__module__ != "bypass.counters"]  # counts: no Redis
+    assert len(notices) == 1  # one notification, through the one notification function
     incident_notify_task.apply(args=[merged.pk])
     assert [m.to for m in mail.outbox] == [[other_requester.email]]
     message = mail.outbox[0]

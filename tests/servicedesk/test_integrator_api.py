@@ -699,3 +699,19 @@ def test_change_feed_times_and_ids_out_of_range_are_a_400(
         assert response.status_code == 400, (path, response.content)
         assert response.json()["code"] == "request.invalid"
         assert field in response.json()["details"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/changes/?owner_team_id=99999999999999999999",
+        "/api/v1/incidents/?team_id=99999999999999999999",
+        "/api/v1/problems/?owner_team_id=99999999999999999999",
+    ],
+)
+def test_an_id_past_64_bits_in_a_filter_is_a_400(api: Any, analyst: Any, path: str) -> None:
+    """Past PostgreSQL's bigint Django finds nothing ("not one of the available choices");
+    past SQLite's integers the driver overflows: both are the client's error, never a 500."""
+    response = api(analyst).get(path)
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] in {"request.invalid", "request.out_of_range"}
