@@ -17,13 +17,16 @@ from servicedesk import clock
 
 from .expressions import PercentileCont, Seconds
 from .filtersets import MetricFilters
-from .queue_jumps import incident_scope, jumps_by_group
+from .models import IncidentFact
+from .queue_jumps import fact_scope, incident_scope, jumps_by_group
 from .selectors import (
     _duration_aggregates,
     distribution,
     metrics_settings,
     rate,
+    resolve_source,
     restored_q,
+    rollup_as_of,
 )
 
 APPROVED_STATES = (
@@ -170,42 +173,40 @@ def _per_100(count: int, tickets: int) -> float | None:
     return round(count * 100 / tickets, 2) if tickets else None
 
 
-def fairness(*, filters: MetricFilters) -> dict[str, Any]:
+def fairness(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
     """Per beneficiary seniority band and VIP flag: tickets, resolution time, and approved
-    bypasses and priority overrides per 100 tickets; the executive band against staff."""
+    bypasses and priority overrides per 100 tickets; the executive band against staff.
+    Tickets, resolution times and queue jumps come from the rollups (``IncidentFact``,
+    ``QueueJumpFact``) or live; bypasses and overrides are always read live (small tables)."""
     min_cases = metrics_settings().min_cases
-    scope = Q()
-    if filters.service_id is not None:
-        scope &= Q(service_id=filters.service_id)
-    if filters.team_id is not None:
-        scope &= Q(team_id=filters.team_id)
-    if filters.priority is not None:
-        scope &= Q(priority=filters.priority)
-    group = {"band": F("requester__seniority_band"), "vip": F("requester__is_vip")}
-    created = dict(
-        (
-            (row["band"], row["vip"]),
-            row["n"],
-        )
-        for row in Incident.objects.filter(
-            scope, created_at__gte=filters.start, created_at__lt=filters.end
-        )
+    source = resolve_source(source)
+    if source == "rollup":
+        incidents: Any = IncidentFact.objects.order_by().filter(fact_scope(filters))
+        group = {"band": F("requester_band"), "vip": F("requester_vip")}
+        restored = Q(restored=True)
+        wall: Any = F("wall_seconds")
+    else:
+        incidents = Incident.objects.order_by().filter(fact_scope(filters))
+        group = {"band": F("requester__seniority_band"), "vip": F("requester__is_vip")}
+        restored = restored_q()
+        wall = Seconds(F("resolved_at"), F("created_at"))
+    created = {
+        (row["band"], row["vip"]): row["n"]
+        for row in incidents.filter(created_at__gte=filters.start, created_at__lt=filters.end)
         .values(**group)
         .annotate(n=Count("pk"))
-        .order_by()
-    )
+    }
     restore = {
         (row["band"], row["vip"]): row
-        for row in Incident.objects.filter(
-            scope, restored_q(), resolved_at__gte=filters.start, resolved_at__lt=filters.end
+        for row in incidents.filter(
+            restored, resolved_at__gte=filters.start, resolved_at__lt=filters.end
         )
         .values(**group)
         .annotate(
             cases=Count("pk"),
-            p50=PercentileCont(Seconds(F("resolved_at"), F("created_at")), 0.5),
-            p90=PercentileCont(Seconds(F("resolved_at"), F("created_at")), 0.9),
+            p50=PercentileCont(wall, 0.5),
+            p90=PercentileCont(wall, 0.9),
         )
-        .order_by()
     }
     requests = BypassRequest.objects.filter(
         _request_scope(filters),
@@ -231,7 +232,7 @@ def fairness(*, filters: MetricFilters) -> dict[str, Any]:
         .annotate(n=Count("request", distinct=True))
         .order_by()
     }
-    jumps = jumps_by_group(filters, incident_scope(filters))
+    jumps = jumps_by_group(filters, incident_scope(filters), source)
     rows = []
     for band, label in SeniorityBand.choices:
         for vip in (False, True):
@@ -281,7 +282,8 @@ def fairness(*, filters: MetricFilters) -> dict[str, Any]:
         )
     return {
         "filters": filters.as_dict(),
-        "source": "live",
+        "source": source,
+        "as_of": clock.now() if source == "live" else rollup_as_of(),
         "min_cases": min_cases,
         "groups": rows,
         "executive_to_staff": ratios,

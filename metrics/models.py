@@ -107,6 +107,11 @@ class IncidentFact(models.Model):
     wait_vendor_seconds = models.FloatField(default=0)
     wait_change_seconds = models.FloatField(default=0)
     wait_other_seconds = models.FloatField(default=0)
+    # fairness (``metrics.exceptions``): restored (resolved, not a merged duplicate) and the
+    # requester's seniority band and VIP flag as of the rebuild
+    restored = models.BooleanField(default=False)
+    requester_band = models.CharField(max_length=20, blank=True)
+    requester_vip = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
@@ -119,6 +124,35 @@ class IncidentFact(models.Model):
 
     def __str__(self) -> str:
         return f"fact for incident {self.incident_id}"
+
+
+class QueueJumpFact(models.Model):
+    """One ``incident.queue_jumped`` event with what it did to the queue (``metrics.queue_jumps``):
+    the tickets it moved ahead of, how many of them were answered after the jumper, and their
+    added wait. Rebuilt with the jumper's creation day and with the creation day of the tickets
+    it may have passed (the ``QUEUE_HORIZON`` before it)."""
+
+    event_id = models.BigIntegerField(unique=True)
+    incident_id = models.BigIntegerField()
+    day = models.DateField(help_text="UTC day the jumping incident was created.")
+    created_at = models.DateTimeField(help_text="When the jump happened.")
+    service_id = models.BigIntegerField(null=True, blank=True)
+    team_id = models.BigIntegerField(null=True, blank=True)
+    priority = models.PositiveSmallIntegerField()
+    requester_band = models.CharField(max_length=20, blank=True)
+    requester_vip = models.BooleanField(default=False)
+    jumped = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    waited_seconds = models.FloatField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"], name="met_jump_created_idx"),
+            models.Index(fields=["day"], name="met_jump_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"queue jump {self.event_id} by incident {self.incident_id}"
 
 
 class RollupDay(models.Model):

@@ -142,6 +142,9 @@ def incident_rows() -> QuerySet[Incident]:
                 Q(service__isnull=False) & Exists(earlier_for_requester),
                 output_field=BooleanField(),
             ),
+            restored=ExpressionWrapper(restored, output_field=BooleanField()),
+            requester_band=F("requester__seniority_band"),
+            requester_vip=F("requester__is_vip"),
         )
     )
     return sla_annotations(rows)
@@ -162,6 +165,9 @@ FACT_COLUMNS = (
     "first_contact",
     "is_repeat",
     *SLA_COLUMNS,
+    "restored",
+    "requester_band",
+    "requester_vip",
 )
 # where each fact column comes from in ``incident_rows()`` (the same name unless listed)
 FACT_SOURCES = {
@@ -188,7 +194,9 @@ def resolve_source(source: str) -> str:
 
 def _rows(source: str) -> QuerySet[Any]:
     if source == "rollup":
-        return IncidentFact.objects.order_by()
+        return IncidentFact.objects.order_by().filter(
+            Q(restored=True) | Q(resolved_at__isnull=True)
+        )
     CalendarCache.refresh()
     return incident_rows().filter(restored_q() | Q(resolved_at__isnull=True))
 

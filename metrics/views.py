@@ -53,7 +53,7 @@ def _compute(name: str, filters: MetricFilters, source: str) -> dict[str, Any]:
     if name == "exceptions":
         return {
             "exceptions": exceptions.exceptions(filters=filters),
-            "fairness": exceptions.fairness(filters=filters),
+            "fairness": exceptions.fairness(filters=filters, source=source),
         }
     return change_outcomes.changes(filters=filters)
 
@@ -146,8 +146,8 @@ def side_by_side_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def exceptions_page(request: HttpRequest) -> HttpResponse:
-    form, filters, _ = _filters(request)
-    data = _compute("exceptions", filters, "live")
+    form, filters, source = _filters(request)
+    data = _compute("exceptions", filters, source)
     return render(
         request,
         "metrics/exceptions.html",
@@ -156,7 +156,7 @@ def exceptions_page(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "data": data["exceptions"],
             "tables": _tables("exceptions", data),
-            "query": filters.query_string(),
+            "query": filters.query_string() + f"&source={source}",
             "tab": "exceptions",
         },
         status=200 if form.is_bound is False or form.is_valid() else 400,

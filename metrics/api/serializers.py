@@ -256,10 +256,7 @@ class MetricsRatioSerializer(serializers.Serializer):
     queue_jumps_per_100 = serializers.FloatField(allow_null=True)
 
 
-class MetricsFairnessSerializer(serializers.Serializer):
-    filters = MetricsFiltersSerializer()
-    source = serializers.ChoiceField(choices=["live"])  # type: ignore[assignment]
-    min_cases = serializers.IntegerField()
+class MetricsFairnessSerializer(MetricsHead):
     groups = MetricsFairnessGroupSerializer(many=True)
     executive_to_staff = MetricsRatioSerializer()
 
