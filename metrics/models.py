@@ -155,6 +155,41 @@ class QueueJumpFact(models.Model):
         return f"queue jump {self.event_id} by incident {self.incident_id}"
 
 
+class EventFact(models.Model):
+    """One dated thing that happened to an incident and that outcome figures count by when it
+    happened (``metrics.event_facts``): a resolution (``incident.resolved`` event), a rating
+    (``incidents.Satisfaction``: ``value`` is the rating) or the first workaround reaching the
+    incident (``value``: seconds from the incident's creation). Rebuilt with the incident's
+    creation day, with the incident's service, team and priority as of the rebuild."""
+
+    class Kind(models.TextChoices):
+        RESOLVED = "resolved", "resolved"
+        RATED = "rated", "rated"
+        WORKAROUND = "workaround", "first workaround"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    source_id = models.BigIntegerField(help_text="The event's or the rating's id.")
+    incident_id = models.BigIntegerField()
+    day = models.DateField(help_text="UTC day the incident was created (the rebuild unit).")
+    created_at = models.DateTimeField()
+    service_id = models.BigIntegerField(null=True, blank=True)
+    team_id = models.BigIntegerField(null=True, blank=True)
+    priority = models.PositiveSmallIntegerField()
+    value = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["kind", "created_at"], name="met_event_kind_time_idx"),
+            models.Index(fields=["day"], name="met_event_day_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "source_id"], name="met_event_one_per_source")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.source_id} of incident {self.incident_id}"
+
+
 class RollupDay(models.Model):
     """When a day's facts were last rebuilt, and how many there are."""
 

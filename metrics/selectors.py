@@ -35,9 +35,10 @@ from incidents.models import Incident, IncidentEvent, Problem, Satisfaction
 from org.models import BusinessService
 from servicedesk import clock
 
+from . import event_facts
 from .expressions import BusinessSeconds, CalendarCache, PercentileCont, Seconds
 from .filtersets import MetricFilters
-from .models import IncidentFact, MetricsSettings, RollupDay
+from .models import EventFact, IncidentFact, MetricsSettings, RollupDay
 from .sla_rows import PAUSE_CAUSES, SLA_COLUMNS, sla_annotations
 
 HOUR = 3600.0
@@ -284,10 +285,10 @@ def outcomes(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
             "too_few_cases": cases < min_cases,
         },
         "waiting": waiting(restore=restore, cases=cases),
-        "satisfaction": satisfaction(filters=filters, min_cases=min_cases),
+        "satisfaction": satisfaction(filters=filters, min_cases=min_cases, source=source),
         "backlog": backlog(filters=filters, min_cases=min_cases),
         "repeat_incidents": repeat_incidents(rows=rows, filters=filters, min_cases=min_cases),
-        "problems": problems(filters=filters, min_cases=min_cases),
+        "problems": problems(filters=filters, min_cases=min_cases, source=source),
         "trend": [
             {
                 "bucket": row["bucket"].date().isoformat(),
@@ -322,24 +323,20 @@ def waiting(*, restore: dict[str, Any], cases: int) -> dict[str, Any]:
     }
 
 
-def satisfaction(*, filters: MetricFilters, min_cases: int) -> dict[str, Any]:
-    """Ratings given in the period, against the resolutions made in it."""
+def satisfaction(*, filters: MetricFilters, min_cases: int, source: str = "live") -> dict[str, Any]:
+    """Ratings given in the period, against the resolutions made in it (``event_facts``: live
+    or from the rollups); the latest comments are read from the ratings themselves."""
+    figures = event_facts.in_period(EventFact.Kind.RATED, source, filters).aggregate(
+        ratings=Count("pk"),
+        average=Avg("f_value"),
+        satisfied=Count("pk", filter=Q(f_value__gte=SATISFIED_FROM)),
+    )
+    resolutions = event_facts.in_period(EventFact.Kind.RESOLVED, source, filters).count()
     ratings = Satisfaction.objects.filter(
         _incident_scope("incident__", filters),
         created_at__gte=filters.start,
         created_at__lt=filters.end,
     )
-    figures = ratings.aggregate(
-        ratings=Count("pk"),
-        average=Avg("rating"),
-        satisfied=Count("pk", filter=Q(rating__gte=SATISFIED_FROM)),
-    )
-    resolutions = IncidentEvent.objects.filter(
-        _incident_scope("incident__", filters),
-        type="incident.resolved",
-        created_at__gte=filters.start,
-        created_at__lt=filters.end,
-    ).count()
     latest = (
         ratings.exclude(comment="")
         .order_by("-created_at", "-pk")
@@ -419,7 +416,7 @@ def repeat_incidents(
     ]
 
 
-def problems(*, filters: MetricFilters, min_cases: int) -> dict[str, Any]:
+def problems(*, filters: MetricFilters, min_cases: int, source: str = "live") -> dict[str, Any]:
     """Problems that published a workaround or were fixed in the period; how long a
     workaround took to reach the people affected."""
     scope = Q()
@@ -446,22 +443,8 @@ def problems(*, filters: MetricFilters, min_cases: int) -> dict[str, Any]:
             ),
         ),
     )
-    earlier = IncidentEvent.objects.filter(
-        incident=OuterRef("incident"),
-        type="incident.workaround_published",
-        created_at__lt=OuterRef("created_at"),
-    )
-    reached = (
-        IncidentEvent.objects.filter(
-            _incident_scope("incident__", filters),
-            type="incident.workaround_published",
-            created_at__gte=filters.start,
-            created_at__lt=filters.end,
-        )
-        .exclude(Exists(earlier))
-        .aggregate(
-            **_duration_aggregates("reach", Seconds(F("created_at"), F("incident__created_at")))
-        )
+    reached = event_facts.in_period(EventFact.Kind.WORKAROUND, source, filters).aggregate(
+        **_duration_aggregates("reach", F("f_value"))
     )
     return {
         **counted,

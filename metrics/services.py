@@ -10,12 +10,12 @@ from django.db import connection, transaction
 from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 
-from incidents.models import Incident
+from incidents.models import Incident, IncidentEvent, Satisfaction
 from servicedesk import clock
 
-from . import queue_jumps, selectors
+from . import event_facts, queue_jumps, selectors
 from .expressions import CalendarCache
-from .models import IncidentFact, QueueJumpFact, RollupDay, RollupSweep
+from .models import EventFact, IncidentFact, QueueJumpFact, RollupDay, RollupSweep
 
 SWEEP_MAX_DAYS = 62
 
@@ -67,6 +67,8 @@ def rollup_rebuild_day(*, day: date) -> int:
     with transaction.atomic():
         IncidentFact.objects.filter(day=day).delete()
         _insert_select(IncidentFact, rows, _incident_columns(), UTC_DAY.format("fact_created_at"))
+        EventFact.objects.filter(day=day).delete()
+        _insert_events(Q(incident__created_at__gte=start, incident__created_at__lt=end))
         QueueJumpFact.objects.filter(event_id__in=jumps.values("pk")).delete()
         _insert_jumps(jumps)
         count = IncidentFact.objects.filter(day=day).count()
@@ -92,6 +94,29 @@ def _insert_jumps(jumps: QuerySet[Any]) -> None:
         )
 
 
+def _insert_events(only: Q | None = None) -> None:
+    """Copy the live event rows of every kind (``event_facts``) on the incidents ``only``
+    selects (all when None) into ``EventFact``, each with its incident's creation day."""
+    quote = connection.ops.quote_name
+    columns = {**event_facts.FACT_SOURCES, "incident_created": F("incident__created_at")}
+    names = ", ".join(quote(c) for c in event_facts.FACT_SOURCES)
+    picked = ", ".join(f"sub.{quote('fact_' + c)}" for c in event_facts.FACT_SOURCES)
+    for kind in event_facts.KINDS:
+        live = event_facts.live_rows(kind)
+        if only is not None:
+            live = live.filter(only)
+        select_sql, params = live.values(
+            **{f"fact_{column}": source for column, source in columns.items()}
+        ).query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(EventFact._meta.db_table)} ({names}, kind, day) "  # noqa: S608
+                f"SELECT {picked}, %s, {UTC_DAY.format('fact_incident_created')} "
+                f"FROM ({select_sql}) sub",
+                (kind, *params),
+            )
+
+
 def rollup_rebuild_all() -> int:
     """Rebuild every fact at once, set-wise: one ``INSERT … SELECT`` per fact table over all
     incidents (the day of each computed in the database) and one for the days' counts —
@@ -101,6 +126,7 @@ def rollup_rebuild_all() -> int:
     with transaction.atomic():
         IncidentFact.objects.all().delete()
         QueueJumpFact.objects.all().delete()
+        EventFact.objects.all().delete()
         _insert_select(
             IncidentFact,
             selectors.incident_rows(),
@@ -108,6 +134,7 @@ def rollup_rebuild_all() -> int:
             UTC_DAY.format("fact_created_at"),
         )
         _insert_jumps(queue_jumps.jump_rows())
+        _insert_events()
         RollupDay.objects.all().delete()
         with connection.cursor() as cursor:
             cursor.execute(
@@ -120,25 +147,39 @@ def rollup_rebuild_all() -> int:
         return IncidentFact.objects.count()
 
 
-def rollup_days_due(*, limit: int = SWEEP_MAX_DAYS) -> list[date]:
-    """Days whose facts may be stale, oldest first, at most ``limit``: days with an incident
-    changed since the last complete sweep started (every day, before the first one) whose
-    facts were not rebuilt after that change. A sweep cut short by ``limit`` leaves the rest
-    due, so the next one carries on."""
-    last = RollupSweep.objects.aggregate(last=Max("started_at"))["last"]
-    touched = Incident.objects.order_by()
-    if last is not None:
-        touched = touched.filter(updated_at__gte=last)
+def _due(rows: QuerySet[Any], changed: str, created: str, limit: int) -> list[date]:
+    """Of ``rows`` (each with a ``changed`` time and its incident's ``created`` time), the UTC
+    creation days not rebuilt since the change, oldest first."""
     rebuilt = RollupDay.objects.filter(day=OuterRef("day")).values("rebuilt_at")[:1]
-    days = (
-        touched.annotate(day=TruncDate("created_at", tzinfo=UTC))
+    return list(
+        rows.annotate(day=TruncDate(created, tzinfo=UTC))
         .annotate(rebuilt=Subquery(rebuilt))
-        .filter(Q(rebuilt__isnull=True) | Q(updated_at__gte=F("rebuilt")))
+        .filter(Q(rebuilt__isnull=True) | Q(**{f"{changed}__gte": F("rebuilt")}))
         .values_list("day", flat=True)
         .distinct()
         .order_by("day")[:limit]
     )
-    return list(days)
+
+
+def rollup_days_due(*, limit: int = SWEEP_MAX_DAYS) -> list[date]:
+    """Days whose facts may be stale, oldest first, at most ``limit``: days with an incident
+    changed since the last complete sweep started (every day, before the first one) — or with
+    a rating or an incident event given since then (they do not touch the incident row) —
+    whose facts were not rebuilt after that change. A sweep cut short by ``limit`` leaves the
+    rest due, so the next one carries on."""
+    last = RollupSweep.objects.aggregate(last=Max("started_at"))["last"]
+    touched = Incident.objects.order_by()
+    if last is None:
+        return _due(touched, "updated_at", "created_at", limit)
+    days = set(_due(touched.filter(updated_at__gte=last), "updated_at", "created_at", limit))
+    ratings = Satisfaction.objects.order_by().filter(created_at__gte=last)
+    days |= set(_due(ratings, "created_at", "incident__created_at", limit))
+    events = IncidentEvent.objects.order_by().filter(
+        created_at__gte=last,
+        type__in=[event_facts.RESOLVED_EVENT, event_facts.WORKAROUND_EVENT, queue_jumps.JUMP_EVENT],
+    )
+    days |= set(_due(events, "created_at", "incident__created_at", limit))
+    return sorted(days)[:limit]
 
 
 def rollup_sweep(*, limit: int = SWEEP_MAX_DAYS) -> list[date]:
