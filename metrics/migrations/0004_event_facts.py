@@ -29,4 +29,10 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('kind', 'source_id'), name='met_event_one_per_source')],
             },
         ),
+        # the facts gained columns (restored, band, VIP, queue jumps, events): forget when the
+        # days were rebuilt, so ``auto`` reads live until the next sweep has rebuilt every day
+        migrations.RunSQL(
+            "DELETE FROM metrics_rollupday; DELETE FROM metrics_rollupsweep;",
+            reverse_sql=migrations.RunSQL.noop,
+        ),
     ]
