@@ -6,15 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
 
 from bypass.choices import Kind, Ratification, ReasonCategory, State, Treatment
-from bypass.models import BypassItem, BypassRequest, GateCounter
+from bypass.models import BypassItem, BypassRequest, BypassUse, GateCounter
 from improvements.choices import DebtStatus, Dimension
 from improvements.models import ProcessDebt
 from incidents.models import Incident
 from org.choices import SeniorityBand
 from servicedesk import clock
 
+from .change_outcomes import change_rows
 from .expressions import PercentileCont, Seconds
 from .filtersets import MetricFilters
 from .models import IncidentFact
@@ -126,7 +128,110 @@ def exceptions(*, filters: MetricFilters) -> dict[str, Any]:
         ),
         "break_glass": _break_glass(filters, min_cases),
         "process_debt": _open_debt(filters),
+        "work_outcomes": work_outcomes(filters, min_cases),
     }
+
+
+CHANGE_SUBJECT = "changes.change"
+
+
+def _bypassed_at(gate_id: str, subject_type: str) -> Any:
+    """The ids of the subjects of one type on which a bypass was used at ``gate_id``."""
+    return BypassUse.objects.filter(gate_id=gate_id, request__subject_type=subject_type).values(
+        "request__subject_id"
+    )
+
+
+def _side(prefix: str, figures: dict[str, Any], min_cases: int) -> dict[str, Any]:
+    return {
+        "cases": figures[f"{prefix}_cases"],
+        "rate": rate(figures[f"{prefix}_hits"], figures[f"{prefix}_cases"], min_cases),
+        "duration": distribution(
+            figures[f"{prefix}_cases"],
+            figures[f"{prefix}_p50"],
+            figures[f"{prefix}_p90"],
+            min_cases,
+        ),
+    }
+
+
+def work_outcomes(filters: MetricFilters, min_cases: int) -> list[dict[str, Any]]:
+    """Per gate a bypass was used at (on an incident or a change, whenever used): the outcomes
+    of the work whose bypass was used at that gate against the rest of the same kind of work
+    in the period. Incidents: restorations in the period, reopen rate and wall-clock time to
+    restore. Changes: changes implemented in the period, change failure rate and lead time.
+    One query for the gates, one per kind of work that has some."""
+    used = sorted(
+        set(
+            BypassUse.objects.filter(
+                request__subject_type__in=[INCIDENT_SUBJECT, CHANGE_SUBJECT]
+            ).values_list("gate_id", "request__subject_type")
+        )
+    )
+    rows: list[dict[str, Any]] = []
+    incident_gates = [gate for gate, kind in used if kind == INCIDENT_SUBJECT]
+    change_gates = [gate for gate, kind in used if kind == CHANGE_SUBJECT]
+    if incident_gates:
+        work = Incident.objects.order_by().filter(
+            fact_scope(filters),
+            restored_q(),
+            resolved_at__gte=filters.start,
+            resolved_at__lt=filters.end,
+        )
+        rows += _per_gate(
+            work,
+            incident_gates,
+            INCIDENT_SUBJECT,
+            Q(reopened_count__gt=0),
+            Seconds(F("resolved_at"), F("created_at")),
+            min_cases,
+            ("reopen_rate", "time_to_restore"),
+        )
+    if change_gates:
+        rows += _per_gate(
+            change_rows(filters),
+            change_gates,
+            CHANGE_SUBJECT,
+            Q(failed=True),
+            Seconds(F("ended_at"), Coalesce(F("submitted_at"), F("created_at"))),
+            min_cases,
+            ("change_failure_rate", "lead_time"),
+        )
+    return rows
+
+
+def _per_gate(
+    work: Any,
+    gates: list[str],
+    subject_type: str,
+    hit: Q,
+    duration: Any,
+    min_cases: int,
+    names: tuple[str, str],
+) -> list[dict[str, Any]]:
+    aggregates: dict[str, Any] = {}
+    for i, gate in enumerate(gates):
+        for side, only in (
+            ("b", Q(pk__in=_bypassed_at(gate, subject_type))),
+            ("n", ~Q(pk__in=_bypassed_at(gate, subject_type))),
+        ):
+            prefix = f"g{i}{side}"
+            aggregates[f"{prefix}_cases"] = Count("pk", filter=only)
+            aggregates[f"{prefix}_hits"] = Count("pk", filter=only & hit)
+            aggregates[f"{prefix}_p50"] = PercentileCont(duration, 0.5, filter=only)
+            aggregates[f"{prefix}_p90"] = PercentileCont(duration, 0.9, filter=only)
+    figures = work.aggregate(**aggregates)
+    return [
+        {
+            "gate_id": gate,
+            "subject_type": subject_type,
+            "rate_name": names[0],
+            "duration_name": names[1],
+            "bypassed": _side(f"g{i}b", figures, min_cases),
+            "normal": _side(f"g{i}n", figures, min_cases),
+        }
+        for i, gate in enumerate(gates)
+    ]
 
 
 def _break_glass(filters: MetricFilters, min_cases: int) -> dict[str, Any]:

@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from bypass.models import BypassItem, BypassRequest, GateCounter
+from bypass.models import BypassItem, BypassRequest, BypassUse, GateCounter
 from metrics import exceptions, services
 from metrics import tables as exceptions_tables
 from metrics.filtersets import make_filters
 
 from ..org.factories import UserFactory
-from .builders import at, event, incident
+from .builders import at, change, event, incident
 
 pytestmark = pytest.mark.django_db
 
@@ -309,6 +309,101 @@ def test_queue_jumps_and_the_added_wait_of_the_jumped(analyst: Any, team: Any, s
     assert base["added_wait"] == {"answered": 2, "total_hours": 3.0, "per_ticket_hours": 1.5}
     # 100 / 14.29 = 7.0
     assert data["executive_to_staff"]["queue_jumps_per_100"] == 7.0
+
+
+def used(row: BypassRequest, gate_id: str, actor: Any, *, subject: Any = None) -> None:
+    """The request was used at the gate (on ``subject``, a change, if given)."""
+    if subject is not None:
+        row.subject_type, row.subject_id = "changes.change", subject.pk
+        row.save(update_fields=["subject_type", "subject_id"])
+    item = BypassItem.objects.create(request=row, gate_id=gate_id, treatment="skip", value={})
+    BypassUse.objects.create(
+        request=row,
+        item=item,
+        gate_id=gate_id,
+        verdict="Would have blocked.",
+        actor=actor,
+        ledger_seq=row.pk,
+        created_at=row.submitted_at,
+    )
+
+
+def test_outcomes_of_bypassed_vs_normal_work_per_gate(
+    requester: Any, analyst: Any, django_assert_num_queries: Any
+) -> None:
+    gate, cab = "incident.priority.matrix", "change.cab_approval"
+
+    def restored(created: str, resolved: str, reopened: int = 0) -> Any:
+        return incident(requester, created=created, resolved=resolved, reopened_count=reopened)
+
+    b1 = restored("2026-03-02 08:00", "2026-03-02 10:00", reopened=1)  # 2 h, bypassed
+    b2 = restored("2026-03-03 08:00", "2026-03-03 12:00")  # 4 h, bypassed
+    n1 = restored("2026-03-04 08:00", "2026-03-04 09:00")  # 1 h: approved, never used
+    restored("2026-03-04 08:00", "2026-03-04 11:00", reopened=1)  # 3 h
+    restored("2026-03-05 08:00", "2026-03-05 13:00")  # 5 h
+    early = restored("2026-02-20 08:00", "2026-02-20 09:00")  # bypassed, before the period
+    for row in (b1, b2, early):
+        used(bypass(analyst, requester, state="consumed", submitted="2026-03-01 08:00",
+                    subject=row), gate, analyst)  # fmt: skip
+    bypass(analyst, requester, state="active", submitted="2026-03-04 07:00", subject=n1)
+    # changes: one bypassed at the CAB (failed, 10 h lead), two not (20 h ok, 40 h failed)
+    c1 = change(requester, submitted_at="2026-03-02 00:00", ended_at="2026-03-02 10:00",
+                outcome="failed")  # fmt: skip
+    change(requester, submitted_at="2026-03-03 00:00", ended_at="2026-03-03 20:00",
+           outcome="successful")  # fmt: skip
+    change(requester, submitted_at="2026-03-04 00:00", ended_at="2026-03-05 16:00",
+           outcome="backed_out")  # fmt: skip
+    used(bypass(analyst, requester, state="consumed", submitted="2026-03-01 09:00"), cab,
+         analyst, subject=c1)  # fmt: skip
+    with django_assert_num_queries(3):  # the gates used, incidents, changes
+        rows = exceptions.work_outcomes(make_filters(**PERIOD), 5)
+    by_gate = {r["gate_id"]: r for r in rows}
+    inc, chg = by_gate[gate], by_gate[cab]
+    assert (inc["subject_type"], inc["rate_name"]) == ("incidents.incident", "reopen_rate")
+    # bypassed: 2 h and 4 h, one reopened → 1 of 2; median 3 h; p90 2 + 0.9 x 2 = 3.8 h
+    assert inc["bypassed"]["cases"] == 2
+    assert inc["bypassed"]["rate"] == {
+        "numerator": 1, "denominator": 2, "value": 0.5, "too_few_cases": True
+    }  # fmt: skip
+    assert inc["bypassed"]["duration"]["p50_hours"] == 3.0
+    assert inc["bypassed"]["duration"]["p90_hours"] == 3.8
+    # the rest: 1, 3, 5 h, one reopened → 1 of 3; median 3 h; p90 3 + 0.8 x 2 = 4.6 h
+    assert inc["normal"]["rate"]["numerator"] == 1
+    assert inc["normal"]["rate"]["denominator"] == 3
+    assert inc["normal"]["rate"]["value"] == 0.3333
+    assert inc["normal"]["duration"]["p90_hours"] == 4.6
+    # changes: bypassed 1 of 1 failed, lead 10 h; the rest 1 of 2 failed, leads 20 and 40 h
+    assert chg["rate_name"] == "change_failure_rate"
+    assert chg["bypassed"]["rate"]["value"] == 1.0
+    assert chg["bypassed"]["duration"]["p50_hours"] == 10.0
+    assert (chg["normal"]["rate"]["numerator"], chg["normal"]["rate"]["denominator"]) == (1, 2)
+    assert chg["normal"]["duration"]["p50_hours"] == 30.0
+    assert chg["normal"]["duration"]["p90_hours"] == 38.0
+    # a service filter keeps the work of that service only: none of these has one
+    filtered = exceptions.work_outcomes(make_filters(**PERIOD, service_id=999), 5)
+    assert {r["bypassed"]["cases"] for r in filtered} == {0}
+
+
+def test_no_bypass_used_no_work_outcomes(django_assert_num_queries: Any) -> None:
+    with django_assert_num_queries(1):
+        assert exceptions.work_outcomes(make_filters(**PERIOD), 5) == []
+
+
+def test_work_outcomes_in_the_api_page_and_csv(
+    api: Callable[[Any], Any], manager: Any, requester: Any, analyst: Any, client: Any
+) -> None:
+    row = incident(requester, created="2026-03-02 08:00", resolved="2026-03-02 10:00")
+    used(bypass(analyst, requester, state="consumed", submitted="2026-03-02 08:30",
+                subject=row), "incident.priority.matrix", analyst)  # fmt: skip
+    query = "start=2026-03-02&end=2026-03-08&tz=UTC"
+    body = api(manager).get(f"/api/v1/metrics/exceptions/?{query}").json()
+    (work,) = body["work_outcomes"]
+    assert work["bypassed"]["cases"] == 1 and work["normal"]["cases"] == 0
+    client.force_login(manager)
+    html = client.get(f"/metrics/exceptions/?{query}").content.decode()
+    assert "Outcomes of bypassed vs normal work per gate" in html
+    csv = client.get(f"/metrics/export/work-outcomes.csv?{query}").content.decode()
+    assert 'incident.priority.matrix,"Incidents restored, bypassed at the gate",reopened' in csv
 
 
 def test_exceptions_and_fairness_api_and_page(
