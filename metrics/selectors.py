@@ -226,8 +226,11 @@ def _incident_scope(prefix: str, filters: MetricFilters) -> Q:
 # --- customer outcomes ---------------------------------------------------------------------
 
 
-def outcomes(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
-    """Customer outcomes for the period (``docs/metrics.md`` defines each)."""
+def outcomes(
+    *, filters: MetricFilters, source: str = "auto", brief: bool = False
+) -> dict[str, Any]:
+    """Customer outcomes for the period (``docs/metrics.md`` defines each). ``brief`` (the
+    printable review, which shows neither) leaves out the trend and the repeat incidents."""
     min_cases = metrics_settings().min_cases
     source = resolve_source(source)
     rows = _scoped(_rows(source), filters)
@@ -287,7 +290,9 @@ def outcomes(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
         "waiting": waiting(restore=restore, cases=cases),
         "satisfaction": satisfaction(filters=filters, min_cases=min_cases, source=source),
         "backlog": backlog(filters=filters, min_cases=min_cases),
-        "repeat_incidents": repeat_incidents(rows=rows, filters=filters, min_cases=min_cases),
+        "repeat_incidents": []
+        if brief
+        else repeat_incidents(rows=rows, filters=filters, min_cases=min_cases),
         "problems": problems(filters=filters, min_cases=min_cases, source=source),
         "trend": [
             {
@@ -297,7 +302,7 @@ def outcomes(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
                 "p90_hours": _round(row["p90"] / HOUR if row["p90"] is not None else None, 2),
                 "reopen_rate": rate(row["reopened_n"], row["resolved"], min_cases),
             }
-            for row in trend
+            for row in ([] if brief else trend)
         ],
     }
 

@@ -178,9 +178,11 @@ def basis_figures(
     }
 
 
-def sla(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
+def sla(*, filters: MetricFilters, source: str = "auto", brief: bool = False) -> dict[str, Any]:
     """The SLA figures for the period (``docs/metrics.md``): one grouped pass for both bases
-    and the additive figures, one for the distributions, one for the trend."""
+    and the additive figures, one for the distributions, one for the trend. ``brief`` (the
+    printable review shows compliance only) leaves out the distributions (no cases) and the
+    trend."""
     min_cases = metrics_settings().min_cases
     source = resolve_source(source)
     rows = _rows(source)
@@ -198,16 +200,19 @@ def sla(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
         else groups
     )
     figures = _sum(effective, ADDITIVE)
+    distributions = {
+        **_duration_aggregates("ack", F("ack_seconds"), only=responded),
+        **_duration_aggregates("ack_business", F("ack_business_seconds"), only=responded),
+        **_duration_aggregates(
+            "paused", F("paused_seconds"), only=resolved & Q(paused_seconds__gt=0)
+        ),
+    }
     figures.update(
-        _scoped(rows, filters, "priority")
+        {key: 0 if key.endswith("_cases") else None for key in distributions}
+        if brief
+        else _scoped(rows, filters, "priority")
         .filter(responded | resolved)
-        .aggregate(
-            **_duration_aggregates("ack", F("ack_seconds"), only=responded),
-            **_duration_aggregates("ack_business", F("ack_business_seconds"), only=responded),
-            **_duration_aggregates(
-                "paused", F("paused_seconds"), only=resolved & Q(paused_seconds__gt=0)
-            ),
-        )
+        .aggregate(**distributions)
     )
     trend = (
         _scoped(rows, filters, _columns(PUBLISHED, source)[0])
@@ -267,6 +272,6 @@ def sla(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
                     row["met_effective"], row["judged_effective"], min_cases
                 ),
             }
-            for row in trend
+            for row in ([] if brief else trend)
         ],
     }

@@ -155,6 +155,7 @@ def exceptions_page(request: HttpRequest) -> HttpResponse:
             "form": form,
             "filters": filters,
             "data": data["exceptions"],
+            "fairness": data["fairness"],
             "tables": _tables("exceptions", data),
             "query": filters.query_string() + f"&source={source}",
             "tab": "exceptions",
@@ -172,9 +173,10 @@ def service_review(request: HttpRequest) -> HttpResponse:
         if filters.service_id
         else None
     )
-    outcomes = selectors.outcomes(filters=filters, source=source)
+    # brief: the review shows neither trends, repeats nor the SLA distributions
+    outcomes = selectors.outcomes(filters=filters, source=source, brief=True)
     changes = change_outcomes.changes(filters=filters)
-    sla_figures = sla(filters=filters, source=source)
+    sla_figures = sla(filters=filters, source=source, brief=True)
     return render(
         request,
         "metrics/review.html",

@@ -402,6 +402,10 @@ def test_work_outcomes_in_the_api_page_and_csv(
     client.force_login(manager)
     html = client.get(f"/metrics/exceptions/?{query}").content.decode()
     assert "Outcomes of bypassed vs normal work per gate" in html
+    assert "come from the daily rollups" not in html  # none built: all live
+    services.rollup_rebuild_all()
+    html = client.get(f"/metrics/exceptions/?{query}").content.decode()
+    assert "Tickets, resolution times and queue jumps by band come from the daily rollups" in html
     csv = client.get(f"/metrics/export/work-outcomes.csv?{query}").content.decode()
     assert 'incident.priority.matrix,"Incidents restored, bypassed at the gate",reopened' in csv
 
