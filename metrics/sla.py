@@ -127,11 +127,24 @@ def grouped_figures(
         bypassed_met_matrix=Count("pk", filter=bypassed & Q(resolution_met_matrix=True)),
         bypassed_not_judged=Count("pk", filter=bypassed & Q(resolution_met_matrix__isnull=True)),
     )
+    # the trend (published basis): restorations per bucket of ``resolved_at``
+    aggregates.update(
+        t_resolved=Count("pk", filter=resolved),
+        t_judged=Count("pk", filter=resolved & Q(resolution_met_matrix__isnull=False)),
+        t_met=Count("pk", filter=resolved & Q(resolution_met_matrix=True)),
+        t_judged_effective=Count("pk", filter=resolved & Q(resolution_met__isnull=False)),
+        t_met_effective=Count("pk", filter=resolved & Q(resolution_met=True)),
+    )
     return list(
         # no priority filter here: each basis picks its groups by its own priority
         _scoped(rows, replace(filters, priority=None), "priority")
         .filter(responded | resolved)
-        .values("team_id", e_priority=F("priority"), m_priority_=F(matrix_priority))
+        .values(
+            "team_id",
+            e_priority=F("priority"),
+            m_priority_=F(matrix_priority),
+            bucket=_trunc(filters, "resolved_at"),
+        )
         .annotate(**aggregates)
         .order_by("team_id", "e_priority", "m_priority_")
     )
@@ -214,19 +227,17 @@ def sla(*, filters: MetricFilters, source: str = "auto", brief: bool = False) ->
         .filter(responded | resolved)
         .aggregate(**distributions)
     )
-    trend = (
-        _scoped(rows, filters, _columns(PUBLISHED, source)[0])
-        .filter(resolved)
-        .annotate(bucket=_trunc(filters, "resolved_at"))
-        .values("bucket")
-        .annotate(
-            judged=Count("pk", filter=Q(resolution_met_matrix__isnull=False)),
-            met=Count("pk", filter=Q(resolution_met_matrix=True)),
-            judged_effective=Count("pk", filter=Q(resolution_met__isnull=False)),
-            met_effective=Count("pk", filter=Q(resolution_met=True)),
-        )
-        .order_by("bucket")
+    published = (
+        [g for g in groups if g["m_priority_"] == filters.priority]
+        if filters.priority is not None
+        else groups
     )
+    buckets: dict[Any, list[dict[str, Any]]] = {}
+    for g in published:
+        if g["t_resolved"]:
+            buckets.setdefault(g["bucket"], []).append(g)
+    trend_keys = ("t_judged", "t_met", "t_judged_effective", "t_met_effective")
+    trend = [{"bucket": b, **_sum(buckets[b], trend_keys)} for b in sorted(buckets)]
     resolved_n = figures["resolved_n"]
     return {
         "filters": filters.as_dict(),
@@ -267,9 +278,9 @@ def sla(*, filters: MetricFilters, source: str = "auto", brief: bool = False) ->
         "trend": [
             {
                 "bucket": row["bucket"].date().isoformat(),
-                "resolution": rate(row["met"], row["judged"], min_cases),
+                "resolution": rate(row["t_met"], row["t_judged"], min_cases),
                 "resolution_effective": rate(
-                    row["met_effective"], row["judged_effective"], min_cases
+                    row["t_met_effective"], row["t_judged_effective"], min_cases
                 ),
             }
             for row in ([] if brief else trend)
