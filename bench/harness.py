@@ -35,6 +35,12 @@ def prepare_database() -> None:
     setup_test_environment()
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     if connection.vendor == "postgresql":
+        # BENCH_TEST_DB names the scratch database (default: pytest's ``test_<name>``)
+        if os.environ.get("BENCH_TEST_DB"):
+            settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ[
+                "BENCH_TEST_DB"
+            ]
+            connection.settings_dict.setdefault("TEST", {})["NAME"] = os.environ["BENCH_TEST_DB"]
         setup_databases(verbosity=0, interactive=False)
     else:
         call_command("migrate", verbosity=0)

@@ -6,24 +6,29 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
 
 from bypass.choices import Kind, Ratification, ReasonCategory, State, Treatment
-from bypass.models import BypassItem, BypassRequest, GateCounter
+from bypass.models import BypassItem, BypassRequest, BypassUse, GateCounter
 from improvements.choices import DebtStatus, Dimension
 from improvements.models import ProcessDebt
 from incidents.models import Incident
 from org.choices import SeniorityBand
 from servicedesk import clock
 
+from .change_outcomes import change_rows
 from .expressions import PercentileCont, Seconds
 from .filtersets import MetricFilters
-from .queue_jumps import incident_scope, jumps_by_group
+from .models import IncidentFact
+from .queue_jumps import fact_scope, incident_scope, jumps_by_group
 from .selectors import (
     _duration_aggregates,
     distribution,
     metrics_settings,
     rate,
+    resolve_source,
     restored_q,
+    rollup_as_of,
 )
 
 APPROVED_STATES = (
@@ -123,7 +128,110 @@ def exceptions(*, filters: MetricFilters) -> dict[str, Any]:
         ),
         "break_glass": _break_glass(filters, min_cases),
         "process_debt": _open_debt(filters),
+        "work_outcomes": work_outcomes(filters, min_cases),
     }
+
+
+CHANGE_SUBJECT = "changes.change"
+
+
+def _bypassed_at(gate_id: str, subject_type: str) -> Any:
+    """The ids of the subjects of one type on which a bypass was used at ``gate_id``."""
+    return BypassUse.objects.filter(gate_id=gate_id, request__subject_type=subject_type).values(
+        "request__subject_id"
+    )
+
+
+def _side(prefix: str, figures: dict[str, Any], min_cases: int) -> dict[str, Any]:
+    return {
+        "cases": figures[f"{prefix}_cases"],
+        "rate": rate(figures[f"{prefix}_hits"], figures[f"{prefix}_cases"], min_cases),
+        "duration": distribution(
+            figures[f"{prefix}_cases"],
+            figures[f"{prefix}_p50"],
+            figures[f"{prefix}_p90"],
+            min_cases,
+        ),
+    }
+
+
+def work_outcomes(filters: MetricFilters, min_cases: int) -> list[dict[str, Any]]:
+    """Per gate a bypass was used at (on an incident or a change, whenever used): the outcomes
+    of the work whose bypass was used at that gate against the rest of the same kind of work
+    in the period. Incidents: restorations in the period, reopen rate and wall-clock time to
+    restore. Changes: changes implemented in the period, change failure rate and lead time.
+    One query for the gates, one per kind of work that has some."""
+    used = sorted(
+        set(
+            BypassUse.objects.filter(
+                request__subject_type__in=[INCIDENT_SUBJECT, CHANGE_SUBJECT]
+            ).values_list("gate_id", "request__subject_type")
+        )
+    )
+    rows: list[dict[str, Any]] = []
+    incident_gates = [gate for gate, kind in used if kind == INCIDENT_SUBJECT]
+    change_gates = [gate for gate, kind in used if kind == CHANGE_SUBJECT]
+    if incident_gates:
+        work = Incident.objects.order_by().filter(
+            fact_scope(filters),
+            restored_q(),
+            resolved_at__gte=filters.start,
+            resolved_at__lt=filters.end,
+        )
+        rows += _per_gate(
+            work,
+            incident_gates,
+            INCIDENT_SUBJECT,
+            Q(reopened_count__gt=0),
+            Seconds(F("resolved_at"), F("created_at")),
+            min_cases,
+            ("reopen_rate", "time_to_restore"),
+        )
+    if change_gates:
+        rows += _per_gate(
+            change_rows(filters),
+            change_gates,
+            CHANGE_SUBJECT,
+            Q(failed=True),
+            Seconds(F("ended_at"), Coalesce(F("submitted_at"), F("created_at"))),
+            min_cases,
+            ("change_failure_rate", "lead_time"),
+        )
+    return rows
+
+
+def _per_gate(
+    work: Any,
+    gates: list[str],
+    subject_type: str,
+    hit: Q,
+    duration: Any,
+    min_cases: int,
+    names: tuple[str, str],
+) -> list[dict[str, Any]]:
+    aggregates: dict[str, Any] = {}
+    for i, gate in enumerate(gates):
+        for side, only in (
+            ("b", Q(pk__in=_bypassed_at(gate, subject_type))),
+            ("n", ~Q(pk__in=_bypassed_at(gate, subject_type))),
+        ):
+            prefix = f"g{i}{side}"
+            aggregates[f"{prefix}_cases"] = Count("pk", filter=only)
+            aggregates[f"{prefix}_hits"] = Count("pk", filter=only & hit)
+            aggregates[f"{prefix}_p50"] = PercentileCont(duration, 0.5, filter=only)
+            aggregates[f"{prefix}_p90"] = PercentileCont(duration, 0.9, filter=only)
+    figures = work.aggregate(**aggregates)
+    return [
+        {
+            "gate_id": gate,
+            "subject_type": subject_type,
+            "rate_name": names[0],
+            "duration_name": names[1],
+            "bypassed": _side(f"g{i}b", figures, min_cases),
+            "normal": _side(f"g{i}n", figures, min_cases),
+        }
+        for i, gate in enumerate(gates)
+    ]
 
 
 def _break_glass(filters: MetricFilters, min_cases: int) -> dict[str, Any]:
@@ -170,42 +278,40 @@ def _per_100(count: int, tickets: int) -> float | None:
     return round(count * 100 / tickets, 2) if tickets else None
 
 
-def fairness(*, filters: MetricFilters) -> dict[str, Any]:
+def fairness(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
     """Per beneficiary seniority band and VIP flag: tickets, resolution time, and approved
-    bypasses and priority overrides per 100 tickets; the executive band against staff."""
+    bypasses and priority overrides per 100 tickets; the executive band against staff.
+    Tickets, resolution times and queue jumps come from the rollups (``IncidentFact``,
+    ``QueueJumpFact``) or live; bypasses and overrides are always read live (small tables)."""
     min_cases = metrics_settings().min_cases
-    scope = Q()
-    if filters.service_id is not None:
-        scope &= Q(service_id=filters.service_id)
-    if filters.team_id is not None:
-        scope &= Q(team_id=filters.team_id)
-    if filters.priority is not None:
-        scope &= Q(priority=filters.priority)
-    group = {"band": F("requester__seniority_band"), "vip": F("requester__is_vip")}
-    created = dict(
-        (
-            (row["band"], row["vip"]),
-            row["n"],
-        )
-        for row in Incident.objects.filter(
-            scope, created_at__gte=filters.start, created_at__lt=filters.end
-        )
+    source = resolve_source(source)
+    if source == "rollup":
+        incidents: Any = IncidentFact.objects.order_by().filter(fact_scope(filters))
+        group = {"band": F("requester_band"), "vip": F("requester_vip")}
+        restored = Q(restored=True)
+        wall: Any = F("wall_seconds")
+    else:
+        incidents = Incident.objects.order_by().filter(fact_scope(filters))
+        group = {"band": F("requester__seniority_band"), "vip": F("requester__is_vip")}
+        restored = restored_q()
+        wall = Seconds(F("resolved_at"), F("created_at"))
+    created = {
+        (row["band"], row["vip"]): row["n"]
+        for row in incidents.filter(created_at__gte=filters.start, created_at__lt=filters.end)
         .values(**group)
         .annotate(n=Count("pk"))
-        .order_by()
-    )
+    }
     restore = {
         (row["band"], row["vip"]): row
-        for row in Incident.objects.filter(
-            scope, restored_q(), resolved_at__gte=filters.start, resolved_at__lt=filters.end
+        for row in incidents.filter(
+            restored, resolved_at__gte=filters.start, resolved_at__lt=filters.end
         )
         .values(**group)
         .annotate(
             cases=Count("pk"),
-            p50=PercentileCont(Seconds(F("resolved_at"), F("created_at")), 0.5),
-            p90=PercentileCont(Seconds(F("resolved_at"), F("created_at")), 0.9),
+            p50=PercentileCont(wall, 0.5),
+            p90=PercentileCont(wall, 0.9),
         )
-        .order_by()
     }
     requests = BypassRequest.objects.filter(
         _request_scope(filters),
@@ -231,7 +337,7 @@ def fairness(*, filters: MetricFilters) -> dict[str, Any]:
         .annotate(n=Count("request", distinct=True))
         .order_by()
     }
-    jumps = jumps_by_group(filters, incident_scope(filters))
+    jumps = jumps_by_group(filters, incident_scope(filters), source)
     rows = []
     for band, label in SeniorityBand.choices:
         for vip in (False, True):
@@ -281,7 +387,8 @@ def fairness(*, filters: MetricFilters) -> dict[str, Any]:
         )
     return {
         "filters": filters.as_dict(),
-        "source": "live",
+        "source": source,
+        "as_of": clock.now() if source == "live" else rollup_as_of(),
         "min_cases": min_cases,
         "groups": rows,
         "executive_to_staff": ratios,

@@ -107,6 +107,11 @@ class IncidentFact(models.Model):
     wait_vendor_seconds = models.FloatField(default=0)
     wait_change_seconds = models.FloatField(default=0)
     wait_other_seconds = models.FloatField(default=0)
+    # fairness (``metrics.exceptions``): restored (resolved, not a merged duplicate) and the
+    # requester's seniority band and VIP flag as of the rebuild
+    restored = models.BooleanField(default=False)
+    requester_band = models.CharField(max_length=20, blank=True)
+    requester_vip = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
@@ -119,6 +124,70 @@ class IncidentFact(models.Model):
 
     def __str__(self) -> str:
         return f"fact for incident {self.incident_id}"
+
+
+class QueueJumpFact(models.Model):
+    """One ``incident.queue_jumped`` event with what it did to the queue (``metrics.queue_jumps``):
+    the tickets it moved ahead of, how many of them were answered after the jumper, and their
+    added wait. Rebuilt with the jumper's creation day and with the creation day of the tickets
+    it may have passed (the ``QUEUE_HORIZON`` before it)."""
+
+    event_id = models.BigIntegerField(unique=True)
+    incident_id = models.BigIntegerField()
+    day = models.DateField(help_text="UTC day the jumping incident was created.")
+    created_at = models.DateTimeField(help_text="When the jump happened.")
+    service_id = models.BigIntegerField(null=True, blank=True)
+    team_id = models.BigIntegerField(null=True, blank=True)
+    priority = models.PositiveSmallIntegerField()
+    requester_band = models.CharField(max_length=20, blank=True)
+    requester_vip = models.BooleanField(default=False)
+    jumped = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    waited_seconds = models.FloatField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"], name="met_jump_created_idx"),
+            models.Index(fields=["day"], name="met_jump_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"queue jump {self.event_id} by incident {self.incident_id}"
+
+
+class EventFact(models.Model):
+    """One dated thing that happened to an incident and that outcome figures count by when it
+    happened (``metrics.event_facts``): a resolution (``incident.resolved`` event), a rating
+    (``incidents.Satisfaction``: ``value`` is the rating) or the first workaround reaching the
+    incident (``value``: seconds from the incident's creation). Rebuilt with the incident's
+    creation day, with the incident's service, team and priority as of the rebuild."""
+
+    class Kind(models.TextChoices):
+        RESOLVED = "resolved", "resolved"
+        RATED = "rated", "rated"
+        WORKAROUND = "workaround", "first workaround"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    source_id = models.BigIntegerField(help_text="The event's or the rating's id.")
+    incident_id = models.BigIntegerField()
+    day = models.DateField(help_text="UTC day the incident was created (the rebuild unit).")
+    created_at = models.DateTimeField()
+    service_id = models.BigIntegerField(null=True, blank=True)
+    team_id = models.BigIntegerField(null=True, blank=True)
+    priority = models.PositiveSmallIntegerField()
+    value = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["kind", "created_at"], name="met_event_kind_time_idx"),
+            models.Index(fields=["day"], name="met_event_day_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "source_id"], name="met_event_one_per_source")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.source_id} of incident {self.incident_id}"
 
 
 class RollupDay(models.Model):

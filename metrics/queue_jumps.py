@@ -28,6 +28,7 @@ from incidents.models import Incident, IncidentEvent
 
 from .expressions import Seconds
 from .filtersets import MetricFilters
+from .models import QueueJumpFact
 
 JUMP_EVENT = "incident.queue_jumped"
 # A ticket counts as passed only if it was created at most this long before the jump: the
@@ -58,10 +59,12 @@ def _jumped() -> Any:
     )
 
 
-def jumps_by_group(filters: MetricFilters, scope: Q) -> dict[tuple[str, bool], dict[str, Any]]:
-    """Per (band, VIP) of the jumper's requester: jumps in the period, tickets jumped, and the
-    added wait — for each jumped ticket answered after the jumper, the time from the jumper's
-    first response (or the jump, if later) to its own first response."""
+def jump_rows() -> Any:
+    """Every queue-jump event with what it did: the tickets it passed (``jumped``), how many of
+    them were answered after the jumper (``answered``) and their added wait in seconds — for
+    each of those, the time from the jumper's first response (or the jump, if later) to its own
+    first response — plus the jumper's service, team, priority and requester band / VIP flag.
+    The live figures aggregate this query; ``QueueJumpFact`` is a copy of it."""
     jumped = _jumped()
     count = jumped.annotate(n=Func(F("pk"), function="COUNT")).values("n")
     jumper_served = Greatest(OuterRef("incident__first_response_at"), OuterRef("created_at"))
@@ -75,24 +78,83 @@ def jumps_by_group(filters: MetricFilters, scope: Q) -> dict[tuple[str, bool], d
         .annotate(n=Func(F("pk"), function="COUNT"))
         .values("n")
     )
-    events = (
+    return (
         IncidentEvent.objects.order_by()
-        .filter(type=JUMP_EVENT, created_at__gte=filters.start, created_at__lt=filters.end)
-        .filter(scope)
+        .filter(type=JUMP_EVENT)
         .annotate(
             jumped_n=Coalesce(Subquery(count, output_field=IntegerField()), 0),
             answered_n=Coalesce(Subquery(answered, output_field=IntegerField()), 0),
             waited_s=Coalesce(Subquery(waited, output_field=FloatField()), 0.0),
         )
-        .values(band=F("incident__requester__seniority_band"), vip=F("incident__requester__is_vip"))
-        .annotate(
-            jumps=Count("pk"),
-            jumped=Sum("jumped_n"),
-            answered=Sum("answered_n"),
-            waited=Sum("waited_s", output_field=FloatField()),
-        )
     )
-    return {(row["band"], row["vip"]): row for row in events}
+
+
+JUMP_FACT_SOURCES = {
+    "event_id": F("pk"),
+    "incident_id": F("incident_id"),
+    "created_at": F("created_at"),
+    "service_id": F("incident__service_id"),
+    "team_id": F("incident__team_id"),
+    "priority": F("incident__priority"),
+    "requester_band": F("incident__requester__seniority_band"),
+    "requester_vip": F("incident__requester__is_vip"),
+    "jumped": F("jumped_n"),
+    "answered": F("answered_n"),
+    "waited_seconds": F("waited_s"),
+}
+
+
+def jumps_by_group(
+    filters: MetricFilters, scope: Q, source: str = "live"
+) -> dict[tuple[str, bool], dict[str, Any]]:
+    """Per (band, VIP) of the jumper's requester: jumps in the period, tickets jumped, and the
+    added wait (``jump_rows``), live or from ``QueueJumpFact``."""
+    rows: Any
+    if source == "rollup":
+        rows = QueueJumpFact.objects.order_by().filter(
+            created_at__gte=filters.start, created_at__lt=filters.end
+        )
+        rows = rows.filter(fact_scope(filters)).values(
+            band=F("requester_band"), vip=F("requester_vip")
+        )
+        jumped, answered, waited = "jumped", "answered", "waited_seconds"
+    else:
+        rows = (
+            jump_rows()
+            .filter(created_at__gte=filters.start, created_at__lt=filters.end)
+            .filter(scope)
+            .values(
+                band=F("incident__requester__seniority_band"), vip=F("incident__requester__is_vip")
+            )
+        )
+        jumped, answered, waited = "jumped_n", "answered_n", "waited_s"
+    events = rows.annotate(
+        jumps=Count("pk"),
+        jumped_sum=Sum(jumped),
+        answered_sum=Sum(answered),
+        waited_sum=Sum(waited, output_field=FloatField()),
+    )
+    return {
+        (row["band"], row["vip"]): {
+            "jumps": row["jumps"],
+            "jumped": row["jumped_sum"],
+            "answered": row["answered_sum"],
+            "waited": row["waited_sum"],
+        }
+        for row in events
+    }
+
+
+def fact_scope(filters: MetricFilters) -> Q:
+    """The service / team / priority filters on a fact table's own columns."""
+    q = Q()
+    if filters.service_id is not None:
+        q &= Q(service_id=filters.service_id)
+    if filters.team_id is not None:
+        q &= Q(team_id=filters.team_id)
+    if filters.priority is not None:
+        q &= Q(priority=filters.priority)
+    return q
 
 
 def incident_scope(filters: MetricFilters) -> Q:

@@ -35,9 +35,10 @@ from incidents.models import Incident, IncidentEvent, Problem, Satisfaction
 from org.models import BusinessService
 from servicedesk import clock
 
+from . import event_facts
 from .expressions import BusinessSeconds, CalendarCache, PercentileCont, Seconds
 from .filtersets import MetricFilters
-from .models import IncidentFact, MetricsSettings, RollupDay
+from .models import EventFact, IncidentFact, MetricsSettings, RollupDay
 from .sla_rows import PAUSE_CAUSES, SLA_COLUMNS, sla_annotations
 
 HOUR = 3600.0
@@ -142,6 +143,9 @@ def incident_rows() -> QuerySet[Incident]:
                 Q(service__isnull=False) & Exists(earlier_for_requester),
                 output_field=BooleanField(),
             ),
+            restored=ExpressionWrapper(restored, output_field=BooleanField()),
+            requester_band=F("requester__seniority_band"),
+            requester_vip=F("requester__is_vip"),
         )
     )
     return sla_annotations(rows)
@@ -162,6 +166,9 @@ FACT_COLUMNS = (
     "first_contact",
     "is_repeat",
     *SLA_COLUMNS,
+    "restored",
+    "requester_band",
+    "requester_vip",
 )
 # where each fact column comes from in ``incident_rows()`` (the same name unless listed)
 FACT_SOURCES = {
@@ -188,7 +195,9 @@ def resolve_source(source: str) -> str:
 
 def _rows(source: str) -> QuerySet[Any]:
     if source == "rollup":
-        return IncidentFact.objects.order_by()
+        return IncidentFact.objects.order_by().filter(
+            Q(restored=True) | Q(resolved_at__isnull=True)
+        )
     CalendarCache.refresh()
     return incident_rows().filter(restored_q() | Q(resolved_at__isnull=True))
 
@@ -217,8 +226,11 @@ def _incident_scope(prefix: str, filters: MetricFilters) -> Q:
 # --- customer outcomes ---------------------------------------------------------------------
 
 
-def outcomes(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
-    """Customer outcomes for the period (``docs/metrics.md`` defines each)."""
+def outcomes(
+    *, filters: MetricFilters, source: str = "auto", brief: bool = False
+) -> dict[str, Any]:
+    """Customer outcomes for the period (``docs/metrics.md`` defines each). ``brief`` (the
+    printable review, which shows neither) leaves out the trend and the repeat incidents."""
     min_cases = metrics_settings().min_cases
     source = resolve_source(source)
     rows = _scoped(_rows(source), filters)
@@ -276,10 +288,12 @@ def outcomes(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
             "too_few_cases": cases < min_cases,
         },
         "waiting": waiting(restore=restore, cases=cases),
-        "satisfaction": satisfaction(filters=filters, min_cases=min_cases),
+        "satisfaction": satisfaction(filters=filters, min_cases=min_cases, source=source),
         "backlog": backlog(filters=filters, min_cases=min_cases),
-        "repeat_incidents": repeat_incidents(rows=rows, filters=filters, min_cases=min_cases),
-        "problems": problems(filters=filters, min_cases=min_cases),
+        "repeat_incidents": []
+        if brief
+        else repeat_incidents(rows=rows, filters=filters, min_cases=min_cases),
+        "problems": problems(filters=filters, min_cases=min_cases, source=source),
         "trend": [
             {
                 "bucket": row["bucket"].date().isoformat(),
@@ -288,7 +302,7 @@ def outcomes(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
                 "p90_hours": _round(row["p90"] / HOUR if row["p90"] is not None else None, 2),
                 "reopen_rate": rate(row["reopened_n"], row["resolved"], min_cases),
             }
-            for row in trend
+            for row in ([] if brief else trend)
         ],
     }
 
@@ -314,24 +328,20 @@ def waiting(*, restore: dict[str, Any], cases: int) -> dict[str, Any]:
     }
 
 
-def satisfaction(*, filters: MetricFilters, min_cases: int) -> dict[str, Any]:
-    """Ratings given in the period, against the resolutions made in it."""
+def satisfaction(*, filters: MetricFilters, min_cases: int, source: str = "live") -> dict[str, Any]:
+    """Ratings given in the period, against the resolutions made in it (``event_facts``: live
+    or from the rollups); the latest comments are read from the ratings themselves."""
+    figures = event_facts.in_period(EventFact.Kind.RATED, source, filters).aggregate(
+        ratings=Count("pk"),
+        average=Avg("f_value"),
+        satisfied=Count("pk", filter=Q(f_value__gte=SATISFIED_FROM)),
+    )
+    resolutions = event_facts.in_period(EventFact.Kind.RESOLVED, source, filters).count()
     ratings = Satisfaction.objects.filter(
         _incident_scope("incident__", filters),
         created_at__gte=filters.start,
         created_at__lt=filters.end,
     )
-    figures = ratings.aggregate(
-        ratings=Count("pk"),
-        average=Avg("rating"),
-        satisfied=Count("pk", filter=Q(rating__gte=SATISFIED_FROM)),
-    )
-    resolutions = IncidentEvent.objects.filter(
-        _incident_scope("incident__", filters),
-        type="incident.resolved",
-        created_at__gte=filters.start,
-        created_at__lt=filters.end,
-    ).count()
     latest = (
         ratings.exclude(comment="")
         .order_by("-created_at", "-pk")
@@ -411,7 +421,7 @@ def repeat_incidents(
     ]
 
 
-def problems(*, filters: MetricFilters, min_cases: int) -> dict[str, Any]:
+def problems(*, filters: MetricFilters, min_cases: int, source: str = "live") -> dict[str, Any]:
     """Problems that published a workaround or were fixed in the period; how long a
     workaround took to reach the people affected."""
     scope = Q()
@@ -438,22 +448,8 @@ def problems(*, filters: MetricFilters, min_cases: int) -> dict[str, Any]:
             ),
         ),
     )
-    earlier = IncidentEvent.objects.filter(
-        incident=OuterRef("incident"),
-        type="incident.workaround_published",
-        created_at__lt=OuterRef("created_at"),
-    )
-    reached = (
-        IncidentEvent.objects.filter(
-            _incident_scope("incident__", filters),
-            type="incident.workaround_published",
-            created_at__gte=filters.start,
-            created_at__lt=filters.end,
-        )
-        .exclude(Exists(earlier))
-        .aggregate(
-            **_duration_aggregates("reach", Seconds(F("created_at"), F("incident__created_at")))
-        )
+    reached = event_facts.in_period(EventFact.Kind.WORKAROUND, source, filters).aggregate(
+        **_duration_aggregates("reach", F("f_value"))
     )
     return {
         **counted,

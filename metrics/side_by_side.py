@@ -10,13 +10,13 @@ from typing import Any
 
 from django.db.models import Avg, Count, F, Q
 
-from incidents.models import Satisfaction
 from org.models import BusinessService
 from servicedesk import clock
 
+from . import event_facts
 from .expressions import PercentileCont
 from .filtersets import MetricFilters
-from .models import MetricsSettings
+from .models import EventFact, MetricsSettings
 from .selectors import (
     SATISFIED_FROM,
     _round,
@@ -120,23 +120,16 @@ def side_by_side(*, filters: MetricFilters, source: str = "auto") -> dict[str, A
         )
         .order_by()
     }
-    scope = Q(incident__service_id__isnull=False)
-    if filters.service_id is not None:
-        scope &= Q(incident__service_id=filters.service_id)
-    if filters.team_id is not None:
-        scope &= Q(incident__team_id=filters.team_id)
-    if filters.priority is not None:
-        scope &= Q(incident__priority=filters.priority)
     ratings = {
-        row["service_id"]: row
-        for row in Satisfaction.objects.filter(
-            scope, created_at__gte=filters.start, created_at__lt=filters.end
+        row["rated_service"]: row
+        for row in event_facts.in_period(
+            EventFact.Kind.RATED, source, filters, Q(f_service__isnull=False)
         )
-        .values(service_id=F("incident__service_id"))
+        .values(rated_service=F("f_service"))
         .annotate(
             ratings=Count("pk"),
-            average=Avg("rating"),
-            satisfied=Count("pk", filter=Q(rating__gte=SATISFIED_FROM)),
+            average=Avg("f_value"),
+            satisfied=Count("pk", filter=Q(f_value__gte=SATISFIED_FROM)),
         )
         .order_by()
     }

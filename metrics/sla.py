@@ -6,6 +6,7 @@ which carry the same SLA columns (``metrics.sla_rows``). Definitions: ``docs/met
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
@@ -79,69 +80,41 @@ def _compliance(row: dict[str, Any], min_cases: int) -> dict[str, Any]:
     }
 
 
-def basis_figures(
-    rows: QuerySet[Any], filters: MetricFilters, basis: str, source: str, min_cases: int
-) -> dict[str, Any]:
-    """One grouped query: per team and priority of the basis; the priority rows and the
-    totals are sums of those groups."""
-    priority, response, resolution = _columns(basis, source)
+COUNTS = ("response_judged", "response_met_n", "resolution_judged", "resolution_met_n")
+ADDITIVE = (
+    "resolved_n",
+    "paused_n",
+    "paused_total",
+    *(f"paused_{cause}" for cause in PAUSE_CAUSES),
+    "bypassed_resolved",
+    "bypassed_met_effective",
+    "bypassed_met_matrix",
+    "bypassed_not_judged",
+)
+
+
+def _sum(groups: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: sum(g[k] or 0 for g in groups) for k in keys}
+
+
+def grouped_figures(
+    rows: QuerySet[Any], filters: MetricFilters, source: str
+) -> list[dict[str, Any]]:
+    """One pass over the period's rows: per team, effective priority and matrix priority, the
+    verdict counts of both bases (``m_`` and ``e_``) and the additive figures. Both bases and
+    their totals are sums of these groups (the priority filter picks groups by the basis's
+    own priority)."""
     responded, resolved = _period(filters)
-    grouped = list(
-        _scoped(rows, filters, priority)
-        .filter(responded | resolved)
-        .values("team_id", group_priority=F(priority))
-        .annotate(**_verdicts(responded, resolved, response, resolution))
-        .order_by("team_id", "group_priority")
-    )
-    keys = ("response_judged", "response_met_n", "resolution_judged", "resolution_met_n")
-
-    def total(select: list[dict[str, Any]]) -> dict[str, int]:
-        return {k: sum(r[k] for r in select) for k in keys}
-
-    priorities = sorted({r["group_priority"] for r in grouped})
-    names = dict(
-        Team.objects.filter(pk__in={r["team_id"] for r in grouped if r["team_id"]}).values_list(
-            "pk", "name"
-        )
-    )
-    return {
-        "basis": basis,
-        **_compliance(total(grouped), min_cases),
-        "by_priority": [
-            {
-                "priority": p,
-                **_compliance(total([r for r in grouped if r["group_priority"] == p]), min_cases),
-            }
-            for p in priorities
-        ],
-        "by_team_and_priority": [
-            {
-                "team_id": r["team_id"],
-                "team": names.get(r["team_id"], "No team"),
-                "priority": r["group_priority"],
-                **_compliance(r, min_cases),
-            }
-            for r in grouped
-        ],
-    }
-
-
-def sla(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
-    """The SLA figures for the period (``docs/metrics.md``)."""
-    min_cases = metrics_settings().min_cases
-    source = resolve_source(source)
-    rows = _rows(source)
-    responded, resolved = _period(filters)
-    bases = {basis: basis_figures(rows, filters, basis, source, min_cases) for basis in BASES}
-    effective_rows = _scoped(rows, filters, "priority")
-    figures = effective_rows.filter(responded | resolved).aggregate(
-        **_duration_aggregates("ack", F("ack_seconds"), only=responded),
-        **_duration_aggregates("ack_business", F("ack_business_seconds"), only=responded),
+    matrix_priority = _columns("matrix", source)[0]
+    aggregates: dict[str, Any] = {}
+    for basis, prefix in (("matrix", "m_"), ("effective", "e_")):
+        _, response, resolution = _columns(basis, source)
+        verdicts = _verdicts(responded, resolved, response, resolution)
+        aggregates.update({prefix + k: v for k, v in verdicts.items()})
+    bypassed = resolved & Q(bypassed_priority=True)
+    aggregates.update(
         resolved_n=Count("pk", filter=resolved),
         paused_n=Count("pk", filter=resolved & Q(paused_seconds__gt=0)),
-        **_duration_aggregates(
-            "paused", F("paused_seconds"), only=resolved & Q(paused_seconds__gt=0)
-        ),
         paused_total=Sum("paused_seconds", filter=resolved, output_field=FloatField()),
         **{
             f"paused_{cause}": Sum(
@@ -149,31 +122,122 @@ def sla(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
             )
             for cause in PAUSE_CAUSES
         },
-        bypassed_resolved=Count("pk", filter=resolved & Q(bypassed_priority=True)),
-        bypassed_met_effective=Count(
-            "pk", filter=resolved & Q(bypassed_priority=True, resolution_met=True)
-        ),
-        bypassed_met_matrix=Count(
-            "pk", filter=resolved & Q(bypassed_priority=True, resolution_met_matrix=True)
-        ),
-        bypassed_not_judged=Count(
-            "pk",
-            filter=resolved & Q(bypassed_priority=True, resolution_met_matrix__isnull=True),
-        ),
+        bypassed_resolved=Count("pk", filter=bypassed),
+        bypassed_met_effective=Count("pk", filter=bypassed & Q(resolution_met=True)),
+        bypassed_met_matrix=Count("pk", filter=bypassed & Q(resolution_met_matrix=True)),
+        bypassed_not_judged=Count("pk", filter=bypassed & Q(resolution_met_matrix__isnull=True)),
     )
-    trend = (
-        _scoped(rows, filters, _columns(PUBLISHED, source)[0])
-        .filter(resolved)
-        .annotate(bucket=_trunc(filters, "resolved_at"))
-        .values("bucket")
-        .annotate(
-            judged=Count("pk", filter=Q(resolution_met_matrix__isnull=False)),
-            met=Count("pk", filter=Q(resolution_met_matrix=True)),
-            judged_effective=Count("pk", filter=Q(resolution_met__isnull=False)),
-            met_effective=Count("pk", filter=Q(resolution_met=True)),
+    # the trend (published basis): restorations per bucket of ``resolved_at``
+    aggregates.update(
+        t_resolved=Count("pk", filter=resolved),
+        t_judged=Count("pk", filter=resolved & Q(resolution_met_matrix__isnull=False)),
+        t_met=Count("pk", filter=resolved & Q(resolution_met_matrix=True)),
+        t_judged_effective=Count("pk", filter=resolved & Q(resolution_met__isnull=False)),
+        t_met_effective=Count("pk", filter=resolved & Q(resolution_met=True)),
+    )
+    return list(
+        # no priority filter here: each basis picks its groups by its own priority
+        _scoped(rows, replace(filters, priority=None), "priority")
+        .filter(responded | resolved)
+        .values(
+            "team_id",
+            e_priority=F("priority"),
+            m_priority_=F(matrix_priority),
+            bucket=_trunc(filters, "resolved_at"),
         )
-        .order_by("bucket")
+        .annotate(**aggregates)
+        .order_by("team_id", "e_priority", "m_priority_")
     )
+
+
+def basis_figures(
+    groups: list[dict[str, Any]],
+    filters: MetricFilters,
+    basis: str,
+    names: dict[int, str],
+    min_cases: int,
+) -> dict[str, Any]:
+    """A basis's figures from the combined groups: per team and priority of the basis; the
+    priority rows and the totals are sums of those."""
+    prefix, key = ("m_", "m_priority_") if basis == "matrix" else ("e_", "e_priority")
+    if filters.priority is not None:
+        groups = [g for g in groups if g[key] == filters.priority]
+    cells: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
+    for g in groups:
+        cells.setdefault((g["team_id"], g[key]), []).append(g)
+
+    def compliance(select: list[dict[str, Any]]) -> dict[str, Any]:
+        total = _sum(select, tuple(prefix + c for c in COUNTS))
+        return _compliance({c: total[prefix + c] for c in COUNTS}, min_cases)
+
+    priorities = sorted({p for _, p in cells}, key=lambda p: (p is None, p))
+    return {
+        "basis": basis,
+        **compliance(groups),
+        "by_priority": [
+            {"priority": p, **compliance([g for g in groups if g[key] == p])} for p in priorities
+        ],
+        "by_team_and_priority": [
+            {
+                "team_id": team_id,
+                "team": names.get(team_id, "No team"),
+                "priority": p,
+                **compliance(select),
+            }
+            for (team_id, p), select in sorted(
+                cells.items(), key=lambda c: (c[0][0] is None, c[0][0], c[0][1] is None, c[0][1])
+            )
+        ],
+    }
+
+
+def sla(*, filters: MetricFilters, source: str = "auto", brief: bool = False) -> dict[str, Any]:
+    """The SLA figures for the period (``docs/metrics.md``): one grouped pass for both bases
+    and the additive figures, one for the distributions, one for the trend. ``brief`` (the
+    printable review shows compliance only) leaves out the distributions (no cases) and the
+    trend."""
+    min_cases = metrics_settings().min_cases
+    source = resolve_source(source)
+    rows = _rows(source)
+    responded, resolved = _period(filters)
+    groups = grouped_figures(rows, filters, source)
+    names = dict(
+        Team.objects.filter(pk__in={g["team_id"] for g in groups if g["team_id"]}).values_list(
+            "pk", "name"
+        )
+    )
+    bases = {basis: basis_figures(groups, filters, basis, names, min_cases) for basis in BASES}
+    effective = (
+        [g for g in groups if g["e_priority"] == filters.priority]
+        if filters.priority is not None
+        else groups
+    )
+    figures = _sum(effective, ADDITIVE)
+    distributions = {
+        **_duration_aggregates("ack", F("ack_seconds"), only=responded),
+        **_duration_aggregates("ack_business", F("ack_business_seconds"), only=responded),
+        **_duration_aggregates(
+            "paused", F("paused_seconds"), only=resolved & Q(paused_seconds__gt=0)
+        ),
+    }
+    figures.update(
+        {key: 0 if key.endswith("_cases") else None for key in distributions}
+        if brief
+        else _scoped(rows, filters, "priority")
+        .filter(responded | resolved)
+        .aggregate(**distributions)
+    )
+    published = (
+        [g for g in groups if g["m_priority_"] == filters.priority]
+        if filters.priority is not None
+        else groups
+    )
+    buckets: dict[Any, list[dict[str, Any]]] = {}
+    for g in published:
+        if g["t_resolved"]:
+            buckets.setdefault(g["bucket"], []).append(g)
+    trend_keys = ("t_judged", "t_met", "t_judged_effective", "t_met_effective")
+    trend = [{"bucket": b, **_sum(buckets[b], trend_keys)} for b in sorted(buckets)]
     resolved_n = figures["resolved_n"]
     return {
         "filters": filters.as_dict(),
@@ -214,11 +278,11 @@ def sla(*, filters: MetricFilters, source: str = "auto") -> dict[str, Any]:
         "trend": [
             {
                 "bucket": row["bucket"].date().isoformat(),
-                "resolution": rate(row["met"], row["judged"], min_cases),
+                "resolution": rate(row["t_met"], row["t_judged"], min_cases),
                 "resolution_effective": rate(
-                    row["met_effective"], row["judged_effective"], min_cases
+                    row["t_met_effective"], row["t_judged_effective"], min_cases
                 ),
             }
-            for row in trend
+            for row in ([] if brief else trend)
         ],
     }

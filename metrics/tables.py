@@ -300,6 +300,7 @@ def change_tables(data: dict[str, Any]) -> list[Table]:
 
 EXCEPTION_TABLES = (
     "gates",
+    "work-outcomes",
     "funnel",
     "reasons",
     "break-glass",
@@ -307,6 +308,54 @@ EXCEPTION_TABLES = (
     "fairness",
     "queue-jumps",
 )
+
+
+WORK_LABELS = {
+    "incidents.incident": ("Incidents restored", "reopened", "time to restore"),
+    "changes.change": ("Changes implemented", "failed", "lead time"),
+}
+
+
+def _work_outcomes_table(rows: list[dict[str, Any]]) -> Table:
+    body = []
+    for r in rows:
+        work, rate_label, duration_label = WORK_LABELS[r["subject_type"]]
+        for side, label in (("bypassed", "bypassed at the gate"), ("normal", "the rest")):
+            figures = r[side]
+            body.append(
+                [
+                    r["gate_id"],
+                    f"{work}, {label}",
+                    rate_label,
+                    _pct(figures["rate"]),
+                    figures["rate"]["numerator"],
+                    figures["rate"]["denominator"],
+                    duration_label,
+                    _num(figures["duration"]["p50_hours"]),
+                    _num(figures["duration"]["p90_hours"]),
+                    _few(figures["rate"]["too_few_cases"]),
+                ]
+            )
+    return Table(
+        "work-outcomes",
+        "Outcomes of bypassed vs normal work per gate",
+        [
+            "Gate",
+            "Work",
+            "Rate of",
+            "Rate",
+            "Of",
+            "Cases",
+            "Time",
+            "Median (h)",
+            "90th (h)",
+            "Note",
+        ],
+        body,
+        note="Per gate a bypass was used at: the work in the period whose bypass was used at "
+        "that gate against the rest of the same kind of work (incidents: restorations, reopen "
+        "rate, time to restore; changes: implemented, failure rate, lead time).",
+    )
 
 
 def exception_tables(data: dict[str, Any], fair: dict[str, Any]) -> list[Table]:
@@ -330,6 +379,7 @@ def exception_tables(data: dict[str, Any], fair: dict[str, Any]) -> list[Table]:
                 for g in data["gates"]
             ],
         ),
+        _work_outcomes_table(data["work_outcomes"]),
         Table(
             "funnel",
             "Bypass requests",

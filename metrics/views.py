@@ -53,7 +53,7 @@ def _compute(name: str, filters: MetricFilters, source: str) -> dict[str, Any]:
     if name == "exceptions":
         return {
             "exceptions": exceptions.exceptions(filters=filters),
-            "fairness": exceptions.fairness(filters=filters),
+            "fairness": exceptions.fairness(filters=filters, source=source),
         }
     return change_outcomes.changes(filters=filters)
 
@@ -146,8 +146,8 @@ def side_by_side_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def exceptions_page(request: HttpRequest) -> HttpResponse:
-    form, filters, _ = _filters(request)
-    data = _compute("exceptions", filters, "live")
+    form, filters, source = _filters(request)
+    data = _compute("exceptions", filters, source)
     return render(
         request,
         "metrics/exceptions.html",
@@ -155,8 +155,9 @@ def exceptions_page(request: HttpRequest) -> HttpResponse:
             "form": form,
             "filters": filters,
             "data": data["exceptions"],
+            "fairness": data["fairness"],
             "tables": _tables("exceptions", data),
-            "query": filters.query_string(),
+            "query": filters.query_string() + f"&source={source}",
             "tab": "exceptions",
         },
         status=200 if form.is_bound is False or form.is_valid() else 400,
@@ -172,9 +173,10 @@ def service_review(request: HttpRequest) -> HttpResponse:
         if filters.service_id
         else None
     )
-    outcomes = selectors.outcomes(filters=filters, source=source)
+    # brief: the review shows neither trends, repeats nor the SLA distributions
+    outcomes = selectors.outcomes(filters=filters, source=source, brief=True)
     changes = change_outcomes.changes(filters=filters)
-    sla_figures = sla(filters=filters, source=source)
+    sla_figures = sla(filters=filters, source=source, brief=True)
     return render(
         request,
         "metrics/review.html",

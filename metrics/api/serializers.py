@@ -210,6 +210,23 @@ class MetricsOpenDebtSerializer(serializers.Serializer):
     requests = serializers.IntegerField(help_text="Bypass requests those items link.")
 
 
+class MetricsWorkSideSerializer(serializers.Serializer):
+    cases = serializers.IntegerField()
+    rate = MetricsRateSerializer(help_text="Reopened ÷ restorations, or failed ÷ implemented.")
+    duration = MetricsDistributionSerializer(
+        help_text="Wall-clock time to restore (incidents) or lead time (changes)."
+    )
+
+
+class MetricsWorkOutcomeSerializer(serializers.Serializer):
+    gate_id = serializers.CharField()
+    subject_type = serializers.ChoiceField(choices=["incidents.incident", "changes.change"])
+    rate_name = serializers.ChoiceField(choices=["reopen_rate", "change_failure_rate"])
+    duration_name = serializers.ChoiceField(choices=["time_to_restore", "lead_time"])
+    bypassed = MetricsWorkSideSerializer(help_text="Work on which a bypass was used at the gate.")
+    normal = MetricsWorkSideSerializer(help_text="The rest of the same kind of work.")
+
+
 class MetricsExceptionsSerializer(serializers.Serializer):
     filters = MetricsFiltersSerializer()
     source = serializers.ChoiceField(choices=["live"])  # type: ignore[assignment]
@@ -221,6 +238,7 @@ class MetricsExceptionsSerializer(serializers.Serializer):
     approval_latency = MetricsDistributionSerializer()
     break_glass = MetricsBreakGlassSerializer()
     process_debt = MetricsOpenDebtSerializer(many=True)
+    work_outcomes = MetricsWorkOutcomeSerializer(many=True)
 
 
 class MetricsAddedWaitSerializer(serializers.Serializer):
@@ -256,10 +274,7 @@ class MetricsRatioSerializer(serializers.Serializer):
     queue_jumps_per_100 = serializers.FloatField(allow_null=True)
 
 
-class MetricsFairnessSerializer(serializers.Serializer):
-    filters = MetricsFiltersSerializer()
-    source = serializers.ChoiceField(choices=["live"])  # type: ignore[assignment]
-    min_cases = serializers.IntegerField()
+class MetricsFairnessSerializer(MetricsHead):
     groups = MetricsFairnessGroupSerializer(many=True)
     executive_to_staff = MetricsRatioSerializer()
 

@@ -113,15 +113,18 @@ class ExceptionsView(MetricView):
 
 
 class FairnessView(MetricView):
+    extra_query_params = MetricView.extra_query_params | {"source"}
+
     @extend_schema(
-        summary="Fairness: tickets, resolution time, bypasses and overrides per 100 tickets by "
-        "beneficiary seniority band and VIP flag",
-        parameters=FILTER_PARAMS,
+        summary="Fairness: tickets, resolution time, bypasses, overrides and queue jumps per 100 "
+        "tickets by beneficiary seniority band and VIP flag",
+        parameters=[*FILTER_PARAMS, SOURCE_PARAM],
         responses={200: MetricsFairnessSerializer, **error_responses(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
         filters = parse_filters(request)
-        return Response(MetricsFairnessSerializer(exceptions.fairness(filters=filters)).data)
+        data = exceptions.fairness(filters=filters, source=parse_source(request))
+        return Response(MetricsFairnessSerializer(data).data)
 
 
 class SlaView(MetricView):

@@ -264,6 +264,36 @@ def test_printable_service_review(data: None, client: Client, manager: Any, serv
     assert "Time to restore service" in html and "Change outcomes" in html
 
 
+@pytest.mark.parametrize(("source", "queries"), [("live", 19), ("rollup", 13)])
+def test_the_review_computes_only_what_it_shows(
+    data: None, source: str, queries: int, django_assert_num_queries: Any
+) -> None:
+    """The brief figures give the review's tables exactly as the full ones, with fewer queries
+    (no trends, repeats or SLA distributions)."""
+    from datetime import date
+
+    from metrics import selectors, services, sla_tables, tables
+    from metrics.filtersets import make_filters
+    from metrics.sla import sla
+
+    services.rollup_rebuild_all()
+    filters = make_filters(start_date=date(2026, 3, 2), end_date=date(2026, 3, 8))
+    shown = ("restore", "rates", "impact", "waiting", "backlog")
+
+    def review(brief: bool) -> list[Any]:
+        outcomes = selectors.outcomes(filters=filters, source=source, brief=brief)
+        figures = sla(filters=filters, source=source, brief=brief)
+        return [t for t in tables.outcome_tables(outcomes) if t.slug in shown] + [
+            t for t in sla_tables.sla_tables(figures) if t.slug == "sla-compliance"
+        ]
+
+    full = review(brief=False)
+    assert any(t.rows for t in full)
+    with django_assert_num_queries(queries):
+        brief = review(brief=True)
+    assert brief == full
+
+
 def _queries(client: Client, url: str) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -288,6 +318,11 @@ def _queries(client: Client, url: str) -> int:
         f"/api/v1/metrics/side-by-side/?{PERIOD}&source=live",
         f"/api/v1/metrics/side-by-side/?{PERIOD}&source=rollup",
         f"/api/v1/metrics/fairness/?{PERIOD}",
+        f"/api/v1/metrics/fairness/?{PERIOD}&source=live",
+        f"/api/v1/metrics/fairness/?{PERIOD}&source=rollup",
+        f"/api/v1/metrics/exceptions/?{PERIOD}",
+        f"/metrics/exceptions/?{PERIOD}&source=rollup",
+        f"/metrics/export/work-outcomes.csv?{PERIOD}",
         f"/metrics/sla/?{PERIOD}",
         f"/metrics/side-by-side/?{PERIOD}",
         f"/metrics/exceptions/?{PERIOD}",

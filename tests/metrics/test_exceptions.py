@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from bypass.models import BypassItem, BypassRequest, GateCounter
-from metrics import exceptions
+from bypass.models import BypassItem, BypassRequest, BypassUse, GateCounter
+from metrics import exceptions, services
 from metrics import tables as exceptions_tables
 from metrics.filtersets import make_filters
 
 from ..org.factories import UserFactory
-from .builders import at, event, incident
+from .builders import at, change, event, incident
 
 pytestmark = pytest.mark.django_db
 
@@ -204,7 +204,20 @@ def test_gate_rates_funnel_reasons_and_latency(requester: Any, analyst: Any) -> 
     assert data["approval_latency"]["p90_hours"] == 5.6
 
 
-def test_fairness_by_band_and_vip(analyst: Any, in_group: Callable[..., Any]) -> None:
+def fairness_from(source: str) -> dict[str, Any]:
+    """The fairness figures live, or from the rollups rebuilt set-wise and then day by day
+    (both must give the hand-worked numbers)."""
+    if source == "rollup":
+        services.rollup_rebuild_all()
+        for day in range(1, 10):
+            services.rollup_rebuild_day(day=date(2026, 3, day))
+    data = exceptions.fairness(filters=make_filters(**PERIOD), source=source)
+    assert data["source"] == source
+    return data
+
+
+@pytest.mark.parametrize("source", ["live", "rollup"])
+def test_fairness_by_band_and_vip(analyst: Any, in_group: Callable[..., Any], source: str) -> None:
     boss = UserFactory(username="boss", seniority_band="executive", is_vip=True)
     staff = [UserFactory(username=f"staff{i}") for i in range(4)]
     # the executive: 2 tickets (10 h and 2 h), 1 approved bypass with a priority override
@@ -226,25 +239,33 @@ def test_fairness_by_band_and_vip(analyst: Any, in_group: Callable[..., Any]) ->
     ]
     bypass(analyst, staff[0], state="active", submitted="2026-03-02 10:00", subject=rows[0])
     bypass(analyst, staff[1], state="rejected", submitted="2026-03-02 10:00", subject=rows[1])
-    data = exceptions.fairness(filters=make_filters(**PERIOD))
+    # a merged duplicate (not a restoration) and a ticket from before the period: not counted
+    dup = incident(boss, created="2026-03-02 09:00", resolved="2026-03-02 09:05")
+    dup.resolution_code = "duplicate"
+    dup.save(update_fields=["resolution_code"])
+    incident(boss, created="2026-03-01 08:00", resolved="2026-03-01 09:00")
+    data = fairness_from(source)
     groups = {(g["band"], g["vip"]): g for g in data["groups"]}
     top, base = groups[("executive", True)], groups[("staff", False)]
-    assert top["tickets"] == 2 and base["tickets"] == 4
+    assert top["tickets"] == 3 and base["tickets"] == 4  # the duplicate was a ticket
+    assert top["resolution"]["cases"] == 2  # … but not a restoration
     assert top["resolution"]["p50_hours"] == 6.0  # (10 + 2) / 2
     assert base["resolution"]["p50_hours"] == 20.0
-    assert top["bypasses_per_100"] == 50.0  # 1 per 2 tickets
+    assert top["bypasses_per_100"] == 33.33  # 1 per 3 tickets
     assert base["bypasses_per_100"] == 25.0  # 1 per 4 tickets
-    assert top["overrides_per_100"] == 50.0
+    assert top["overrides_per_100"] == 33.33
     assert base["overrides_per_100"] == 0.0
-    # the executive band gets bypasses twice as often as staff; overrides: staff has none
+    # the executive band gets bypasses 33.33 / 25 = 1.33 times as often as staff; overrides:
+    # staff has none
     assert data["executive_to_staff"] == {
-        "bypasses_per_100": 2.0,
+        "bypasses_per_100": 1.33,
         "overrides_per_100": None,
         "queue_jumps_per_100": None,
     }
 
 
-def test_queue_jumps_and_the_added_wait_of_the_jumped(analyst: Any, team: Any) -> None:
+@pytest.mark.parametrize("source", ["live", "rollup"])
+def test_queue_jumps_and_the_added_wait_of_the_jumped(analyst: Any, team: Any, source: str) -> None:
     from org.models import Team
 
     boss = UserFactory(username="boss", seniority_band="executive", is_vip=True)
@@ -274,7 +295,7 @@ def test_queue_jumps_and_the_added_wait_of_the_jumped(analyst: Any, team: Any) -
         queue_source="BYP-000002",
     )  # fmt: skip
     event(j5, "incident.queue_jumped", "2026-03-02 10:30", analyst, queue_rank=[0, 1])
-    data = exceptions.fairness(filters=make_filters(**PERIOD))
+    data = fairness_from(source)
     groups = {(g["band"], g["vip"]): g for g in data["groups"]}
     top, base = groups[("executive", True)], groups[("staff", False)]
     assert (top["tickets"], top["queue_jumps"], top["queue_jumps_per_100"]) == (1, 1, 100.0)
@@ -288,6 +309,105 @@ def test_queue_jumps_and_the_added_wait_of_the_jumped(analyst: Any, team: Any) -
     assert base["added_wait"] == {"answered": 2, "total_hours": 3.0, "per_ticket_hours": 1.5}
     # 100 / 14.29 = 7.0
     assert data["executive_to_staff"]["queue_jumps_per_100"] == 7.0
+
+
+def used(row: BypassRequest, gate_id: str, actor: Any, *, subject: Any = None) -> None:
+    """The request was used at the gate (on ``subject``, a change, if given)."""
+    if subject is not None:
+        row.subject_type, row.subject_id = "changes.change", subject.pk
+        row.save(update_fields=["subject_type", "subject_id"])
+    item = BypassItem.objects.create(request=row, gate_id=gate_id, treatment="skip", value={})
+    BypassUse.objects.create(
+        request=row,
+        item=item,
+        gate_id=gate_id,
+        verdict="Would have blocked.",
+        actor=actor,
+        ledger_seq=row.pk,
+        created_at=row.submitted_at,
+    )
+
+
+def test_outcomes_of_bypassed_vs_normal_work_per_gate(
+    requester: Any, analyst: Any, django_assert_num_queries: Any
+) -> None:
+    gate, cab = "incident.priority.matrix", "change.cab_approval"
+
+    def restored(created: str, resolved: str, reopened: int = 0) -> Any:
+        return incident(requester, created=created, resolved=resolved, reopened_count=reopened)
+
+    b1 = restored("2026-03-02 08:00", "2026-03-02 10:00", reopened=1)  # 2 h, bypassed
+    b2 = restored("2026-03-03 08:00", "2026-03-03 12:00")  # 4 h, bypassed
+    n1 = restored("2026-03-04 08:00", "2026-03-04 09:00")  # 1 h: approved, never used
+    restored("2026-03-04 08:00", "2026-03-04 11:00", reopened=1)  # 3 h
+    restored("2026-03-05 08:00", "2026-03-05 13:00")  # 5 h
+    early = restored("2026-02-20 08:00", "2026-02-20 09:00")  # bypassed, before the period
+    for row in (b1, b2, early):
+        used(bypass(analyst, requester, state="consumed", submitted="2026-03-01 08:00",
+                    subject=row), gate, analyst)  # fmt: skip
+    bypass(analyst, requester, state="active", submitted="2026-03-04 07:00", subject=n1)
+    # changes: one bypassed at the CAB (failed, 10 h lead), two not (20 h ok, 40 h failed)
+    c1 = change(requester, submitted_at="2026-03-02 00:00", ended_at="2026-03-02 10:00",
+                outcome="failed")  # fmt: skip
+    change(requester, submitted_at="2026-03-03 00:00", ended_at="2026-03-03 20:00",
+           outcome="successful")  # fmt: skip
+    change(requester, submitted_at="2026-03-04 00:00", ended_at="2026-03-05 16:00",
+           outcome="backed_out")  # fmt: skip
+    used(bypass(analyst, requester, state="consumed", submitted="2026-03-01 09:00"), cab,
+         analyst, subject=c1)  # fmt: skip
+    with django_assert_num_queries(3):  # the gates used, incidents, changes
+        rows = exceptions.work_outcomes(make_filters(**PERIOD), 5)
+    by_gate = {r["gate_id"]: r for r in rows}
+    inc, chg = by_gate[gate], by_gate[cab]
+    assert (inc["subject_type"], inc["rate_name"]) == ("incidents.incident", "reopen_rate")
+    # bypassed: 2 h and 4 h, one reopened → 1 of 2; median 3 h; p90 2 + 0.9 x 2 = 3.8 h
+    assert inc["bypassed"]["cases"] == 2
+    assert inc["bypassed"]["rate"] == {
+        "numerator": 1, "denominator": 2, "value": 0.5, "too_few_cases": True
+    }  # fmt: skip
+    assert inc["bypassed"]["duration"]["p50_hours"] == 3.0
+    assert inc["bypassed"]["duration"]["p90_hours"] == 3.8
+    # the rest: 1, 3, 5 h, one reopened → 1 of 3; median 3 h; p90 3 + 0.8 x 2 = 4.6 h
+    assert inc["normal"]["rate"]["numerator"] == 1
+    assert inc["normal"]["rate"]["denominator"] == 3
+    assert inc["normal"]["rate"]["value"] == 0.3333
+    assert inc["normal"]["duration"]["p90_hours"] == 4.6
+    # changes: bypassed 1 of 1 failed, lead 10 h; the rest 1 of 2 failed, leads 20 and 40 h
+    assert chg["rate_name"] == "change_failure_rate"
+    assert chg["bypassed"]["rate"]["value"] == 1.0
+    assert chg["bypassed"]["duration"]["p50_hours"] == 10.0
+    assert (chg["normal"]["rate"]["numerator"], chg["normal"]["rate"]["denominator"]) == (1, 2)
+    assert chg["normal"]["duration"]["p50_hours"] == 30.0
+    assert chg["normal"]["duration"]["p90_hours"] == 38.0
+    # a service filter keeps the work of that service only: none of these has one
+    filtered = exceptions.work_outcomes(make_filters(**PERIOD, service_id=999), 5)
+    assert {r["bypassed"]["cases"] for r in filtered} == {0}
+
+
+def test_no_bypass_used_no_work_outcomes(django_assert_num_queries: Any) -> None:
+    with django_assert_num_queries(1):
+        assert exceptions.work_outcomes(make_filters(**PERIOD), 5) == []
+
+
+def test_work_outcomes_in_the_api_page_and_csv(
+    api: Callable[[Any], Any], manager: Any, requester: Any, analyst: Any, client: Any
+) -> None:
+    row = incident(requester, created="2026-03-02 08:00", resolved="2026-03-02 10:00")
+    used(bypass(analyst, requester, state="consumed", submitted="2026-03-02 08:30",
+                subject=row), "incident.priority.matrix", analyst)  # fmt: skip
+    query = "start=2026-03-02&end=2026-03-08&tz=UTC"
+    body = api(manager).get(f"/api/v1/metrics/exceptions/?{query}").json()
+    (work,) = body["work_outcomes"]
+    assert work["bypassed"]["cases"] == 1 and work["normal"]["cases"] == 0
+    client.force_login(manager)
+    html = client.get(f"/metrics/exceptions/?{query}").content.decode()
+    assert "Outcomes of bypassed vs normal work per gate" in html
+    assert "come from the daily rollups" not in html  # none built: all live
+    services.rollup_rebuild_all()
+    html = client.get(f"/metrics/exceptions/?{query}").content.decode()
+    assert "Tickets, resolution times and queue jumps by band come from the daily rollups" in html
+    csv = client.get(f"/metrics/export/work-outcomes.csv?{query}").content.decode()
+    assert 'incident.priority.matrix,"Incidents restored, bypassed at the gate",reopened' in csv
 
 
 def test_exceptions_and_fairness_api_and_page(

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 
 from metrics import selectors
+from metrics import services as metrics_services
 from metrics.filtersets import make_filters
 from metrics.models import MetricsSettings
 from org.models import Holiday, WorkingHours
@@ -19,8 +20,12 @@ pytestmark = pytest.mark.django_db
 WEEK = {"start_date": date(2026, 3, 2), "end_date": date(2026, 3, 8)}  # Monday to Sunday
 
 
-def outcomes(**kwargs: Any) -> dict[str, Any]:
-    return selectors.outcomes(filters=make_filters(**{**WEEK, **kwargs}), source="live")
+def outcomes(source: str = "live", **kwargs: Any) -> dict[str, Any]:
+    if source == "rollup":
+        metrics_services.rollup_rebuild_all()
+    data = selectors.outcomes(filters=make_filters(**{**WEEK, **kwargs}), source=source)
+    assert data["source"] == source
+    return data
 
 
 def test_no_data_gives_empty_figures_not_errors(requester: Any) -> None:
@@ -200,12 +205,13 @@ def test_business_time_uses_the_service_calendar(requester: Any, team: Any) -> N
     assert data["time_to_restore"]["wall_clock"]["p90_hours"] == 85.2
 
 
-def test_satisfaction(week: dict[str, Any]) -> None:
+@pytest.mark.parametrize("source", ["live", "rollup"])
+def test_satisfaction(week: dict[str, Any], source: str) -> None:
     rating(week["quick"], 5, "2026-03-02 13:00", "Fast, thanks")
     rating(week["reassigned"], 2, "2026-03-03 12:00", "Passed around")
     rating(week["wide"], 4, "2026-03-04 13:00")
     rating(week["last_week"], 1, "2026-02-26 09:00", "Outside the period")
-    sat = outcomes()["satisfaction"]
+    sat = outcomes(source)["satisfaction"]
     assert sat["ratings"] == 3
     assert sat["average"] == 3.67  # (5 + 2 + 4) / 3
     assert sat["satisfied"] == {
@@ -233,7 +239,10 @@ def test_repeat_incidents_per_service(requester: Any, other_requester: Any, serv
     assert row["repeats"]["denominator"] == 3
 
 
-def test_workarounds_reaching_people(requester: Any, analyst: Any, service: Any) -> None:
+@pytest.mark.parametrize("source", ["live", "rollup"])
+def test_workarounds_reaching_people(
+    requester: Any, analyst: Any, service: Any, source: str
+) -> None:
     from incidents.models import Problem
 
     problem = Problem.objects.create(
@@ -251,12 +260,14 @@ def test_workarounds_reaching_people(requester: Any, analyst: Any, service: Any)
     event(first, "incident.workaround_published", "2026-03-03 09:00", analyst)  # 24 h
     event(first, "incident.workaround_published", "2026-03-04 09:00", analyst)  # sent again
     event(second, "incident.workaround_published", "2026-03-03 10:00", analyst)  # 2 h
-    figures = outcomes()["problems"]
+    figures = outcomes(source)["problems"]
     assert figures["workaround_published"] == 1
     assert figures["fixed"] == 1
     assert figures["workaround_reach"]["cases"] == 2  # the first time each was reached
     assert figures["workaround_reach"]["p50_hours"] == 13.0  # (24 + 2) / 2
-    assert outcomes(service_id=service.pk)["problems"]["fixed"] == 0
+    assert outcomes(source, service_id=service.pk)["problems"]["fixed"] == 0
+    assert outcomes(source, service_id=service.pk)["problems"]["workaround_reach"]["cases"] == 2
+    assert outcomes(source, priority=1)["problems"]["workaround_reach"]["cases"] == 0
 
 
 def test_merged_duplicates_and_cancelled_are_not_restorations(requester: Any) -> None:

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from incidents.models import SlaPolicy
-from metrics import selectors, services, tasks
+from incidents.models import IncidentEvent, Satisfaction, SlaPolicy
+from metrics import exceptions, selectors, services, tasks
 from metrics import sla as sla_metrics
 from metrics.filtersets import make_filters
-from metrics.models import IncidentFact, RollupDay
+from metrics.models import EventFact, IncidentFact, QueueJumpFact, RollupDay
 from metrics.side_by_side import side_by_side
 from org.models import Team, WorkingHours
 
@@ -20,7 +20,7 @@ from ..org.factories import (
     TeamFactory,
     UserFactory,
 )
-from .builders import at, incident, pause, sla
+from .builders import at, event, incident, pause, rating, sla
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,11 @@ def generated(db: Any) -> int:
         BusinessServiceFactory(slug="s2", owner_team=teams[1]),
         BusinessServiceFactory(slug="s3", owner_team=teams[0]),
     ]
-    people = [UserFactory(username=f"p{i}") for i in range(8)]
+    bands = ["staff", "staff", "staff", "manager", "senior", "executive", "executive", "staff"]
+    people = [
+        UserFactory(username=f"p{i}", seniority_band=band, is_vip=i in (5, 7))
+        for i, band in enumerate(bands)
+    ]
     count = 0
     for _ in range(150):
         created = START + timedelta(minutes=rng.randrange(60 * 24 * 60))
@@ -87,6 +91,29 @@ def generated(db: Any) -> int:
                 begin.strftime("%Y-%m-%d %H:%M"),
                 end.strftime("%Y-%m-%d %H:%M") if rng.random() < 0.8 else None,
             )
+        if resolved and rng.random() < 0.3:
+            stars = rng.randint(1, 5)
+            rated = resolved + timedelta(hours=rng.randrange(1, 48))
+            rating(row, stars, rated.strftime("%Y-%m-%d %H:%M"), rng.choice(["", "ok", "slow"]))
+        if rng.random() < 0.1:
+            for hours in sorted(rng.sample(range(1, 200), rng.choice([1, 2]))):
+                when = created + timedelta(hours=hours)
+                event(row, "incident.workaround_published", when.strftime("%Y-%m-%d %H:%M"),
+                      people[1])  # fmt: skip
+        if resolved and rng.random() < 0.05:
+            row.resolution_code = "duplicate"
+            row.save(update_fields=["resolution_code"])
+        if rng.random() < 0.1:
+            jump = created + timedelta(minutes=rng.randrange(1, 30))
+            event(
+                row,
+                "incident.queue_jumped",
+                jump.strftime("%Y-%m-%d %H:%M"),
+                people[0],
+                queue_rank=[0, 1],
+            )
+            row.queue_rank = 1
+            row.save(update_fields=["queue_rank"])
         count += 1
     for priority, hours in ((1, 4), (3, 24)):
         SlaPolicy.objects.create(
@@ -124,6 +151,8 @@ def test_rollup_equals_live_on_generated_data(generated: int) -> None:
         assert rollup["source"] == "rollup"
         assert comparable(live) == comparable(rollup), extra
         assert live["time_to_restore"]["wall_clock"]["cases"] > 0
+        assert live["satisfaction"]["ratings"] > 0, extra
+        assert live["problems"]["workaround_reach"]["cases"] > 0, extra
         live_sla = sla_metrics.sla(filters=filters, source="live")
         rollup_sla = sla_metrics.sla(filters=filters, source="rollup")
         assert comparable(live_sla) == comparable(rollup_sla), extra
@@ -131,6 +160,29 @@ def test_rollup_equals_live_on_generated_data(generated: int) -> None:
         assert live_sla["bypassed"]["resolved"] > 0
         live_side = side_by_side(filters=filters, source="live")
         assert comparable(live_side) == comparable(side_by_side(filters=filters, source="rollup"))
+        live_fair = exceptions.fairness(filters=filters, source="live")
+        rollup_fair = exceptions.fairness(filters=filters, source="rollup")
+        assert comparable(live_fair) == comparable(rollup_fair), extra
+        assert sum(g["queue_jumps"] for g in live_fair["groups"]) > 0, extra
+
+
+def fact_rows() -> tuple[list[tuple[Any, ...]], ...]:
+    facts = IncidentFact.objects.order_by("incident_id").values_list()
+    jumps = QueueJumpFact.objects.order_by("event_id").values_list()
+    events = EventFact.objects.order_by("kind", "source_id").values_list()
+    return [r[1:] for r in facts], [r[1:] for r in jumps], [r[1:] for r in events]
+
+
+def test_rebuild_all_at_once_equals_day_by_day(generated: int) -> None:
+    services.rollup_sweep(limit=100)
+    day_by_day = fact_rows()
+    assert len(day_by_day[1]) > 5
+    assert services.rollup_rebuild_all() == generated
+    assert fact_rows() == day_by_day
+    assert RollupDay.objects.count() == len({r[1] for r in day_by_day[0]})
+    assert services.rollup_days_due() == []
+    services.rollup_rebuild_all()  # idempotent
+    assert fact_rows() == day_by_day
 
 
 def test_rebuild_is_idempotent_for_any_past_day(generated: int) -> None:
@@ -158,6 +210,15 @@ def test_sweep_rebuilds_only_days_touched_since(generated: int, requester: Any) 
     assert services.rollup_days_due() == []
     fact = IncidentFact.objects.get(incident_id=row.pk)
     assert fact.wall_seconds == 2 * 3600
+    # a rating or an event does not touch the incident row: it makes its day due all the same
+    Satisfaction.objects.create(incident=row, resolution_number=1, rating=5, rated_by=requester)
+    assert services.rollup_days_due() == [date(2026, 2, 1)]
+    services.rollup_sweep()
+    assert EventFact.objects.get(incident_id=row.pk, kind="rated").value == 5.0
+    IncidentEvent.objects.create(
+        incident=row, type="incident.workaround_published", actor=requester, actor_name="x"
+    )
+    assert services.rollup_days_due() == [date(2026, 2, 1)]
 
 
 def test_a_sweep_cut_short_carries_on(generated: int) -> None:

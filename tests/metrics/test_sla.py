@@ -199,3 +199,17 @@ def test_rollup_gives_the_same_sla_figures(week: dict[str, Any]) -> None:
         assert rollup["source"] == "rollup"
         for key in ("matrix", "effective", "bypassed", "time_to_acknowledge", "paused", "trend"):
             assert live[key] == rollup[key], (tz, key)
+    for priority in (1, 2, 3, 4):
+        live, rollup = figures("live", priority=priority), figures("rollup", priority=priority)
+        for key in ("matrix", "effective", "bypassed", "time_to_acknowledge", "paused"):
+            assert live[key] == rollup[key], (priority, key)
+
+
+def test_one_pass_for_both_bases(week: dict[str, Any], django_assert_num_queries: Any) -> None:
+    """Settings, the grouped pass (both bases, the additive figures and the trend), the team
+    names, the distributions and the rollups' as-of: five queries whatever the data."""
+    services.rollup_sweep(limit=100)
+    filters = make_filters(start_date=date(2026, 3, 2), end_date=date(2026, 3, 8))
+    with django_assert_num_queries(5):
+        data = sla_metrics.sla(filters=filters, source="rollup")
+    assert data["matrix"]["by_team_and_priority"]
