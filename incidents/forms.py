@@ -452,14 +452,16 @@ class ProblemCreateForm(forms.Form):
         help_text="Hold Ctrl (⌘ on a Mac) to choose several.",
         widget=forms.SelectMultiple(attrs={"size": 5}),
     )
-    owner_team = forms.ModelChoiceField(
-        label="Owner team", queryset=Team.objects.none(), required=False, empty_label="—"
+    owner_team = ChooserField(
+        for_field="team",
+        label="Owner team",
+        required=False,
+        help_text="Type a few letters of its name and choose it; leave empty for none.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["services"].queryset = active_services()  # type: ignore[attr-defined]
-        self.fields["owner_team"].queryset = active_teams()  # type: ignore[attr-defined]
 
 
 class ProblemUpdateForm(forms.Form):

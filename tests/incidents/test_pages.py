@@ -589,6 +589,21 @@ def test_queue_filters_sorting_and_page_size(
 
 
 # --- problems ---------------------------------------------------------------------------
+def test_new_problem_owner_team_is_searched_not_listed(
+    client: Client, analyst: Any, team: Any, other_team: Any
+) -> None:
+    client.force_login(analyst)
+    html = client.get("/problems/new/").content.decode()
+    assert 'name="owner_team_q"' in html and '<select name="owner_team"' not in html
+    assert other_team.name not in html  # no team is listed until one types
+    refused = client.post("/problems/new/", {"title": "Relay", "owner_team_q": "No such team"})
+    assert refused.status_code == 400
+    assert "No team is “No such team”" in page_text(refused)
+    done = client.post("/problems/new/", {"title": "Relay", "owner_team_q": team.name.upper()})
+    assert done.status_code == 302
+    assert Problem.objects.get().owner_team == team  # without JS: the typed name, exactly
+
+
 def test_problem_lifecycle_through_the_pages(
     client: Client, requester: Any, analyst: Any, service: Any, team: Any
 ) -> None:
