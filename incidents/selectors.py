@@ -311,14 +311,14 @@ def attach_people(incidents: list[Incident]) -> None:
     """Fetch the requesters, reporters and assignees of ``incidents`` in one query and cache
     them on the rows (as ``select_related`` would, without joining the user table three
     times)."""
-    fields = [Incident._meta.get_field(name) for name in GET_PEOPLE]
+    fields: list[Any] = [Incident._meta.get_field(name) for name in GET_PEOPLE]
     ids = {getattr(i, f.attname) for i in incidents for f in fields} - {None}
     people = User.objects.in_bulk(ids) if ids else {}
     for incident in incidents:
         for field in fields:
             value = getattr(incident, field.attname)
             if value is not None:
-                field.set_cached_value(incident, people[value])  # type: ignore[attr-defined]
+                field.set_cached_value(incident, people[value])
 
 
 def incident_events(*, user: User, incident: Incident) -> QuerySet[IncidentEvent]:
