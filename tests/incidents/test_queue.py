@@ -167,7 +167,8 @@ def test_queue_refreshes_itself_and_pauses_while_rows_are_ticked(
     assert "hx-on" not in html
     # the refresh answers with the table only, without tab counts or saved views
     client.get("/queue/team/")
-    with django_assert_num_queries(8):  # session, user, roles (3), count, page ids, page rows
+    # session, user, roles (3), count, page ids, page rows, their people (batched, not joined)
+    with django_assert_num_queries(9):
         partial = client.get(
             "/queue/team/?priority=3", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="queue-results"
         )
