@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import EmptyResultSet, ObjectDoesNotExist
 from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -178,14 +178,34 @@ def incident_queue(
 
 
 def queue_counts(*, user: User) -> dict[str, int]:
-    """How many open incidents each tab holds (unfiltered), in one query."""
+    """How many open incidents each tab holds (unfiltered), in one query, each count bounded
+    like a page's total: exact up to ``pagination.COUNT_LIMIT``, past it ``COUNT_LIMIT + 1``
+    (shown "1,000+"), having read at most that many index entries per tab rather than every
+    open incident (at 1,000,000 incidents the unbounded counts took ~45 ms a page)."""
+    from django.db import connection
+
+    from servicedesk.pagination import COUNT_LIMIT
+
     conditions = _queue_conditions(user, timezone.now())
     if not access.is_agent(user):
         return dict.fromkeys(conditions, 0)
-    counts = Incident.objects.filter(status__in=OPEN_STATUSES).aggregate(
-        **{f"n_{key}": Count("pk", filter=condition) for key, condition in conditions.items()}
-    )
-    return {key: counts[f"n_{key}"] for key in conditions}
+    opened = Incident.objects.filter(status__in=OPEN_STATUSES).order_by()
+    parts: list[str] = []
+    params: list[Any] = []
+    for n, condition in enumerate(conditions.values()):
+        try:
+            sql, part_params = (
+                opened.filter(condition).values("pk")[: COUNT_LIMIT + 1].query.sql_with_params()
+            )
+        except EmptyResultSet:  # e.g. "team" for someone in no team: nothing to count
+            parts.append("0")
+            continue
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS tab_{n})")  # noqa: S608 - ORM-compiled
+        params.extend(part_params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        row = cursor.fetchone()
+    return dict(zip(conditions, row, strict=True))
 
 
 WORKLOAD_STATUSES = (

@@ -95,6 +95,30 @@ def test_every_tab_shows_its_count(
     assert 'All open <span class="count" aria-label="3 open">3</span>' in html
 
 
+def test_tab_counts_stop_at_the_bound(
+    client: Client, requester: Any, analyst: Any, team: Any, service: Any, monkeypatch: Any
+) -> None:
+    """Like a page's total, a tab's count reads at most COUNT_LIMIT + 1 rows ("2+")."""
+    from servicedesk import pagination
+
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 2)
+    for _ in range(3):
+        make_incident(requester, service=service)
+    make_incident(requester)
+    assert selectors.queue_counts(user=analyst) == {
+        "mine": 0,
+        "triage": 1,
+        "unassigned": 3,
+        "team": 3,
+        "breaching": 0,
+        "all": 3,
+    }
+    client.force_login(analyst)
+    html = client.get("/queue/").content.decode()
+    assert 'All open <span class="count" aria-label="2+ open">2+</span>' in html
+    assert 'Triage (no team) <span class="count" aria-label="1 open">1</span>' in html
+
+
 def test_time_left_reads_as_a_duration() -> None:
     assert span(timedelta(days=2, hours=4, minutes=5)) == "2 d 4 h"
     assert span(timedelta(days=3)) == "3 d"
