@@ -123,6 +123,11 @@ def main() -> None:
     run("page /queue/team/?ordering=due", page, "/queue/team/?ordering=due")
     run("page /incidents/mine/ (requester)", own, "/incidents/mine/")
     run("page /problems/", page, "/problems/")
+    run("page /known-errors/", page, "/known-errors/")
+    run("page ticket (analyst)", page, f"/incidents/{busy.pk}/")
+    own_ticket = Incident.objects.filter(requester=requester).order_by("-pk").first()
+    assert own_ticket is not None
+    run("page ticket (its requester)", own, f"/incidents/{own_ticket.pk}/")
 
 
 if __name__ == "__main__":

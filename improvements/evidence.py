@@ -24,7 +24,7 @@ class Target:
 def _incident(user: Any, pk: int) -> Target:
     from incidents.selectors import incident_get
 
-    row = incident_get(user=user, pk=pk)
+    row = incident_get(user=user, pk=pk, people=False)
     return Target(EvidenceKind.INCIDENT, row.pk, row.ref, f"/incidents/{row.pk}/")
 
 

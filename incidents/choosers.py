@@ -138,8 +138,7 @@ def _linkable() -> QuerySet[Any]:
 
 
 def _agents() -> QuerySet[Any]:
-    """People who can be assigned work (as ``forms.agents`` without the DISTINCT): active
-    members or leads of a team."""
+    """People who can be assigned work: active members or leads of a team."""
     return User.objects.filter(
         Q(memberships__isnull=False) | Q(teams_led__isnull=False), is_active=True
     ).distinct()

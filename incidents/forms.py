@@ -5,7 +5,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from org.models import BusinessService, Team, User
 
@@ -60,24 +60,8 @@ def active_teams() -> QuerySet[Team]:
     return Team.objects.filter(is_active=True).order_by("name")
 
 
-def agents() -> QuerySet[User]:
-    """People who can be assigned work: team members and team leads."""
-    return (
-        User.objects.filter(
-            Q(memberships__isnull=False) | Q(teams_led__isnull=False), is_active=True
-        )
-        .distinct()
-        .order_by("display_name", "username")
-    )
-
-
 def linkable_problems() -> QuerySet[Problem]:
     return Problem.objects.filter(status__in=LINKABLE_PROBLEMS).order_by("-created_at")
-
-
-class ProblemChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.ref} · {obj.title}"
 
 
 class IdListField(forms.Field):
@@ -341,12 +325,11 @@ class QueueFilterForm(forms.Form):
     priority = forms.TypedChoiceField(
         label="Priority", required=False, coerce=int, choices=[("", "Any"), *Priority.choices]
     )
-    team_id = forms.ModelChoiceField(
-        label="Team", queryset=Team.objects.none(), required=False, empty_label="Any"
-    )
-    assignee_id = forms.ModelChoiceField(
-        label="Assignee", queryset=User.objects.none(), required=False, empty_label="Anyone"
-    )
+    # Searched, not listed: a drop-down of every person would be rendered on every queue page.
+    # Without JavaScript the text typed is taken as a team's name or a person's username or
+    # e-mail address (see incidents.choosers).
+    team_id = ChooserField(for_field="team", label="Team", required=False)
+    assignee_id = ChooserField(for_field="assignee", label="Assignee", required=False)
     service_id = forms.ModelChoiceField(
         label="Service", queryset=BusinessService.objects.none(), required=False, empty_label="Any"
     )
@@ -359,8 +342,6 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team_id"].queryset = active_teams()  # type: ignore[attr-defined]
-        self.fields["assignee_id"].queryset = agents()  # type: ignore[attr-defined]
         self.fields["service_id"].queryset = active_services()  # type: ignore[attr-defined]
 
     def filters(self) -> dict[str, Any]:
@@ -390,24 +371,25 @@ class SavedViewForm(forms.Form):
 class BulkForm(LinkConfirmFields):
     ids = IdListField(required=True, error_messages={"required": "Tick at least one incident."})
     action = forms.ChoiceField(choices=[("assign", "Assign"), ("link", "Link to problem")])
-    team = forms.ModelChoiceField(
-        queryset=Team.objects.none(), required=False, label="Team", empty_label="Keep the team"
+    # Search-as-you-type choosers (incidents.choosers), as on the ticket page.
+    team = ChooserField(
+        for_field="team",
+        required=False,
+        label="Team",
+        help_text="Leave empty to keep each incident's team.",
     )
-    assignee = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, label="Assignee", empty_label="Nobody"
+    assignee = ChooserField(
+        for_field="assignee",
+        required=False,
+        label="Assignee",
+        help_text="A name, username or e-mail address; leave empty for nobody.",
     )
-    problem = ProblemChoiceField(
-        queryset=Problem.objects.none(),
+    problem = ChooserField(
+        for_field="problem",
         required=False,
         label="Problem",
-        empty_label="Choose a problem",
+        help_text="Words of its title or its reference (PRB-000012).",
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = active_teams()  # type: ignore[attr-defined]
-        self.fields["assignee"].queryset = agents()  # type: ignore[attr-defined]
-        self.fields["problem"].queryset = linkable_problems()  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -470,14 +452,16 @@ class ProblemCreateForm(forms.Form):
         help_text="Hold Ctrl (⌘ on a Mac) to choose several.",
         widget=forms.SelectMultiple(attrs={"size": 5}),
     )
-    owner_team = forms.ModelChoiceField(
-        label="Owner team", queryset=Team.objects.none(), required=False, empty_label="—"
+    owner_team = ChooserField(
+        for_field="team",
+        label="Owner team",
+        required=False,
+        help_text="Type a few letters of its name and choose it; leave empty for none.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["services"].queryset = active_services()  # type: ignore[attr-defined]
-        self.fields["owner_team"].queryset = active_teams()  # type: ignore[attr-defined]
 
 
 class ProblemUpdateForm(forms.Form):

@@ -20,6 +20,7 @@ from incidents.choices import (
     ResolutionCode,
 )
 from servicedesk import clock
+from servicedesk.batching import BatchingQuerySet
 from servicedesk.models import ClockedUpdatedAt
 
 REF_PREFIX = "INC-"
@@ -171,6 +172,8 @@ class Incident(models.Model):
         help_text="Reference, title, description and public comments for full-text search "
         "(PostgreSQL; kept current by the services, see incidents.search).",
     )
+
+    objects = BatchingQuerySet["Incident"].as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -16,7 +16,7 @@ from org.models import Team, User
 from org.roles import request_user
 from servicedesk.errors import DomainError, PermissionDenied
 
-from .common import paginate, require_agent
+from .common import keyset_paginate, paginate, require_agent
 
 
 # --- log a call on behalf of a caller -------------------------------------------------------
@@ -110,7 +110,9 @@ def known_error_list(request: HttpRequest) -> HttpResponse:
             "q": form.cleaned_data.get("q") or "",
             "service_id": service.pk if service else "",
         }
-    page = paginate(request, selectors.known_error_list(user=user, filters=filters))
+    page = keyset_paginate(
+        request, selectors.known_error_list(user=user, filters=filters), ids_first=False
+    )
     return render(request, "incidents/known_errors.html", {"form": form, "page": page})
 
 

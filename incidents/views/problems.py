@@ -33,7 +33,7 @@ from org.models import User
 from org.roles import request_user
 from servicedesk.errors import DomainError
 
-from .common import available_actions, paginate, require_agent
+from .common import available_actions, keyset_paginate, require_agent
 from .tickets import link_preview_response
 
 
@@ -44,7 +44,10 @@ def problem_list(request: HttpRequest) -> HttpResponse:
     require_agent(user, "Problem management")
     form = ProblemFilterForm(request.GET)
     filters = form.filters() if form.is_valid() else {}
-    page = paginate(request, selectors.problem_list(user=user, filters=filters))
+    # problems are a small table: one query for the page (no ids first)
+    page = keyset_paginate(
+        request, selectors.problem_list(user=user, filters=filters), ids_first=False
+    )
     return render(request, "incidents/problem_list.html", {"form": form, "page": page})
 
 
@@ -197,7 +200,7 @@ def _problem_page(
     }
     context = {
         "problem": problem,
-        "page": paginate(request, selectors.problem_incidents(problem=problem)),
+        "page": keyset_paginate(request, selectors.problem_incidents(problem=problem)),
         "history": _problem_history(problem),
         "transitions": transitions,
         "update_form": form("update", initial=update_initial) if editable else None,

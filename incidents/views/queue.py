@@ -18,6 +18,7 @@ from incidents.models import Incident
 from incidents.services.saved_views import FILTER_KEYS
 from org.models import User
 from org.roles import request_user
+from servicedesk import pagination
 from servicedesk.errors import DomainError
 
 from .common import is_htmx, keyset_paginate, require_agent, safe_next
@@ -146,6 +147,11 @@ def _queue_page(
             "key": key,
             "label": label,
             "count": counts[key],
+            "count_text": (
+                f"{pagination.COUNT_LIMIT:,}+"
+                if counts[key] > pagination.COUNT_LIMIT
+                else f"{counts[key]:,}"
+            ),
             "url": reverse("queue") if key == "mine" else reverse("queue-tab", args=[key]),
             "active": key == tab,
         }

@@ -45,7 +45,7 @@ from org.models import User
 from org.roles import request_user
 from servicedesk.errors import DomainError, ValidationFailed
 
-from .common import DONE, FINAL, available_actions, is_htmx, paginate, safe_next
+from .common import DONE, FINAL, available_actions, is_htmx, keyset_paginate, safe_next
 from .desk import canned_reply_text
 from .timeline import build_timeline
 
@@ -123,7 +123,7 @@ def incident_mine(request: HttpRequest) -> HttpResponse:
     form = MyTicketsFilterForm(request.GET)
     filters = form.filters() if form.is_valid() else {}
     tickets = selectors.incident_mine(user=user, filters=filters)
-    page = paginate(request, tickets)
+    page = keyset_paginate(request, tickets)  # by (created_at, id): no OFFSET, however deep
     context = {
         "form": form,
         "page": page,

@@ -215,7 +215,8 @@ def test_bulk_link_shows_each_row_then_a_canned_reply_goes_into_the_reply_box(
     page.goto(f"{live_server.url}/queue/all/")
     for incident in (first, second):
         page.check(f"#row-{incident.pk} input[type=checkbox]")
-    page.select_option("#id_bulk-problem", value=str(problem.pk))
+    page.fill("#id_bulk-problem", "relay queue")  # the problem chooser: searched as one types
+    page.get_by_label(f"{problem.ref} · Mail relay queue full (new)").check()
     page.click("button[name=bulk-action][value=link]")
     expect(page.locator("h1")).to_have_text(f"Link to {problem.ref}?")
     plan = page.locator("table.link-plan")

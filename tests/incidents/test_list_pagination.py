@@ -132,10 +132,11 @@ def test_a_deep_page_costs_the_queries_of_the_first(
     deep = first.json()["next"].split("testserver", 1)[1]
     for _ in range(4):
         deep = client.get(deep).json()["next"].split("testserver", 1)[1]
-    # the bounded count, the page's ids, its rows (the user is already known to the client)
-    with django_assert_num_queries(3):
+    # the bounded count, the page's ids, its rows, their people (batched, not joined); the user
+    # is already known to the client
+    with django_assert_num_queries(4):
         assert client.get(f"{LIST}?page_size=2").status_code == 200
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         assert client.get(deep).status_code == 200
 
 
@@ -158,6 +159,40 @@ def test_queue_pages_by_keyset(tickets: Any, client: Any, analyst: Any) -> None:
     assert [r.pk for r in back.context["page"].object_list] == [
         r.pk for r in first.context["page"].object_list
     ]
+
+
+def _walk_pages(client: Any, base: str) -> list[Any]:
+    """Every row of a keyset-paged page, following its ``after=`` links (``base`` has a query)."""
+    rows: list[Any] = []
+    url = base
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        page = response.context["page"]
+        rows += page.object_list
+        url = page.next_token and f"{base}&after={page.next_token}"
+    return rows
+
+
+def test_my_tickets_problems_and_known_errors_page_by_keyset(
+    tickets: Any, client: Any, requester: Any, analyst: Any
+) -> None:
+    from .factories import make_problem
+
+    client.force_login(requester)
+    first = client.get("/incidents/mine/?page_size=5")
+    assert "13 in all" in first.content.decode() and "after=" in first.content.decode()
+    mine = _walk_pages(client, "/incidents/mine/?page_size=5")
+    assert [r.pk for r in mine] == sorted((t.pk for t in tickets), reverse=True)  # newest first
+    problems = [make_problem(analyst, title=f"Problem {k}") for k in range(7)]
+    for problem in problems:
+        services.problem_publish_workaround(problem=problem, actor=analyst, workaround="Reboot.")
+    client.force_login(analyst)
+    listed = _walk_pages(client, "/problems/?page_size=3")
+    assert [p.pk for p in listed] == [p.pk for p in reversed(problems)]
+    known = _walk_pages(client, "/known-errors/?page_size=3")
+    assert [p.pk for p in known] == [p.pk for p in reversed(problems)]
+    assert client.get("/problems/?after=garbage").status_code == 400
 
 
 def test_a_broken_queue_page_link_is_a_400_with_a_message(

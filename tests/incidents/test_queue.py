@@ -95,6 +95,30 @@ def test_every_tab_shows_its_count(
     assert 'All open <span class="count" aria-label="3 open">3</span>' in html
 
 
+def test_tab_counts_stop_at_the_bound(
+    client: Client, requester: Any, analyst: Any, team: Any, service: Any, monkeypatch: Any
+) -> None:
+    """Like a page's total, a tab's count reads at most COUNT_LIMIT + 1 rows ("2+")."""
+    from servicedesk import pagination
+
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 2)
+    for _ in range(3):
+        make_incident(requester, service=service)
+    make_incident(requester)
+    assert selectors.queue_counts(user=analyst) == {
+        "mine": 0,
+        "triage": 1,
+        "unassigned": 3,
+        "team": 3,
+        "breaching": 0,
+        "all": 3,
+    }
+    client.force_login(analyst)
+    html = client.get("/queue/").content.decode()
+    assert 'All open <span class="count" aria-label="2+ open">2+</span>' in html
+    assert 'Triage (no team) <span class="count" aria-label="1 open">1</span>' in html
+
+
 def test_time_left_reads_as_a_duration() -> None:
     assert span(timedelta(days=2, hours=4, minutes=5)) == "2 d 4 h"
     assert span(timedelta(days=3)) == "3 d"
@@ -167,7 +191,8 @@ def test_queue_refreshes_itself_and_pauses_while_rows_are_ticked(
     assert "hx-on" not in html
     # the refresh answers with the table only, without tab counts or saved views
     client.get("/queue/team/")
-    with django_assert_num_queries(8):  # session, user, roles (3), count, page ids, page rows
+    # session, user, roles (3), count, page ids, page rows, their people (batched, not joined)
+    with django_assert_num_queries(9):
         partial = client.get(
             "/queue/team/?priority=3", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="queue-results"
         )
@@ -366,3 +391,72 @@ def test_api_shows_and_filters_the_requester_replied_flag(
     assert replied["results"][0]["requester_replied_at"] is not None
     others = client.get("/api/v1/incidents/?requester_replied=false").json()
     assert [i["id"] for i in others["results"]] == [quiet.pk]
+
+
+# --- choosers, not drop-downs (issue 9) ---------------------------------------------------
+def test_queue_forms_search_people_and_problems_instead_of_listing_them(
+    client: Client, requester: Any, analyst: Any, team: Any, service: Any
+) -> None:
+    from ..org.factories import UserFactory
+    from .factories import make_problem
+
+    colleague = UserFactory(username="bea", display_name="Bea Colleague")
+    team.members.add(colleague)
+
+    mine = make_incident(requester, title="Mine to filter", service=service)
+    services.incident_assign(incident=mine, actor=analyst, assignee=analyst)
+    other = make_incident(requester, title="Somebody else's", service=service)
+    problem = make_problem(analyst, title="Relay full")
+    client.force_login(analyst)
+    html = client.get("/queue/all/").content.decode()
+    # no drop-down lists the people, the teams or the problems: search boxes for htmx
+    assert "<select" not in html.split('id="bulk-h"')[1].split("</form>")[0]
+    for name in ("assignee_id", "team_id", "bulk-team", "bulk-assignee", "bulk-problem"):
+        assert f'name="{name}_q"' in html and f'<select name="{name}"' not in html
+    assert analyst.email not in html and problem.title not in html
+
+    # without JavaScript: the typed username (or e-mail address) filters the queue
+    page = client.get(f"/queue/all/?assignee_id_q={analyst.username}")
+    assert page.status_code == 200
+    assert [i.pk for i in page.context["page"].object_list] == [mine.pk]
+    chosen = client.get(f"/queue/all/?assignee_id={analyst.pk}&team_id_q={team.name}")
+    assert [i.pk for i in chosen.context["page"].object_list] == [mine.pk]
+    assert f'value="{analyst.pk}" id="id_assignee_id_{analyst.pk}" checked' in (
+        chosen.content.decode()
+    )
+    # a name nobody has: a clear 400, not an empty queue
+    refused = client.get("/queue/all/?assignee_id_q=nobody-at-all")
+    assert refused.status_code == 400
+    assert "No person is “nobody-at-all”" in refused.content.decode()
+
+    # the bulk form: a typed username assigns, a typed reference links
+    done = client.post(
+        "/queue/all/",
+        {"bulk-ids": [other.pk], "bulk-action": "assign", "bulk-assignee_q": colleague.email},
+    )
+    assert done.status_code == 302
+    other.refresh_from_db()
+    assert other.assignee_id == colleague.pk
+    linked = client.post(
+        "/queue/all/",
+        {"bulk-ids": [other.pk], "bulk-action": "link", "bulk-problem_q": problem.ref},
+    )
+    assert linked.status_code == 200 and "Link to" in linked.content.decode()  # what happens
+    linked = client.post(
+        "/queue/all/",
+        {
+            "bulk-ids": [other.pk],
+            "bulk-action": "link",
+            "bulk-problem": problem.pk,
+            "bulk-confirm": "on",
+        },
+    )
+    assert linked.status_code == 302
+    other.refresh_from_db()
+    assert other.problem_id == problem.pk
+    missing = client.post(
+        "/queue/all/",
+        {"bulk-ids": [mine.pk], "bulk-action": "link", "bulk-problem_q": "PRB-999999"},
+    )
+    assert missing.status_code == 400
+    assert "No problem is “PRB-999999”" in missing.content.decode()

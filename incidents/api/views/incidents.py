@@ -66,9 +66,12 @@ class IncidentViewSet(ApiViewSet):
     paginate_ids_first = True  # the list joins many tables: page ids first, then rows
 
     # --- helpers ---------------------------------------------------------------------------
-    def _incident(self) -> Incident:
-        """The incident in the URL (id or INC-reference); a write honours If-Match on it."""
-        incident = selectors.incident_get(user=request_user(self.request), pk=self.kwargs["pk"])
+    def _incident(self, *, people: bool = True) -> Incident:
+        """The incident in the URL (id or INC-reference); a write honours If-Match on it.
+        ``people=False`` for reads of its sub-resources: the row only (is it visible?)."""
+        incident = selectors.incident_get(
+            user=request_user(self.request), pk=self.kwargs["pk"], people=people
+        )
         self.precondition(incident)
         return incident
 
@@ -294,7 +297,7 @@ class IncidentViewSet(ApiViewSet):
     @action(detail=True, methods=["get", "post"])
     def comments(self, request: Request, pk: str) -> Response:
         user = request_user(request)
-        incident = self._incident()
+        incident = self._incident(people=request.method != "GET")
         if request.method == "GET":
             comments = selectors.incident_comments(user=user, incident=incident)
             return self._page(comments, IncidentCommentSerializer)
@@ -318,7 +321,7 @@ class IncidentViewSet(ApiViewSet):
     )
     def comment(self, request: Request, pk: str, comment_id: str) -> Response:
         found = selectors.comment_get(
-            user=request_user(request), incident=self._incident(), pk=comment_id
+            user=request_user(request), incident=self._incident(people=False), pk=comment_id
         )
         context = self.get_serializer_context()
         return Response(IncidentCommentSerializer(found, context=context).data)
@@ -329,7 +332,9 @@ class IncidentViewSet(ApiViewSet):
     )
     @action(detail=True, methods=["get"])
     def events(self, request: Request, pk: str) -> Response:
-        events = selectors.incident_events(user=request_user(request), incident=self._incident())
+        events = selectors.incident_events(
+            user=request_user(request), incident=self._incident(people=False)
+        )
         return self._page(events, IncidentEventSerializer)
 
     @extend_schema(
@@ -360,7 +365,7 @@ class IncidentViewSet(ApiViewSet):
         url_name="rating-detail",
     )
     def rating(self, request: Request, pk: str, rating_id: str) -> Response:
-        found = selectors.rating_get(incident=self._incident(), pk=rating_id)
+        found = selectors.rating_get(incident=self._incident(people=False), pk=rating_id)
         context = self.get_serializer_context()
         return Response(SatisfactionSerializer(found, context=context).data)
 
@@ -377,7 +382,9 @@ class IncidentViewSet(ApiViewSet):
     )
     def attachment(self, request: Request, pk: str, attachment_id: str) -> Response:
         found = selectors.attachment_get(
-            user=request_user(request), incident_pk=self._incident().pk, pk=attachment_id
+            user=request_user(request),
+            incident_pk=self._incident(people=False).pk,
+            pk=attachment_id,
         )
         context = self.get_serializer_context()
         return Response(IncidentAttachmentSerializer(found, context=context).data)
@@ -396,7 +403,7 @@ class IncidentViewSet(ApiViewSet):
     @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser])
     def attachments(self, request: Request, pk: str) -> Response:
         user = request_user(request)
-        incident = self._incident()
+        incident = self._incident(people=request.method != "GET")
         if request.method == "GET":
             attachments = selectors.incident_attachments(user=user, incident=incident)
             return self._page(
