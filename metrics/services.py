@@ -50,7 +50,11 @@ def _incident_columns() -> dict[str, Any]:
     return {column: F(source) for column, source in selectors.FACT_SOURCES.items()}
 
 
-UTC_DAY = "(sub.{} AT TIME ZONE 'UTC')::date"
+def _utc_day(column: str) -> str:
+    """The UTC date of ``sub.<column>`` in SQL (SQLite keeps UTC as text: its date part)."""
+    if connection.vendor == "postgresql":
+        return f"(sub.{column} AT TIME ZONE 'UTC')::date"
+    return f"date(sub.{column})"
 
 
 def rollup_rebuild_day(*, day: date) -> int:
@@ -69,7 +73,7 @@ def rollup_rebuild_day(*, day: date) -> int:
     )
     with transaction.atomic():
         IncidentFact.objects.filter(day=day).delete()
-        _insert_select(IncidentFact, rows, _incident_columns(), UTC_DAY.format("fact_created_at"))
+        _insert_select(IncidentFact, rows, _incident_columns(), _utc_day("fact_created_at"))
         EventFact.objects.filter(day=day).delete()
         _insert_events(Q(incident__created_at__gte=start, incident__created_at__lt=end))
         QueueJumpFact.objects.filter(event_id__in=jumps.values("pk")).delete()
@@ -92,7 +96,7 @@ def _insert_jumps(jumps: QuerySet[Any]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quote(QueueJumpFact._meta.db_table)} ({names}, day) "  # noqa: S608
-            f"SELECT {picked}, {UTC_DAY.format('fact_jumper_created')} FROM ({select_sql}) sub "
+            f"SELECT {picked}, {_utc_day('fact_jumper_created')} FROM ({select_sql}) sub "
             "ORDER BY sub.fact_created_at",
             params,
         )
@@ -115,7 +119,7 @@ def _insert_events(only: Q | None = None) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {quote(EventFact._meta.db_table)} ({names}, kind, day) "  # noqa: S608
-                f"SELECT {picked}, %s, {UTC_DAY.format('fact_incident_created')} "
+                f"SELECT {picked}, %s, {_utc_day('fact_incident_created')} "
                 f"FROM ({select_sql}) sub ORDER BY sub.fact_created_at",
                 (kind, *params),
             )
@@ -135,7 +139,7 @@ def rollup_rebuild_all() -> int:
             IncidentFact,
             selectors.incident_rows(),
             _incident_columns(),
-            UTC_DAY.format("fact_created_at"),
+            _utc_day("fact_created_at"),
         )
         _insert_jumps(queue_jumps.jump_rows())
         _insert_events()
