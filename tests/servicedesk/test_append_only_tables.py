@@ -7,16 +7,9 @@ from django.db import connection
 
 from servicedesk.db import EVENT_TABLES_SQL
 
-APPEND_ONLY = [
-    "bypass_bypassdecision",
-    "bypass_bypassevent",
-    "bypass_bypassuse",
-    "changes_changedecision",
-    "changes_changeevent",
-    "improvements_improvementevent",
-    "incidents_incidentevent",
-    "incidents_problemevent",
-]
+from .test_app_role import EVENT_TABLES
+
+APPEND_ONLY = EVENT_TABLES  # the tables the application role may only read and append to
 
 
 def _tables_with_triggers() -> list[str]:
