@@ -87,10 +87,5 @@ def rows(kind: str, source: str) -> QuerySet[Any]:
 def in_period(kind: str, source: str, filters: MetricFilters, scope: Q | None = None) -> Any:
     """The rows of one kind that happened in the period, on incidents in scope."""
     q = Q(f_created__gte=filters.start, f_created__lt=filters.end)
-    if filters.service_id is not None:
-        q &= Q(f_service=filters.service_id)
-    if filters.team_id is not None:
-        q &= Q(f_team=filters.team_id)
-    if filters.priority is not None:
-        q &= Q(f_priority=filters.priority)
+    q &= filters.scope("f_service", "f_team", "f_priority")
     return rows(kind, source).filter(q & (scope or Q()))

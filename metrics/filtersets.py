@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 
 from incidents.choices import Priority
 from org.models import BusinessService, Team
@@ -39,6 +40,19 @@ class MetricFilters:
     @property
     def days(self) -> int:
         return (self.end_date - self.start_date).days + 1
+
+    def scope(self, service: str, team: str, priority: str) -> Q:
+        """The service / team / priority filters on the given lookups (a fact table's own
+        columns, or the incident's through a relation)."""
+        q = Q()
+        for lookup, value in (
+            (service, self.service_id),
+            (team, self.team_id),
+            (priority, self.priority),
+        ):
+            if value is not None:
+                q &= Q(**{lookup: value})
+        return q
 
     def as_dict(self) -> dict[str, Any]:
         return {

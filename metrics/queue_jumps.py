@@ -147,22 +147,8 @@ def jumps_by_group(
 
 def fact_scope(filters: MetricFilters) -> Q:
     """The service / team / priority filters on a fact table's own columns."""
-    q = Q()
-    if filters.service_id is not None:
-        q &= Q(service_id=filters.service_id)
-    if filters.team_id is not None:
-        q &= Q(team_id=filters.team_id)
-    if filters.priority is not None:
-        q &= Q(priority=filters.priority)
-    return q
+    return filters.scope("service_id", "team_id", "priority")
 
 
 def incident_scope(filters: MetricFilters) -> Q:
-    q = Q()
-    if filters.service_id is not None:
-        q &= Q(incident__service_id=filters.service_id)
-    if filters.team_id is not None:
-        q &= Q(incident__team_id=filters.team_id)
-    if filters.priority is not None:
-        q &= Q(incident__priority=filters.priority)
-    return q
+    return filters.scope("incident__service_id", "incident__team_id", "incident__priority")

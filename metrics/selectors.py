@@ -213,14 +213,7 @@ def _scoped(qs: QuerySet[Any], filters: MetricFilters) -> QuerySet[Any]:
 
 
 def _incident_scope(prefix: str, filters: MetricFilters) -> Q:
-    q = Q()
-    if filters.service_id is not None:
-        q &= Q(**{f"{prefix}service_id": filters.service_id})
-    if filters.team_id is not None:
-        q &= Q(**{f"{prefix}team_id": filters.team_id})
-    if filters.priority is not None:
-        q &= Q(**{f"{prefix}priority": filters.priority})
-    return q
+    return filters.scope(f"{prefix}service_id", f"{prefix}team_id", f"{prefix}priority")
 
 
 # --- customer outcomes ---------------------------------------------------------------------
