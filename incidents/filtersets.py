@@ -13,12 +13,13 @@ from .choices import OPEN_STATUSES, Channel, IncidentStatus, Priority, ProblemSt
 from .limits import OLDER_THAN_DAYS_MAX, SEARCH_MAX
 from .models import CannedReply, Category, Incident, Problem
 
+
 class ModelIdsFilter(django_filters.ModelMultipleChoiceFilter):
     """``ModelMultipleChoiceFilter`` that sees an empty choice without compiling it: unset, the
     form's value is ``queryset.none()``, and django-filter's ``if not value`` builds that query's
     SQL (only to find it empty) for every unset filter of every list request (~0.3 ms each)."""
 
-    def filter(self, qs: QuerySet, value: object) -> QuerySet:  # type: ignore[type-arg]
+    def filter(self, qs: QuerySet, value: object) -> QuerySet:
         if isinstance(value, QuerySet) and value.query.is_empty():
             return qs
         return super().filter(qs, value)
@@ -44,12 +45,8 @@ class IncidentFilterSet(ChangeFeedFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices, distinct=False)
     open = django_filters.BooleanFilter(method="filter_open", label="Open only")
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
-    team_id = ModelIdsFilter(
-        field_name="team", queryset=Team.objects.all(), distinct=False
-    )
-    assignee_id = ModelIdsFilter(
-        field_name="assignee", queryset=User.objects.all(), distinct=False
-    )
+    team_id = ModelIdsFilter(field_name="team", queryset=Team.objects.all(), distinct=False)
+    assignee_id = ModelIdsFilter(field_name="assignee", queryset=User.objects.all(), distinct=False)
     unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
     service_id = ModelIdsFilter(
         field_name="service", queryset=BusinessService.objects.all(), distinct=False
