@@ -13,6 +13,18 @@ from .choices import OPEN_STATUSES, Channel, IncidentStatus, Priority, ProblemSt
 from .limits import OLDER_THAN_DAYS_MAX, SEARCH_MAX
 from .models import CannedReply, Category, Incident, Problem
 
+
+class ModelIdsFilter(django_filters.ModelMultipleChoiceFilter):
+    """``ModelMultipleChoiceFilter`` that sees an empty choice without compiling it: unset, the
+    form's value is ``queryset.none()``, and django-filter's ``if not value`` builds that query's
+    SQL (only to find it empty) for every unset filter of every list request (~0.3 ms each)."""
+
+    def filter(self, qs: QuerySet, value: object) -> QuerySet:
+        if isinstance(value, QuerySet) and value.query.is_empty():
+            return qs
+        return super().filter(qs, value)
+
+
 ORDERING = (
     ("created_at", "created"),
     ("updated_at", "updated"),
@@ -33,26 +45,22 @@ class IncidentFilterSet(ChangeFeedFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices, distinct=False)
     open = django_filters.BooleanFilter(method="filter_open", label="Open only")
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
-    team_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="team", queryset=Team.objects.all(), distinct=False
-    )
-    assignee_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="assignee", queryset=User.objects.all(), distinct=False
-    )
+    team_id = ModelIdsFilter(field_name="team", queryset=Team.objects.all(), distinct=False)
+    assignee_id = ModelIdsFilter(field_name="assignee", queryset=User.objects.all(), distinct=False)
     unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
-    service_id = django_filters.ModelMultipleChoiceFilter(
+    service_id = ModelIdsFilter(
         field_name="service", queryset=BusinessService.objects.all(), distinct=False
     )
-    category_id = django_filters.ModelMultipleChoiceFilter(
+    category_id = ModelIdsFilter(
         field_name="category", queryset=Category.objects.all(), distinct=False
     )
-    requester_id = django_filters.ModelMultipleChoiceFilter(
+    requester_id = ModelIdsFilter(
         field_name="requester", queryset=User.objects.all(), distinct=False
     )
-    problem_id = django_filters.ModelMultipleChoiceFilter(
+    problem_id = ModelIdsFilter(
         field_name="problem", queryset=Problem.objects.all(), distinct=False
     )
-    reported_by_id = django_filters.ModelMultipleChoiceFilter(
+    reported_by_id = ModelIdsFilter(
         field_name="reported_by", queryset=User.objects.all(), distinct=False, label="Logged by"
     )
     channel = django_filters.MultipleChoiceFilter(choices=Channel.choices, distinct=False)
@@ -106,11 +114,11 @@ class IncidentFilterSet(ChangeFeedFilterSet):
 class ProblemFilterSet(ChangeFeedFilterSet):
     q = django_filters.CharFilter(method="search", label="Search", max_length=SEARCH_MAX)
     status = django_filters.MultipleChoiceFilter(choices=ProblemStatus.choices, distinct=False)
-    owner_team_id = django_filters.ModelMultipleChoiceFilter(
+    owner_team_id = ModelIdsFilter(
         field_name="owner_team", queryset=Team.objects.all(), distinct=False
     )
     # the one to-many join: a problem with two of the chosen services must appear once
-    service_id = django_filters.ModelMultipleChoiceFilter(
+    service_id = ModelIdsFilter(
         field_name="services", queryset=BusinessService.objects.all(), distinct=True
     )
     ordering = django_filters.OrderingFilter(
