@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from org.models import BusinessService, Team, User
-from servicedesk.feeds import ChangeFeedFilterSet, UtcDateTimeFilter
+from servicedesk.feeds import ChangeFeedFilterSet, ModelIdsFilter, UtcDateTimeFilter
 
 from .choices import OPEN_STATUSES, Category, ChangeStatus, ChangeType, Outcome, RiskClass
 from .models import Change, ChangeTemplate, FreezeWindow
@@ -25,21 +25,13 @@ class ChangeFilterSet(ChangeFeedFilterSet):
     category = django_filters.MultipleChoiceFilter(choices=Category.choices)
     risk_class = django_filters.MultipleChoiceFilter(choices=RiskClass.choices)
     outcome = django_filters.MultipleChoiceFilter(choices=Outcome.choices)
-    owner_team_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="owner_team", queryset=Team.objects.all()
-    )
-    requester_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="requester", queryset=User.objects.all()
-    )
-    implementer_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="implementer", queryset=User.objects.all()
-    )
+    owner_team_id = ModelIdsFilter(field_name="owner_team", queryset=Team.objects.all())
+    requester_id = ModelIdsFilter(field_name="requester", queryset=User.objects.all())
+    implementer_id = ModelIdsFilter(field_name="implementer", queryset=User.objects.all())
     service_id = django_filters.ModelChoiceFilter(
         method="filter_service", queryset=BusinessService.objects.all()
     )
-    template_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="template", queryset=ChangeTemplate.objects.all()
-    )
+    template_id = ModelIdsFilter(field_name="template", queryset=ChangeTemplate.objects.all())
     created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
     starts_after = UtcDateTimeFilter(field_name="planned_start", lookup_expr="gte")

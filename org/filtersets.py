@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from servicedesk.feeds import ChangeFeedFilterSet
+from servicedesk.feeds import ChangeFeedFilterSet, ModelIdsFilter
 
 from .choices import SeniorityBand, ServiceTier
 from .models import BusinessService, Department, Team, User
@@ -13,12 +13,8 @@ class UserFilterSet(ChangeFeedFilterSet):
         label="Search name, username, e-mail (e-mail: analysts only)",
         max_length=200,
     )
-    department_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="department", queryset=Department.objects.all()
-    )
-    team_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="teams", queryset=Team.objects.all()
-    )
+    department_id = ModelIdsFilter(field_name="department", queryset=Department.objects.all())
+    team_id = ModelIdsFilter(field_name="teams", queryset=Team.objects.all())
     seniority_band = django_filters.MultipleChoiceFilter(choices=SeniorityBand.choices)
 
     class Meta:
@@ -38,12 +34,8 @@ class ColleagueFilterSet(ChangeFeedFilterSet):
     e-mail or seniority, which requesters are not shown)."""
 
     q = django_filters.CharFilter(method="search", label="Search name, username", max_length=200)
-    department_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="department", queryset=Department.objects.all()
-    )
-    team_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="teams", queryset=Team.objects.all()
-    )
+    department_id = ModelIdsFilter(field_name="department", queryset=Department.objects.all())
+    team_id = ModelIdsFilter(field_name="teams", queryset=Team.objects.all())
 
     class Meta:
         model = User
@@ -55,12 +47,8 @@ class ColleagueFilterSet(ChangeFeedFilterSet):
 
 class TeamFilterSet(ChangeFeedFilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
-    member_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="members", queryset=User.objects.all()
-    )
-    lead_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="lead", queryset=User.objects.all()
-    )
+    member_id = ModelIdsFilter(field_name="members", queryset=User.objects.all())
+    lead_id = ModelIdsFilter(field_name="lead", queryset=User.objects.all())
 
     class Meta:
         model = Team
@@ -69,9 +57,7 @@ class TeamFilterSet(ChangeFeedFilterSet):
 
 class BusinessServiceFilterSet(ChangeFeedFilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
-    owner_team_id = django_filters.ModelMultipleChoiceFilter(
-        field_name="owner_team", queryset=Team.objects.all()
-    )
+    owner_team_id = ModelIdsFilter(field_name="owner_team", queryset=Team.objects.all())
     tier = django_filters.MultipleChoiceFilter(choices=ServiceTier.choices)
 
     class Meta:

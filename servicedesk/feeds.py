@@ -51,6 +51,17 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = _UtcDateTimeField
 
 
+class ModelIdsFilter(django_filters.ModelMultipleChoiceFilter):
+    """``ModelMultipleChoiceFilter`` that sees an empty choice without compiling it: unset, the
+    form's value is ``queryset.none()``, and django-filter's ``if not value`` builds that query's
+    SQL (only to find it empty) for every unset filter of every list request (~0.3 ms each)."""
+
+    def filter(self, qs: QuerySet, value: object) -> QuerySet:
+        if isinstance(value, QuerySet) and value.query.is_empty():
+            return qs
+        return super().filter(qs, value)
+
+
 @extend_schema_field(OpenApiTypes.DATETIME)
 class _ChangedAfter(UtcDateTimeFilter):
     pass
