@@ -216,6 +216,12 @@ class Incident(models.Model):
                 name="inc_open_created_idx",
                 condition=Q(status__in=OPEN_STATUSES),
             ),
+            # the triage tab (open, no team), oldest first, and its count
+            models.Index(
+                fields=["created_at", "id"],
+                name="inc_open_untriaged_idx",
+                condition=Q(status__in=OPEN_STATUSES, team__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

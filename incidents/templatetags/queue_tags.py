@@ -1,4 +1,4 @@
-"""Queue cells: the SLA badge and the business time left."""
+"""Queue cells: the SLA badge, the business time left, and the whole row."""
 
 import zoneinfo
 from datetime import datetime, timedelta
@@ -6,8 +6,11 @@ from typing import Any
 
 from django import template
 from django.core.exceptions import ObjectDoesNotExist
+from django.template.defaultfilters import date as date_filter
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import localtime
 
 from incidents.selectors import BREACHING_WITHIN
 from incidents.sla import Badge, badges, remaining_now
@@ -135,3 +138,104 @@ def in_zone(moment: datetime | None, person: Any) -> str:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         zone = zoneinfo.ZoneInfo("UTC")
     return f"{moment.astimezone(zone):%a %d %b, %H:%M} ({zone.key})"
+
+
+def _when(moment: datetime) -> str:
+    """``{{ moment|date:"d M H:i" }}``: in the current time zone, month abbreviated."""
+    return date_filter(localtime(moment), "d M H:i")
+
+
+@register.simple_tag(takes_context=True)
+def queue_row(context: template.Context, i: Any) -> SafeString:
+    """One queue row, the same markup ``_queue_row.html`` had as a template, written in Python:
+    a page renders 25 of them, and the template engine took ~0.4 ms a row (a third of a queue
+    page's time at 1,000,000 incidents). Reads ``now``, ``sla_specs``, ``next``,
+    ``csrf_token``, ``row_taken`` and ``row_error`` from the context."""
+    now = context["now"]
+    row_taken = context.get("row_taken")
+    row_error = context.get("row_error")
+    ref = i.ref
+    detail_url = reverse("incident-detail", args=[i.pk])
+    if row_taken:
+        announce = format_html(' class="just-taken" data-announce="You took {}."', ref)
+    elif row_error:
+        announce = format_html(' data-announce="{}"', row_error)
+    else:
+        announce = ""
+    major = mark_safe('<span class="badge bad">major</span>') if i.is_major else ""
+    replied = (
+        format_html(
+            '<span class="badge warn replied" title="The requester wrote on {} and nobody has '
+            'answered yet">requester replied</span>',
+            _when(i.requester_replied_at),
+        )
+        if i.requester_replied_at
+        else ""
+    )
+    service = format_html(" · {}", i.service.name) if i.service else ""
+    error = format_html('<div class="error">{}</div>', row_error) if row_error else ""
+    team = i.team.name if i.team is not None else ""
+    if i.assignee_id:
+        taken = mark_safe(' <span class="badge ok">taken by you</span>') if row_taken else ""
+        assignee = format_html("{}{}\n    ", i.assignee.name, taken)
+    else:
+        take_url = reverse("incident-action", args=[i.pk, "take"])
+        csrf = context.get("csrf_token")
+        csrf_input = (
+            format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', csrf)
+            if csrf and csrf != "NOTPROVIDED"
+            else ""
+        )
+        assignee = format_html(
+            '\n    <form method="post" action="{}" class="inline"\n'
+            '          hx-post="{}" hx-target="closest tr" hx-swap="outerHTML">\n'
+            '      {}<input type="hidden" name="next" value="{}">\n'
+            '      <button type="submit" class="small primary">Take</button>\n'
+            "    </form>\n    ",
+            take_url,
+            take_url,
+            csrf_input,
+            context.get("next", ""),
+        )
+    return format_html(
+        '<tr id="row-{pk}"{announce}>\n'
+        '  <td><input type="checkbox" name="bulk-ids" value="{pk}" form="bulk-form" '
+        'aria-label="Select {ref}"></td>\n'
+        '  <td class="mono nowrap"><a href="{url}">{ref}</a></td>\n'
+        '  <td class="title-cell"><a href="{url}">{title}</a>\n'
+        "    {major}\n"
+        "    {replied}\n"
+        '    <div class="muted small">{requester}{service}</div>\n'
+        "    {error}\n"
+        "  </td>\n"
+        '  <td><span class="badge p{priority}">P{priority}</span></td>\n'
+        '  <td><span class="badge st-{status}">{status_label}</span>\n'
+        "</td>\n"
+        '  <td class="nowrap">{badge} {left}</td>\n'
+        '  <td class="nowrap">{created}</td>\n'
+        '  <td class="nowrap">{updated}</td>\n'
+        "  <td>{team}</td>\n"
+        '  <td class="nowrap">\n'
+        "    {assignee}\n"
+        "  </td>\n"
+        "</tr>\n",
+        pk=i.pk,
+        announce=announce,
+        ref=ref,
+        url=detail_url,
+        title=i.title,
+        major=major,
+        replied=replied,
+        requester=i.requester.name,
+        service=service,
+        error=error,
+        priority=i.priority,
+        status=i.status,
+        status_label=i.get_status_display(),
+        badge=sla_badge(i, now),
+        left=time_left(i, now, context.get("sla_specs")),
+        created=_when(i.created_at),
+        updated=_when(i.updated_at),
+        team=team or "—",
+        assignee=assignee,
+    )

@@ -1,12 +1,13 @@
 """The analyst's queue: tabs, filters, sorting, take and bulk actions."""
 
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +21,6 @@ from incidents.services.saved_views import FILTER_KEYS
 from org.models import User
 from org.roles import request_user
 from servicedesk import pagination
-from servicedesk.batching import BatchingQuerySet, fetch_batched
 from servicedesk.errors import DomainError
 
 from .common import is_htmx, keyset_paginate, require_agent, safe_next
@@ -101,6 +101,7 @@ def _queue_page(
     request: HttpRequest, user: User, tab: str, bulk_form: BulkForm, status: int
 ) -> HttpResponse:
     filter_form = QueueFilterForm(request.GET)
+    conditions = selectors.queue_conditions(user=user)  # once, for the rows and the tab counts
     incidents: QuerySet[Incident] = Incident.objects.none()
     if filter_form.is_valid():
         filters = filter_form.filters()
@@ -108,7 +109,9 @@ def _queue_page(
         if ordering in ORDERINGS:
             filters["ordering"] = ordering
         try:
-            incidents = selectors.incident_queue(user=user, queue=tab, filters=filters)
+            incidents = selectors.incident_queue(
+                user=user, queue=tab, filters=filters, conditions=conditions
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
             status = max(status, exc.status)
@@ -118,8 +121,9 @@ def _queue_page(
     if tab == "breaching" and not request.GET.get("ordering"):
         by_time_left, sla_specs = _by_business_time_left(incidents)
         page = keyset_paginate(request, by_time_left)
-        # the people of the page's rows only, not of all the rows sorted
-        fetch_batched(list(page.object_list), selectors.LIST_BATCHED)
+        # the page's rows in full (with their people), in the order sorted
+        full = selectors.incident_rows(ids=page.object_list)
+        page.object_list = [full[pk] for pk in page.object_list if pk in full]
     else:
         page = keyset_paginate(request, incidents)
     current = request.GET.get("ordering", "")
@@ -152,7 +156,7 @@ def _queue_page(
     if is_htmx(request) and request.headers.get("HX-Target") == "queue-results":
         # The periodic refresh: only the table (paused in the browser while rows are ticked).
         return render(request, "incidents/_queue_results.html", context, status=status)
-    counts = selectors.queue_counts(user=user)
+    counts = selectors.queue_counts(user=user, conditions=conditions)
     context["tabs"] = [
         {
             "key": key,
@@ -176,34 +180,41 @@ def _queue_page(
 BREACHING_ROWS_MAX = 500
 
 
-def _by_business_time_left(
-    incidents: QuerySet[Incident],
-) -> tuple[list[Incident], dict[int, Any]]:
+def _by_business_time_left(incidents: QuerySet[Incident]) -> tuple[list[int], dict[int, Any]]:
     """ "Breaching soon" sorted by the business time left on the clock that runs out first (at
-    most the first 500 by due time: the tab holds what is at risk, not the backlog), and the
-    calendars of their clocks. The rows' people are not fetched here: only a page's are shown
-    (``fetch_batched`` on the page)."""
-    if isinstance(incidents, BatchingQuerySet):
-        incidents = incidents.batch_related(None)  # type: ignore[arg-type]  # None clears them
-    rows = list(incidents.order_by("due_at", "pk")[:BREACHING_ROWS_MAX])
-    now = timezone.now()
-    specs = selectors.calendar_specs(
-        getattr(getattr(i, "sla", None), "calendar_id", None) for i in rows
+    most the first 500 by due time: the tab holds what is at risk, not the backlog): their ids
+    in that order, and the calendars of their clocks. The sort reads only the due time and the
+    clock fields of the 500 rows (at 1,000,000 incidents the full rows, five joins each, took
+    55 ms to read and as long again to build as models); the page's rows are fetched in full
+    after."""
+    clock = {f"clock_{name}": F(f"sla__{name}") for name in selectors.SLA_TIME_LEFT_FIELDS}
+    rows = list(
+        incidents.select_related(None)
+        .annotate(clock=F("sla__incident_id"), **clock)
+        .order_by("due_at", "pk")
+        .values_list("pk", "due_at", "clock", *clock)[:BREACHING_ROWS_MAX]
     )
+    states = {
+        row[0]: SimpleNamespace(**dict(zip(selectors.SLA_TIME_LEFT_FIELDS, row[3:], strict=True)))
+        for row in rows
+        if row[2] is not None
+    }
+    now = timezone.now()
+    specs = selectors.calendar_specs(state.calendar_id for state in states.values())
     far = timedelta(days=36500)
 
-    def left(incident: Incident) -> timedelta:
-        summary = selectors.sla_summary(incident, now, specs)
-        values = [
-            v
-            for v in (summary.get("response_left"), summary.get("resolution_left"))
-            if v is not None
-        ]
+    def left(pk: int, due_at: Any) -> timedelta:
+        state = states.get(pk)
+        values = (
+            [v for v in selectors.sla_time_left(state, now, specs) if v is not None]
+            if state is not None
+            else []
+        )
         if values:
             return min(values)
-        return (incident.due_at - now) if incident.due_at else far
+        return (due_at - now) if due_at else far
 
-    return sorted(rows, key=lambda i: (left(i), i.pk)), specs
+    return [row[0] for row in sorted(rows, key=lambda row: (left(row[0], row[1]), row[0]))], specs
 
 
 @login_required

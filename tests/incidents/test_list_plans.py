@@ -121,11 +121,23 @@ def test_queue_tabs_use_an_index(loaded: Any, client: Any, tab: str) -> None:
     assert_indexed(client, f"/queue/{tab}/?ordering=due")
 
 
+def test_triage_reads_the_partial_index_of_untriaged_incidents(loaded: Any, client: Any) -> None:
+    """The triage page and its count read the open incidents without a team from their own
+    partial index, oldest first, with no sort: the retired teams are values in the condition,
+    not a subquery the planner cannot estimate (selectors.queue_conditions)."""
+    client.force_login(loaded["analyst"])
+    queries = incident_queries(client, "/queue/triage/")
+    page = [q for q in queries if 'ORDER BY "incidents_incident"."created_at" ASC' in q]
+    assert len(page) == 1, queries
+    plan = plan_of(page[0])
+    assert "inc_open_untriaged_idx" in plan and "Sort" not in plan, plan
+
+
 def test_open_statuses_match_the_partial_indexes() -> None:
     """The queues' partial indexes are built on the open statuses: the list the code uses."""
     from incidents.models import Incident
 
     partial = [i for i in Incident._meta.indexes if i.name.startswith("inc_open_")]
-    assert len(partial) == 2 and all(
+    assert len(partial) == 3 and all(
         dict(i.condition.children)["status__in"] == OPEN_STATUSES for i in partial
     )

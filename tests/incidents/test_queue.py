@@ -191,8 +191,9 @@ def test_queue_refreshes_itself_and_pauses_while_rows_are_ticked(
     assert "hx-on" not in html
     # the refresh answers with the table only, without tab counts or saved views
     client.get("/queue/team/")
-    # session, user, roles (3), count, page ids, page rows, their people (batched, not joined)
-    with django_assert_num_queries(9):
+    # session, user, roles (3), the retired teams (written into the tab's condition as values:
+    # selectors.queue_conditions), count, page ids, page rows, their people (batched, not joined)
+    with django_assert_num_queries(10):
         partial = client.get(
             "/queue/team/?priority=3", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="queue-results"
         )
