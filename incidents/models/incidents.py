@@ -216,6 +216,23 @@ class Incident(models.Model):
                 name="inc_open_created_idx",
                 condition=Q(status__in=OPEN_STATUSES),
             ),
+            # the queue's sorts over open incidents: walking the whole table's (priority, id)
+            # for the open ones of a team read 20,000 closed P1s first (74 ms at 1,000,000)
+            models.Index(
+                fields=["priority", "id"],
+                name="inc_open_priority_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["due_at", "id"],
+                name="inc_open_due_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["updated_at", "id"],
+                name="inc_open_updated_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
             # the triage tab (open, no team), oldest first, and its count
             models.Index(
                 fields=["created_at", "id"],

@@ -156,6 +156,7 @@ def queue_row(context: template.Context, i: Any) -> SafeString:
     row_error = context.get("row_error")
     ref = i.ref
     detail_url = reverse("incident-detail", args=[i.pk])
+    announce: str
     if row_taken:
         announce = format_html(' class="just-taken" data-announce="You took {}."', ref)
     elif row_error:

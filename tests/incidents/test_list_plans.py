@@ -133,11 +133,56 @@ def test_triage_reads_the_partial_index_of_untriaged_incidents(loaded: Any, clie
     assert "inc_open_untriaged_idx" in plan and "Sort" not in plan, plan
 
 
+@pytest.fixture
+def mostly_closed(loaded: dict[str, Any], requester: Any) -> dict[str, Any]:
+    """The shape of a desk years in: 30,000 closed incidents with the earliest due times and
+    every priority, beside the open fifth of ``loaded``."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO incidents_incident (title, description, requester_id, reported_by_id, "
+            "channel, impact, urgency, priority, team_id, assignee_id, status, "
+            "assignment_source, team_source, pending_reason, affected_users, is_major, "
+            "queue_rank, queue_source, priority_source, workaround, resolution_code, "
+            "resolution_notes, created_at, updated_at, due_at, reopened_count) "
+            "SELECT 'Old ' || g, '', %s, %s, 'portal', 3, 3, 1 + g %% 4, %s, NULL, 'closed', "
+            "'', '', '', 1, false, 0, 'order', 'matrix', '', '', '', "
+            "now() - interval '3 years' + g * interval '1 minute', "
+            "now() - interval '3 years' + g * interval '1 minute', "
+            "now() - interval '3 years' + g * interval '1 minute', 0 "
+            "FROM generate_series(1, 30000) g",
+            [requester.pk, requester.pk, loaded["team"].pk],
+        )
+        cur.execute("ANALYZE incidents_incident")
+    return loaded
+
+
+@pytest.mark.parametrize(
+    ("ordering", "index"),
+    [
+        ("priority", "inc_open_priority_idx"),
+        ("due", "inc_open_due_idx"),
+        ("updated", "inc_open_updated_idx"),
+    ],
+)
+def test_queue_sorts_read_an_index_of_open_incidents(
+    mostly_closed: Any, client: Any, ordering: str, index: str
+) -> None:
+    """A queue sorted by a column walks that column's index of open incidents: the whole
+    table's index, ascending, first reads every closed incident with an early value (at
+    1,000,000 incidents the team tab by priority took 74 ms that way, now under 1 ms)."""
+    client.force_login(mostly_closed["analyst"])
+    queries = incident_queries(client, f"/queue/team/?ordering={ordering}")
+    page = [q for q in queries if "ORDER BY" in q and "LIMIT" in q and "COUNT" not in q]
+    assert len(page) == 1, queries
+    plan = plan_of(page[0])
+    assert index in plan, plan
+
+
 def test_open_statuses_match_the_partial_indexes() -> None:
     """The queues' partial indexes are built on the open statuses: the list the code uses."""
     from incidents.models import Incident
 
     partial = [i for i in Incident._meta.indexes if i.name.startswith("inc_open_")]
-    assert len(partial) == 3 and all(
+    assert len(partial) == 6 and all(
         dict(i.condition.children)["status__in"] == OPEN_STATUSES for i in partial
     )
