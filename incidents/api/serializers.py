@@ -54,6 +54,7 @@ from incidents.transitions import INCIDENT, PROBLEM
 from org.api.serializers import TeamBriefSerializer, UserBriefSerializer
 from org.models import BusinessService, Team, User
 from servicedesk.api import InputSerializer
+from servicedesk.lean import LeanSerializerMixin
 
 
 def _absolute(context: dict[str, Any], name: str, **kwargs: Any) -> str:
@@ -97,7 +98,7 @@ class CategoryBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "slug", "name"]
 
 
-class ProblemBriefSerializer(serializers.ModelSerializer):
+class ProblemBriefSerializer(LeanSerializerMixin, serializers.ModelSerializer):
     ref = serializers.CharField(read_only=True)
 
     class Meta:
@@ -114,7 +115,7 @@ class IncidentBriefSerializer(serializers.ModelSerializer):
 
 
 # --- incidents: output -----------------------------------------------------------------------
-class IncidentSlaSerializer(serializers.ModelSerializer):
+class IncidentSlaSerializer(LeanSerializerMixin, serializers.ModelSerializer):
     """The incident's SLA clocks as last computed (elapsed: business time, as of
     ``computed_at``). Badges: on_track, at_risk, breached, paused, met, none."""
 
@@ -223,7 +224,7 @@ class FastIdentityField(serializers.HyperlinkedIdentityField):
         return f"{template[1]}{obj.pk}{template[2]}"
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(LeanSerializerMixin, serializers.ModelSerializer):
     """One incident. In a list the nested serializers are built once (not per row), the URL is
     formatted from one reversed route, and what depends only on the viewer is computed once."""
 
