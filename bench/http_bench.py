@@ -41,15 +41,15 @@ if SCALE:
     )
     os.environ["DJANGO_SETTINGS_MODULE"] = "http_bench_settings"
 
-from django.conf import settings
-from django.db import connection
-from django.test import Client
-from django.utils import timezone
-from harness import ROOT, prepare_database  # sets Django up: import it before Django
+from django.conf import settings  # noqa: E402 (after the --scale database is chosen)
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from harness import ROOT, prepare_database  # noqa: E402 (sets Django up: before Django)
 
-from incidents.models import Incident, IncidentSla
-from org import demo
-from org.models import Team, User
+from incidents.models import Incident, IncidentSla  # noqa: E402
+from org import demo  # noqa: E402
+from org.models import Team, User  # noqa: E402
 
 CHUNK = 5000
 STATUSES = ["new", "assigned", "in_progress", "pending", "resolved", "closed", "closed", "closed"]
