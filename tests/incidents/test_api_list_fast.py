@@ -118,3 +118,20 @@ def test_names_a_filter() -> None:
 def test_an_invalid_filter_is_still_a_400(analyst: Any, api: Any) -> None:
     response = api(analyst).get(f"{LIST}?priority=9&page_size=5")
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("who", ["analyst", "requester"])
+def test_a_session_viewer_gets_the_same_answer_as_a_token_one(
+    desk: list[Incident], who: str, request: pytest.FixtureRequest, api: Any
+) -> None:
+    """A session's user reaches the serializer as a lazy proxy, which it unwraps once for the
+    guards of ``allowed_actions``: the same actions as for the user itself."""
+    from django.test import Client
+
+    user = request.getfixturevalue(who)
+    session = Client()
+    session.force_login(user)
+    url = f"{LIST}?page_size=200"
+    by_session = session.get(url).json()["results"]
+    assert by_session == api(user).get(url).json()["results"]
+    assert any(row["allowed_actions"] for row in by_session)
