@@ -12,7 +12,9 @@ value is read and how it is represented), and each request binds that plan to it
   ``ChoiceField``, ``DateTimeField`` — which reads the current time zone on every call — …) is
   read and represented by the process-wide prototype field;
 * a ``SerializerMethodField`` calls the method on the request's serializer (its context);
-* a nested serializer is rendered by its own bound plan (one per request, not one per row);
+* a nested serializer is rendered by its own bound plan (one per request, not one per row),
+  or, when it needs nothing of the request (plain fields, no date-times: the brief people,
+  teams, services), by one renderer per process — field definitions, never values;
 * any other field (hyperlinks, which read the request; related fields; a nested serializer that
   overrides ``to_representation``; list serializers) is copied and bound to the request's
   serializer once per request and used as DRF would use it.
@@ -38,6 +40,7 @@ _PLAIN = (
     drf_fields.BooleanField,
     drf_fields.CharField,  # EmailField, SlugField, URLField, … are CharFields
     drf_fields.IntegerField,
+    drf_fields.BigIntegerField,  # type: ignore[attr-defined]  # (not in the stubs) settings only
     drf_fields.FloatField,
     drf_fields.DecimalField,
     drf_fields.DateTimeField,
@@ -90,18 +93,23 @@ class Renderer:
 
     __slots__ = ("slow", "steps")
 
-    def __init__(self, serializer: Any) -> None:
+    def __init__(self, serializer: Any, memo: dict[Any, Any] | None = None) -> None:
+        memo = {} if memo is None else memo  # shared by the nested plans of one request
         steps = []
         slow = []
         for name, kind, field in plan(type(serializer)):
             if kind == _PLAIN_KIND:
-                represent = _datetime(field) or field.to_representation
+                represent = _datetime(field, memo) or field.to_representation
             elif kind == _METHOD:
                 represent = getattr(serializer, field.method_name)
+            elif kind == _NESTED and _static(type(field)):
+                represent = _static_renderer(type(field)).render
             else:
                 bound = copy.deepcopy(field)
                 bound.bind(name, serializer)
-                represent = Renderer(bound).render if kind == _NESTED else bound.to_representation
+                represent = (
+                    Renderer(bound, memo).render if kind == _NESTED else bound.to_representation
+                )
             steps.append((name, _getter(field), represent))
             slow.append((name, field.get_attribute, represent))
         self.steps = steps
@@ -118,6 +126,33 @@ class Renderer:
             check = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
             ret[name] = None if check is None else represent(attribute)
         return ret
+
+
+def _static(serializer_class: type) -> bool:
+    """Whether rendering the class needs nothing of a request: only plain fields that are not
+    date-times (whose time zone is the request's) and nested classes of the same kind."""
+    found = _STATIC.get(serializer_class)
+    if found is None:
+        found = all(
+            (kind == _PLAIN_KIND and not isinstance(field, drf_fields.DateTimeField))
+            or (kind == _NESTED and _static(type(field)))
+            for _, kind, field in plan(serializer_class)
+        )
+        _STATIC[serializer_class] = found
+    return found
+
+
+def _static_renderer(serializer_class: type) -> "Renderer":
+    """The renderer of a class that needs nothing of a request (``_static``): its field
+    definitions only, so one per process serves every request."""
+    found = _STATIC_RENDERERS.get(serializer_class)
+    if found is None:
+        found = _STATIC_RENDERERS[serializer_class] = Renderer(serializer_class())
+    return found
+
+
+_STATIC: dict[type, bool] = {}
+_STATIC_RENDERERS: dict[type, "Renderer"] = {}
 
 
 def _identity(instance: Any) -> Any:
@@ -146,15 +181,22 @@ def _getter(field: Any) -> Callable[[Any], Any]:
     return get
 
 
-def _datetime(field: Any) -> Callable[[Any], Any] | None:
+def _datetime(field: Any, memo: dict[Any, Any]) -> Callable[[Any], Any] | None:
     """``DateTimeField.to_representation`` with the format and time zone looked up once (per
-    request) instead of per value; anything but an aware datetime goes to DRF."""
+    request, for all its date-time fields) instead of per value; anything but an aware
+    datetime goes to DRF."""
     if type(field).to_representation is not drf_fields.DateTimeField.to_representation:
         return None
     output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
     if output_format is None or output_format.lower() != ISO_8601:
         return None
-    tz = field.timezone if hasattr(field, "timezone") else field.default_timezone()
+    if hasattr(field, "timezone"):
+        tz = field.timezone
+    else:  # the current time zone (a context-local lookup): the same for every field
+        key = type(field).default_timezone
+        if key not in memo:
+            memo[key] = field.default_timezone()
+        tz = memo[key]
     if tz is None:
         return None
     drf = field.to_representation

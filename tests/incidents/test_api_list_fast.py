@@ -74,7 +74,7 @@ def test_plan_serves_plain_fields_from_prototypes_and_binds_the_rest() -> None:
 
     kinds = {name: kind for name, kind, _ in plan(IncidentSerializer)}
     assert list(kinds) == IncidentSerializer.Meta.fields
-    assert kinds["title"] == 0 and kinds["created_at"] == 0  # plain
+    assert kinds["id"] == kinds["title"] == kinds["created_at"] == 0  # plain
     assert kinds["allowed_actions"] == 1 and kinds["sla"] == 1  # methods, on the request's
     assert kinds["requester"] == 2 and kinds["merged_into"] == 2  # nested plans
     assert kinds["url"] == 3  # reads the request: bound per request
@@ -135,3 +135,29 @@ def test_a_session_viewer_gets_the_same_answer_as_a_token_one(
     by_session = session.get(url).json()["results"]
     assert by_session == api(user).get(url).json()["results"]
     assert any(row["allowed_actions"] for row in by_session)
+
+
+def test_only_request_free_nested_classes_share_a_renderer() -> None:
+    from incidents.api.serializers import IncidentSerializer, IncidentSlaSerializer
+    from org.api.serializers import UserBriefSerializer
+    from servicedesk.lean import _static
+
+    assert _static(UserBriefSerializer)
+    assert not _static(IncidentSlaSerializer)  # date-times: the request's time zone
+    assert not _static(IncidentSerializer)  # a hyperlink and methods: the request's
+
+
+def test_date_times_follow_the_time_zone_of_each_request(
+    desk: list[Incident], api: Any, analyst: Any
+) -> None:
+    from django.utils import timezone
+
+    client = api(analyst)
+    url = f"{LIST}{desk[0].pk}/"
+    utc = client.get(url).json()
+    with timezone.override("Europe/Berlin"):
+        with mock.patch.object(LeanSerializerMixin, "to_representation", reference):
+            slow = client.get(url).content
+        berlin = client.get(url)
+    assert berlin.content == slow
+    assert utc["created_at"].endswith("Z") and berlin.json()["created_at"].endswith("+01:00")
