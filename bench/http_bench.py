@@ -3,7 +3,7 @@
 a trivial authenticated endpoint (``/api/v1/me/``) in the same run, and their ratio.
 
     DATABASE_URL=postgres://... nice .venv/bin/python bench/http_bench.py \
-        [--incidents 100000] [--seconds 15] [--connections 8] [--workers 2] [--port 8092]
+        [--incidents 100000 | --scale] [--seconds 15] [--connections 8] [--workers 2] [--port 8092]
 
 Loads ``--incidents`` incidents spread over the demo organisation's people, teams and services
 (statuses, priorities and SLA rows mixed as in a live desk) with bulk inserts, signs an analyst
@@ -11,6 +11,12 @@ in (a session cookie), starts ``gunicorn servicedesk.wsgi`` (``--workers``, CONN
 the API rate limits raised out of the way) on the scratch database, and drives each URL with
 wrk (Debian's ``wrk``; ``apt-get install wrk``) after a warm-up. Prints requests/s, latency
 and the share of non-2xx answers of each, and list / trivial.
+
+``--scale`` loads nothing: it reads the database ``bench/datagen.py`` loaded (``<name>_scale``,
+as ``bench/scale_bench.py`` does), read-only — every connection, the bench's and gunicorn's, runs
+in read-only transactions (``default_transaction_read_only``), and the analyst (the first member
+of team ``scale-team-0``) is signed in with a signed-cookie session
+(``bench/http_bench_settings.py``), so no session row and no last-login time is written.
 """
 
 import argparse
@@ -22,16 +28,28 @@ import sys
 import time
 import urllib.request
 from datetime import timedelta
+from pathlib import Path
 
-from django.conf import settings
-from django.db import connection
-from django.test import Client
-from django.utils import timezone
-from harness import ROOT, prepare_database  # sets Django up: import it before Django
+SCALE = "--scale" in sys.argv[1:]
+if SCALE:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import datagen
 
-from incidents.models import Incident, IncidentSla
-from org import demo
-from org.models import User
+    # the shared 1M database: read-only for this process and for gunicorn
+    os.environ["DATABASE_URL"] = (
+        datagen.use_scale_database() + "?options=-c%20default_transaction_read_only%3Don"
+    )
+    os.environ["DJANGO_SETTINGS_MODULE"] = "http_bench_settings"
+
+from django.conf import settings  # noqa: E402 (after the --scale database is chosen)
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from harness import ROOT, prepare_database  # noqa: E402 (sets Django up: before Django)
+
+from incidents.models import Incident, IncidentSla  # noqa: E402
+from org import demo  # noqa: E402
+from org.models import Team, User  # noqa: E402
 
 CHUNK = 5000
 STATUSES = ["new", "assigned", "in_progress", "pending", "resolved", "closed", "closed", "closed"]
@@ -92,6 +110,20 @@ def load(count: int) -> None:
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
 
+def signed_session(user: User) -> str:
+    """A session cookie value signing ``user`` in, written nowhere (signed-cookie sessions):
+    what ``login()`` stores, without its last-login update."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.signed_cookies import SessionStore
+
+    store = SessionStore()
+    store[SESSION_KEY] = user._meta.pk.value_to_string(user)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.save()
+    return str(store.session_key)
+
+
 def wait_for(url: str, seconds: float = 240) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -123,6 +155,9 @@ def wrk(url: str, cookie: str, *, seconds: int, connections: int) -> dict[str, f
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--incidents", type=int, default=100_000)
+    parser.add_argument(
+        "--scale", action="store_true", help="read the bench/datagen.py database; load nothing"
+    )
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
@@ -132,28 +167,41 @@ def main() -> None:
         raise SystemExit("http_bench runs on PostgreSQL: set DATABASE_URL=postgres://...")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
-    prepare_database()
-    t0 = time.perf_counter()
-    load(args.incidents)
-    print(
-        f"database: {settings.DATABASES['default']['NAME']}; {Incident.objects.count():,} "
-        f"incidents loaded in {time.perf_counter() - t0:.0f} s"
-    )
-    analyst = User.objects.get(username="alice")
-    client = Client()
-    client.force_login(analyst)
-    session = client.cookies[settings.SESSION_COOKIE_NAME].value
-    cookie = f"Cookie: {settings.SESSION_COOKIE_NAME}={session}"
+    if args.scale:
+        print(
+            f"database: {settings.DATABASES['default']['NAME']} (read-only); "
+            f"{Incident.objects.count():,} incidents"
+        )
+        analyst = Team.objects.get(slug="scale-team-0").members.order_by("pk").first()
+        assert analyst is not None
+        cookie = f"Cookie: {settings.SESSION_COOKIE_NAME}={signed_session(analyst)}"
+    else:
+        prepare_database()
+        t0 = time.perf_counter()
+        load(args.incidents)
+        print(
+            f"database: {settings.DATABASES['default']['NAME']}; {Incident.objects.count():,} "
+            f"incidents loaded in {time.perf_counter() - t0:.0f} s"
+        )
+        analyst = User.objects.get(username="alice")
+        client = Client()
+        client.force_login(analyst)
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        cookie = f"Cookie: {settings.SESSION_COOKIE_NAME}={session}"
     db = settings.DATABASES["default"]
     host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}",
+        "DATABASE_URL": os.environ["DATABASE_URL"]
+        if args.scale
+        else f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}",
         "CONN_MAX_AGE": "60",
         "DEBUG": "false",
         "API_RATE_PER_TOKEN": "10000000/minute",
         "API_RATE_PER_IP": "10000000/minute",
     }
+    if args.scale:
+        env["PYTHONPATH"] = str(ROOT / "bench")  # http_bench_settings
     base = f"http://127.0.0.1:{args.port}"
     server = subprocess.Popen(  # noqa: S603
         [
@@ -185,6 +233,7 @@ def main() -> None:
             )
         trivial, listing = results.values()
         print(f"{'list / trivial':<44} {listing['rps'] / trivial['rps']:8.0%}")
+        print("load average: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     finally:
         server.terminate()
         server.wait(timeout=30)

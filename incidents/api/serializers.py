@@ -6,6 +6,7 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import LazyObject, empty
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
@@ -54,6 +55,7 @@ from incidents.transitions import INCIDENT, PROBLEM
 from org.api.serializers import TeamBriefSerializer, UserBriefSerializer
 from org.models import BusinessService, Team, User
 from servicedesk.api import InputSerializer
+from servicedesk.lean import LeanSerializerMixin
 
 
 def _absolute(context: dict[str, Any], name: str, **kwargs: Any) -> str:
@@ -97,7 +99,7 @@ class CategoryBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "slug", "name"]
 
 
-class ProblemBriefSerializer(serializers.ModelSerializer):
+class ProblemBriefSerializer(LeanSerializerMixin, serializers.ModelSerializer):
     ref = serializers.CharField(read_only=True)
 
     class Meta:
@@ -114,7 +116,7 @@ class IncidentBriefSerializer(serializers.ModelSerializer):
 
 
 # --- incidents: output -----------------------------------------------------------------------
-class IncidentSlaSerializer(serializers.ModelSerializer):
+class IncidentSlaSerializer(LeanSerializerMixin, serializers.ModelSerializer):
     """The incident's SLA clocks as last computed (elapsed: business time, as of
     ``computed_at``). Badges: on_track, at_risk, breached, paused, met, none."""
 
@@ -223,7 +225,7 @@ class FastIdentityField(serializers.HyperlinkedIdentityField):
         return f"{template[1]}{obj.pk}{template[2]}"
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(LeanSerializerMixin, serializers.ModelSerializer):
     """One incident. In a list the nested serializers are built once (not per row), the URL is
     formatted from one reversed route, and what depends only on the viewer is computed once."""
 
@@ -331,10 +333,26 @@ class IncidentSerializer(serializers.ModelSerializer):
         return serializer
 
     def get_allowed_actions(self, obj: Incident) -> list[str]:
-        request = self.context.get("request")
-        if request is None:
+        actor = self._actor()
+        if actor is None:
             return []
-        return INCIDENT.available(obj.status, Ctx(obj=obj, actor=request.user, now=timezone.now()))
+        return INCIDENT.available(obj.status, Ctx(obj=obj, actor=actor, now=timezone.now()))
+
+    def _actor(self) -> Any:
+        """The viewer, looked up once per serializer (once per list) and unwrapped: the
+        request's user is a lazy proxy, and every attribute the guards read through it (pk,
+        roles, teams — a dozen per row) costs a proxy call."""
+        cached = self.__dict__.get("_viewer")
+        if cached is None:
+            request = self.context.get("request")
+            user = None if request is None else request.user
+            if isinstance(user, LazyObject):
+                lazy: Any = user
+                if lazy._wrapped is empty:
+                    lazy._setup()
+                user = lazy._wrapped
+            cached = self._viewer = (user,)
+        return cached[0]
 
     @extend_schema_field(ProblemBriefSerializer(allow_null=True))
     def get_problem(self, obj: Incident) -> dict[str, Any] | None:
