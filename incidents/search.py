@@ -17,6 +17,8 @@ from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import F, QuerySet
 
+from servicedesk.pagination import bounded_count, remember_bounded_count
+
 from .models import Incident
 
 CONFIG = "english"  # the text search configuration (also in DOCUMENT_SQL)
@@ -68,7 +70,13 @@ def search(queryset: QuerySet[Incident], text: str) -> QuerySet[Incident]:
         return queryset.filter(search_document__icontains=text)
     query = SearchQuery(text, config=CONFIG, search_type="websearch")
     matches = queryset.filter(search_document=query)
-    broad = matches.order_by().values("pk")[RANKED_MAX : RANKED_MAX + 1].exists()
+    # How many match (up to RANKED_MAX + 1) chooses the order; the page's total is the same
+    # count, so it is remembered rather than made again (each is a scan of the GIN index: 8 ms
+    # for two common words at 1,000,000 incidents).
+    found, broad = bounded_count(matches, RANKED_MAX)
     if broad:
+        remember_bounded_count(matches, RANKED_MAX, RANKED_MAX + 1)
         return matches
-    return matches.annotate(rank=SearchRank(F("search_document"), query)).order_by("-rank", "-pk")
+    ranked = matches.annotate(rank=SearchRank(F("search_document"), query)).order_by("-rank", "-pk")
+    remember_bounded_count(ranked, RANKED_MAX, found)
+    return ranked

@@ -45,6 +45,8 @@ class BatchingQuerySet(models.QuerySet[M], Generic[M]):
     """A queryset that can load some foreign keys in batches after its rows."""
 
     _batched: tuple[str, ...] = ()
+    # bounded counts already made of these rows (servicedesk.pagination.remember_bounded_count)
+    known_counts: dict[str, int] = {}  # replaced by each note, never mutated
 
     def batch_related(self, *names: str) -> "BatchingQuerySet[M]":
         """Fetch these foreign keys after the rows, one query per related model (``None``
@@ -56,6 +58,7 @@ class BatchingQuerySet(models.QuerySet[M], Generic[M]):
     def _clone(self) -> "BatchingQuerySet[M]":
         clone = super()._clone()  # type: ignore[misc]
         clone._batched = self._batched
+        clone.known_counts = self.known_counts
         return clone
 
     def _fetch_all(self) -> None:

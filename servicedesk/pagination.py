@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from uuid import UUID
 
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.db.models import F, Model, Q, QuerySet
 from django.db.models.expressions import OrderBy
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
@@ -223,12 +223,38 @@ def decode_cursor(token: str, keys: list[Key]) -> Cursor:
     return cursor
 
 
+def _counted(queryset: QuerySet[Any], limit: int) -> tuple[QuerySet[Any], str | None]:
+    """The bounded count's query, and a key naming it (its SQL and parameters; None when it
+    can select nothing, e.g. ``team_id IN ()``)."""
+    counted = queryset.order_by().values("pk")[: limit + 1]
+    try:
+        sql, params = counted.query.sql_with_params()
+    except EmptyResultSet:
+        return counted, None
+    return counted, f"{sql}|{params!r}"
+
+
 def bounded_count(queryset: QuerySet[Any], limit: int | None = None) -> tuple[int, bool]:
     """(rows, capped): exact up to ``limit`` (``COUNT_LIMIT``); past it ``(limit, True)``,
-    having read at most ``limit + 1`` index entries instead of every matched row."""
+    having read at most ``limit + 1`` index entries instead of every matched row. A count
+    already made of the very same rows (``remember_bounded_count``) is not made again."""
     limit = COUNT_LIMIT if limit is None else limit
-    found = queryset.order_by().values("pk")[: limit + 1].count()
+    counted, key = _counted(queryset, limit)
+    found = getattr(queryset, "known_counts", {}).get(key)
+    if found is None:
+        found = counted.count()
     return (limit, True) if found > limit else (found, False)
+
+
+def remember_bounded_count(queryset: QuerySet[Any], limit: int, found: int) -> None:
+    """Note on ``queryset`` (a ``BatchingQuerySet``: its clones keep the note) that at most
+    ``limit + 1`` of its rows are ``found``: a search counts its matches to choose its order,
+    and the page's total is then that count, not a second scan of the search index. The note
+    is keyed by the count's SQL, so a filter added after it makes another count."""
+    known = getattr(queryset, "known_counts", None)
+    key = _counted(queryset, limit)[1] if known is not None else None
+    if known is not None and key is not None:
+        setattr(queryset, "known_counts", {**known, key: found})  # noqa: B010 - not on QuerySet
 
 
 @dataclass

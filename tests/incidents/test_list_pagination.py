@@ -240,3 +240,46 @@ def test_search_is_ranked_when_few_match(
     strong = make_incident(requester, title="VPN down", description="vpn vpn client fails")
     results = api(analyst).get(f"{LIST}?q=vpn").json()["results"]
     assert [row["id"] for row in results] == [strong.pk, weak.pk]
+
+
+def _search_counts(client: Any, url: str) -> tuple[dict[str, Any], int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get(url).json()
+    counts = [q for q in ctx.captured_queries if "COUNT(*)" in q["sql"] and "@@" in q["sql"]]
+    return body, len(counts)
+
+
+def test_a_search_counts_its_matches_once(
+    requester: Any, analyst: Any, team: Any, api: Any, require_postgres: Any, monkeypatch: Any
+) -> None:
+    """The count that chooses ranked or newest-first is the page's total too: one scan of the
+    search index, not two. A filter after the search still gets its own, correct count."""
+    from incidents import search
+
+    assigned = []
+    for k in range(4):
+        incident = make_incident(requester, title=f"VPN drops {k}", description="vpn")
+        if k % 2:
+            services.incident_assign(incident=incident, actor=analyst, team=team, assignee=analyst)
+            assigned.append(incident.pk)
+    make_incident(requester, title="Printer", description="toner")
+    client = api(analyst)
+    # few matches: ranked, and the total is the ranking's count
+    body, counts = _search_counts(client, f"{LIST}?q=vpn")
+    assert (body["count"], body["count_capped"], counts) == (4, False, 1)
+    # many matches (more than RANKED_MAX): newest first, the total capped, still one count
+    monkeypatch.setattr(search, "RANKED_MAX", 2)
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 2)
+    body, counts = _search_counts(client, f"{LIST}?q=vpn")
+    assert (body["count"], body["count_capped"], counts) == (2, True, 1)
+    assert [row["id"] for row in body["results"]][:2] == sorted(
+        [row["id"] for row in body["results"]], reverse=True
+    )[:2]
+    # a filter besides the search: the total counts what both select
+    monkeypatch.setattr(search, "RANKED_MAX", 1000)
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 1000)
+    body, _ = _search_counts(client, f"{LIST}?q=vpn&status=assigned")
+    assert body["count"] == 2 and {row["id"] for row in body["results"]} == set(assigned)
