@@ -61,12 +61,30 @@ def _environment(var_dir: Path, port: int) -> dict[str, str]:
     return env
 
 
+@contextlib.contextmanager
+def _as_from_a_terminal() -> Iterator[None]:
+    """Start children with SIGINT and SIGHUP at their defaults, as a terminal's shell does. A
+    test run started in the background (``make test &``, ``nohup``) ignores them, an ignored
+    signal stays ignored across exec, and bash cannot trap a signal it started ignoring: the
+    script's Ctrl-C and hang-up traps would then never run (this test failed that way)."""
+    ignored = [
+        sig for sig in (signal.SIGINT, signal.SIGHUP) if signal.getsignal(sig) == signal.SIG_IGN
+    ]
+    for sig in ignored:
+        signal.signal(sig, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        for sig in ignored:
+            signal.signal(sig, signal.SIG_IGN)
+
+
 @pytest.fixture
 def running(var_dir: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
     require((ROOT / ".venv" / "bin" / "python").exists(), "the project's .venv (make install)")
     port = _free_port()
     log = var_dir / f"run-local-{port}.log"
-    with log.open("wb") as out:
+    with log.open("wb") as out, _as_from_a_terminal():
         proc = subprocess.Popen(
             ["bash", str(SCRIPT)],
             cwd=ROOT,
