@@ -6,7 +6,7 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import LazyObject, empty
+from django.utils.functional import LazyObject, cached_property, empty
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
@@ -333,26 +333,23 @@ class IncidentSerializer(LeanSerializerMixin, serializers.ModelSerializer):
         return serializer
 
     def get_allowed_actions(self, obj: Incident) -> list[str]:
-        actor = self._actor()
-        if actor is None:
+        if self._actor is None:
             return []
-        return INCIDENT.available(obj.status, Ctx(obj=obj, actor=actor, now=timezone.now()))
+        return INCIDENT.available(obj.status, Ctx(obj=obj, actor=self._actor, now=timezone.now()))
 
+    @cached_property
     def _actor(self) -> Any:
         """The viewer, looked up once per serializer (once per list) and unwrapped: the
         request's user is a lazy proxy, and every attribute the guards read through it (pk,
         roles, teams — a dozen per row) costs a proxy call."""
-        cached = self.__dict__.get("_viewer")
-        if cached is None:
-            request = self.context.get("request")
-            user = None if request is None else request.user
-            if isinstance(user, LazyObject):
-                lazy: Any = user
-                if lazy._wrapped is empty:
-                    lazy._setup()
-                user = lazy._wrapped
-            cached = self._viewer = (user,)
-        return cached[0]
+        request = self.context.get("request")
+        user = None if request is None else request.user
+        if isinstance(user, LazyObject):
+            lazy: Any = user
+            if lazy._wrapped is empty:
+                lazy._setup()
+            user = lazy._wrapped
+        return user
 
     @extend_schema_field(ProblemBriefSerializer(allow_null=True))
     def get_problem(self, obj: Incident) -> dict[str, Any] | None:

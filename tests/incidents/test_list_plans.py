@@ -19,6 +19,16 @@ pytestmark = pytest.mark.django_db
 LIST = "/api/v1/incidents/"
 
 
+# The incident table's required columns, for rows the database writes itself (generate_series).
+INSERT = (
+    "INSERT INTO incidents_incident (title, description, requester_id, reported_by_id, "
+    "channel, impact, urgency, priority, team_id, assignee_id, status, "
+    "assignment_source, team_source, pending_reason, affected_users, is_major, "
+    "queue_rank, queue_source, priority_source, workaround, resolution_code, "
+    "resolution_notes, created_at, updated_at, due_at, reopened_count)"
+)
+
+
 @pytest.fixture
 def loaded(
     require_postgres: Any, requester: Any, analyst: Any, team: Any, admin_user: Any
@@ -26,11 +36,7 @@ def loaded(
     """400 incidents, a fifth of them open, loaded by the database itself."""
     with connection.cursor() as cur:
         cur.execute(
-            "INSERT INTO incidents_incident (title, description, requester_id, reported_by_id, "
-            "channel, impact, urgency, priority, team_id, assignee_id, status, "
-            "assignment_source, team_source, pending_reason, affected_users, is_major, "
-            "queue_rank, queue_source, priority_source, workaround, resolution_code, "
-            "resolution_notes, created_at, updated_at, due_at, reopened_count) "
+            f"{INSERT} "
             "SELECT 'Printer ' || g, 'please help ' || g, %s, %s, 'portal', 3, 3, 1 + g %% 4, "
             "CASE WHEN g %% 3 = 0 THEN NULL ELSE %s END, CASE WHEN g %% 2 = 0 THEN %s END, "
             "CASE WHEN g %% 5 = 0 THEN 'in_progress' ELSE 'closed' END, '', '', '', 1, false, "
@@ -139,11 +145,7 @@ def mostly_closed(loaded: dict[str, Any], requester: Any) -> dict[str, Any]:
     every priority, beside the open fifth of ``loaded``."""
     with connection.cursor() as cur:
         cur.execute(
-            "INSERT INTO incidents_incident (title, description, requester_id, reported_by_id, "
-            "channel, impact, urgency, priority, team_id, assignee_id, status, "
-            "assignment_source, team_source, pending_reason, affected_users, is_major, "
-            "queue_rank, queue_source, priority_source, workaround, resolution_code, "
-            "resolution_notes, created_at, updated_at, due_at, reopened_count) "
+            f"{INSERT} "
             "SELECT 'Old ' || g, '', %s, %s, 'portal', 3, 3, 1 + g %% 4, %s, NULL, 'closed', "
             "'', '', '', 1, false, 0, 'order', 'matrix', '', '', '', "
             "now() - interval '3 years' + g * interval '1 minute', "
