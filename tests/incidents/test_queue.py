@@ -73,6 +73,46 @@ def test_breaching_soon_includes_tickets_without_a_team(requester: Any, analyst:
     assert list(selectors.incident_queue(user=analyst, queue="breaching")) == [unrouted]
 
 
+def test_breaching_soon_reads_the_clock_parts_still_running(
+    requester: Any, analyst: Any, team: Any
+) -> None:
+    """At risk: the resolution clock while not stopped, the response clock while nobody has
+    responded; an incident without a clock by its due time (selectors.at_risk_since). The tab's
+    rows and its count agree."""
+    from incidents.models import IncidentSla
+
+    now = timezone.now()
+    past, future = now - timedelta(minutes=5), now + timedelta(days=1)
+
+    def clocked(title: str, **clock: Any) -> Incident:
+        incident = incident_in("in_progress", requester=requester, analyst=analyst, team=team)
+        Incident.objects.filter(pk=incident.pk).update(title=title, due_at=now)
+        IncidentSla.objects.update_or_create(
+            incident=incident, defaults={"started_at": now - timedelta(hours=1), **clock}
+        )
+        return incident
+
+    def unclocked(title: str, due_at: Any) -> Incident:
+        incident = incident_in("in_progress", requester=requester, analyst=analyst, team=team)
+        IncidentSla.objects.filter(incident=incident).delete()
+        Incident.objects.filter(pk=incident.pk).update(title=title, due_at=due_at)
+        return incident
+
+    expected = {
+        clocked("resolution at risk", resolution_at_risk_at=past).pk,
+        clocked("response at risk", response_at_risk_at=past, resolution_at_risk_at=future).pk,
+        unclocked("no clock, due in 3 hours", now + timedelta(hours=3)).pk,
+    }
+    clocked("stopped", resolution_at_risk_at=past, stopped_at=now, response_at_risk_at=future)
+    clocked("responded", response_at_risk_at=past, responded_at=now, resolution_at_risk_at=future)
+    clocked("a clock without targets")  # due now, but its clock decides: nothing at risk
+    unclocked("no clock, due in 2 days", now + timedelta(days=2))
+    unclocked("no clock, no due time", None)
+    rows = selectors.incident_queue(user=analyst, queue="breaching")
+    assert {i.pk for i in rows} == expected, [i.title for i in rows]
+    assert selectors.queue_counts(user=analyst)["breaching"] == 3
+
+
 def test_every_tab_shows_its_count(
     client: Client, requester: Any, analyst: Any, team: Any, service: Any
 ) -> None:
