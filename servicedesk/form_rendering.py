@@ -1,10 +1,63 @@
 """The project's form renderer: every ``{{ form }}`` and ``{{ field.as_field_group }}`` goes
 through ``templates/forms/`` (an error summary at the top of a failed form, each field with its
-label, help text and error under the ids its ``aria-describedby`` names)."""
+label, help text and error under the ids its ``aria-describedby`` names).
+
+The plain field (label, hint, error, control: every widget but a lone checkbox, radio buttons,
+ticks and grouped inputs) is written here in Python, the same markup ``forms/field.html`` renders:
+the queue renders eleven fields a page, and the template engine took ~0.3 ms a field for the
+label, hint and error around the control. ``tests/servicedesk/test_form_rendering.py`` checks
+both give the same text."""
+
+from typing import Any
 
 from django.forms.renderers import TemplatesSetting
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+
+TEMPLATED = frozenset({"checkbox", "radioselect", "checkboxselectmultiple"})
+
+
+def plain_field(field: Any) -> str | None:
+    """``forms/field.html`` for a plain field (stripped, as the renderer returns it), or None
+    where the template decides (hidden, checkbox, radios, ticks, a fieldset)."""
+    if field.is_hidden or field.widget_type in TEMPLATED or field.use_fieldset:
+        return None
+    errors = field.errors
+    auto_id = field.auto_id
+    hint = ""
+    if field.help_text:
+        hint = format_html(
+            '<div class="hint"{}>{}</div>',
+            format_html(' id="{}_helptext"', auto_id) if auto_id else "",
+            field.help_text,
+        )
+    error = ""
+    if errors:
+        error = format_html(
+            '<p class="error"{}><span class="visually-hidden">Error: </span>{}</p>',
+            format_html(' id="{}_error"', auto_id) if auto_id else "",
+            mark_safe(" ".join(conditional_escape(e) for e in errors)),  # noqa: S308 - escaped
+        )
+    return format_html(
+        '<div class="field field-{}{}">\n  \n  <label for="{}">{}</label>\n  {}\n{}\n\n  {}\n  \n'
+        "</div>",
+        field.widget_type,
+        " has-error" if errors else "",
+        field.id_for_label,
+        field.label,
+        hint,
+        error,
+        field,
+    )
 
 
 class FormRenderer(TemplatesSetting):
     form_template_name = "forms/form.html"
     field_template_name = "forms/field.html"
+
+    def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
+        if template_name == self.field_template_name and request is None:
+            html = plain_field(context["field"])
+            if html is not None:
+                return html
+        return super().render(template_name, context, request)

@@ -261,3 +261,25 @@ def test_due_is_the_earliest_instant_reaching_the_target(
     end = due(spec, start, target, pauses)
     assert elapsed(spec, start, end, pauses) == target
     assert elapsed(spec, start, end - timedelta(microseconds=1), pauses) < target
+
+
+@PROPERTY
+@given(
+    zone=st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Australia/Sydney"]),
+    start_minutes=st.integers(0, 366 * 1440),
+    minutes=st.integers(0, 60 * 1440),
+)
+def test_round_the_clock_counts_wall_time_as_the_day_walk_does(
+    zone: str, start_minutes: int, minutes: int
+) -> None:
+    """A calendar open every whole day with no holiday answers by subtraction (in UTC); the same
+    hours written as two halves a day take the day-by-day walk: both agree, DST days included."""
+    fast = CalendarSpec.always(zone)
+    halves = [(time(0), time(12)), (time(12), time(0))]
+    walk = CalendarSpec(tz=zone, hours={day: halves for day in range(7)})
+    assert fast.round_the_clock and not walk.round_the_clock
+    start = (datetime(2026, 1, 1, tzinfo=UTC) + start_minutes * MINUTE).astimezone(ZoneInfo(zone))
+    end = start + minutes * MINUTE  # wall-clock arithmetic in the zone: crosses DST unevenly
+    assert elapsed(fast, start, end) == elapsed(walk, start, end)
+    holiday = CalendarSpec(tz=zone, hours=fast.hours, holidays=frozenset({date(2026, 3, 29)}))
+    assert not holiday.round_the_clock

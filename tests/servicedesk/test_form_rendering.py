@@ -1,0 +1,98 @@
+"""The plain field written in Python (servicedesk.form_rendering.plain_field) gives the same
+text as ``templates/forms/field.html``, for every form of the project that can be built without
+arguments, unbound and bound to nothing (every required field in error), and for the awkward
+cases: help text, markup in labels, hints and errors, no ids."""
+
+import importlib
+import inspect
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django import forms
+from django.forms.renderers import TemplatesSetting
+
+from servicedesk.form_rendering import FormRenderer, plain_field
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def template_render(field: Any) -> str:
+    renderer = FormRenderer()
+    return TemplatesSetting.render(renderer, "forms/field.html", {"field": field})
+
+
+def project_forms() -> list[type[forms.BaseForm]]:
+    found: dict[str, type[forms.BaseForm]] = {}
+    for path in sorted(ROOT.glob("*/forms.py")) + sorted(ROOT.glob("*/*_forms.py")):
+        module = importlib.import_module(".".join(path.relative_to(ROOT).with_suffix("").parts))
+        for name, value in vars(module).items():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, forms.BaseForm)
+                and value.__module__ == module.__name__
+            ):
+                found[f"{module.__name__}.{name}"] = value
+    return [found[key] for key in sorted(found)]
+
+
+class Awkward(forms.Form):
+    title = forms.CharField(label="Title & <summary>", help_text="Short: <b>one line</b> & more")
+    notes = forms.CharField(widget=forms.Textarea, required=False, help_text="Markdown")
+    when = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    level = forms.ChoiceField(choices=[("1", "One <1>"), ("2", "Two")])
+    count = forms.IntegerField(min_value=1)
+
+    def clean_title(self) -> str:
+        raise forms.ValidationError(["Bad <title>", "and & more"])
+
+
+def compare(form: forms.BaseForm) -> int:
+    checked = 0
+    for field in form:
+        fast = plain_field(field)
+        if fast is None:
+            continue
+        assert fast == template_render(field), field.name
+        checked += 1
+    return checked
+
+
+@pytest.mark.django_db
+def test_every_project_form_renders_the_same_fields() -> None:
+    checked = 0
+    classes = project_forms()
+    assert len(classes) > 30
+    for form_class in classes:
+        for kwargs in ({}, {"data": {}}):
+            try:
+                form = form_class(**kwargs)
+            except TypeError:  # needs arguments (a user, an incident): covered by its pages
+                continue
+            form.is_valid() if form.is_bound else None
+            checked += compare(form)
+    assert checked > 100
+
+
+@pytest.mark.parametrize("auto_id", ["id_%s", False])
+@pytest.mark.parametrize("data", [None, {"title": "x", "count": "0", "level": "9"}])
+def test_awkward_fields_render_the_same(auto_id: Any, data: Any) -> None:
+    form = Awkward(data=data, auto_id=auto_id)
+    if data is not None:
+        assert not form.is_valid()
+        assert "Bad &lt;title&gt; and &amp; more" in str(form["title"].as_field_group())
+    assert compare(form) == 5
+    if data is None:
+        assert "Short: &lt;b&gt;one line&lt;/b&gt; &amp; more" in str(
+            form["title"].as_field_group()
+        )
+
+
+def test_checkboxes_radios_and_hidden_fields_stay_with_the_template() -> None:
+    class Mixed(forms.Form):
+        agree = forms.BooleanField()
+        pick = forms.ChoiceField(choices=[("a", "A")], widget=forms.RadioSelect)
+        secret = forms.CharField(widget=forms.HiddenInput)
+
+    form = Mixed()
+    assert all(plain_field(field) is None for field in form)
