@@ -6,14 +6,17 @@ The plain field (label, hint, error, control: every widget but a lone checkbox, 
 ticks and grouped inputs) is written here in Python, the same markup ``forms/field.html`` renders:
 the queue renders eleven fields a page, and the template engine took ~0.3 ms a field for the
 label, hint and error around the control. So are Django's ``<input>`` widgets (text, number,
-e-mail, date, hidden, …: ``input.html`` with ``attrs.html``, two template renders an input).
+e-mail, date, hidden, …: ``input.html`` with ``attrs.html``, two template renders an input) and
+the project's ``select.html``.
 ``tests/servicedesk/test_form_rendering.py`` checks both ways give the same text."""
 
 from typing import Any
 
 from django.forms.renderers import TemplatesSetting
+from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeData, mark_safe
+from django.utils.timezone import template_localtime
 
 TEMPLATED = frozenset({"checkbox", "radioselect", "checkboxselectmultiple"})
 # Django's widget templates that are only ``{% include "django/forms/widgets/input.html" %}``
@@ -35,29 +38,64 @@ INPUTS = frozenset(
 )
 
 
+SELECT = "django/forms/widgets/select.html"  # the project's (templates/django/forms/widgets)
+
+
 def _stringformat(value: Any) -> Any:
     """``value|stringformat:'s'`` (a safe value stays safe, as the filter is ``is_safe``)."""
     text = "%s" % (str(value) if isinstance(value, tuple) else value)
     return mark_safe(text) if isinstance(value, SafeData) else text  # noqa: S308
 
 
+def _shown(value: Any) -> Any:
+    """``{{ value }}``: localised as the template engine does (escaped by ``format_html``)."""
+    return localize(template_localtime(value))
+
+
+def _attrs(attrs: dict[str, Any]) -> str:
+    """``django/forms/widgets/attrs.html``."""
+    return mark_safe(  # noqa: S308 - each part escaped by format_html
+        "".join(
+            format_html(" {}", _shown(name))
+            if given is True
+            else format_html(' {}="{}"', _shown(name), _stringformat(given))
+            for name, given in attrs.items()
+            if given is not False
+        )
+    )
+
+
 def input_widget(widget: dict[str, Any]) -> str:
     """``django/forms/widgets/input.html`` (stripped)."""
     value = widget["value"]
-    attrs = [
-        format_html(" {}", name)
-        if given is True
-        else format_html(' {}="{}"', name, _stringformat(given))
-        for name, given in widget["attrs"].items()
-        if given is not False
-    ]
     return format_html(
         '<input type="{}" name="{}"{}{}>',
-        widget["type"],
-        widget["name"],
+        _shown(widget["type"]),
+        _shown(widget["name"]),
         format_html(' value="{}"', _stringformat(value)) if value is not None else "",
-        mark_safe("".join(attrs)),  # noqa: S308 - each part escaped by format_html
+        _attrs(widget["attrs"]),
     )
+
+
+def select_widget(widget: dict[str, Any]) -> str:
+    """``templates/django/forms/widgets/select.html`` (stripped)."""
+    parts = [format_html('<select name="{}"{}>', _shown(widget["name"]), _attrs(widget["attrs"]))]
+    for group_name, group_choices, _ in widget["optgroups"]:
+        if group_name:
+            parts.append(format_html('\n  <optgroup label="{}">', _shown(group_name)))
+        for option in group_choices:
+            parts.append(
+                format_html(
+                    '\n  <option value="{}"{}>{}</option>\n',
+                    _stringformat(option["value"]),
+                    _attrs(option["attrs"]),
+                    _shown(option["label"]),
+                )
+            )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return mark_safe("".join(parts))  # noqa: S308 - each part escaped by format_html
 
 
 def plain_field(field: Any) -> str | None:
@@ -71,23 +109,23 @@ def plain_field(field: Any) -> str | None:
     if field.help_text:
         hint = format_html(
             '<div class="hint"{}>{}</div>',
-            format_html(' id="{}_helptext"', auto_id) if auto_id else "",
-            field.help_text,
+            format_html(' id="{}_helptext"', _shown(auto_id)) if auto_id else "",
+            _shown(field.help_text),
         )
     error = ""
     if errors:
         error = format_html(
             '<p class="error"{}><span class="visually-hidden">Error: </span>{}</p>',
-            format_html(' id="{}_error"', auto_id) if auto_id else "",
+            format_html(' id="{}_error"', _shown(auto_id)) if auto_id else "",
             mark_safe(" ".join(conditional_escape(e) for e in errors)),  # noqa: S308 - escaped
         )
     return format_html(
         '<div class="field field-{}{}">\n  \n  <label for="{}">{}</label>\n  {}\n{}\n\n  {}\n  \n'
         "</div>",
-        field.widget_type,
+        _shown(field.widget_type),
         " has-error" if errors else "",
-        field.id_for_label,
-        field.label,
+        _shown(field.id_for_label),
+        _shown(field.label),
         hint,
         error,
         field,
@@ -102,6 +140,8 @@ class FormRenderer(TemplatesSetting):
         if request is None:
             if template_name in INPUTS:
                 return input_widget(context["widget"])
+            if template_name == SELECT:
+                return select_widget(context["widget"])
             if template_name == self.field_template_name:
                 html = plain_field(context["field"])
                 if html is not None:

@@ -52,6 +52,11 @@ class Awkward(forms.Form):
     level = forms.ChoiceField(choices=[("1", "One <1>"), ("2", "Two")])
     count = forms.IntegerField(min_value=1)
     token = forms.CharField(widget=forms.HiddenInput, required=False)
+    grouped = forms.ChoiceField(
+        choices=[("Group <a>", [("x", "X & y"), ("w", "W")]), ("z", "Z"), (1000, 1000)],
+        required=False,
+    )
+    several = forms.MultipleChoiceField(choices=[("a", "A"), ("b", "B <b>")], required=False)
     agree = forms.BooleanField(required=False, help_text="Tick <it>")
 
     def clean_title(self) -> str:
@@ -87,15 +92,20 @@ def test_every_project_form_renders_the_same_fields() -> None:
 
 
 @pytest.mark.parametrize("auto_id", ["id_%s", False])
-@pytest.mark.parametrize("data", [None, {"title": "x", "count": "0", "level": "9"}])
+@pytest.mark.parametrize(
+    "data",
+    [None, {"title": "x", "count": "0", "level": "9", "grouped": "w", "several": ["a", "b"]}],
+)
 def test_awkward_fields_render_the_same(auto_id: Any, data: Any) -> None:
     form = Awkward(data=data, auto_id=auto_id)
     if data is not None:
         assert not form.is_valid()
         assert "Bad &lt;title&gt; and &amp; more" in str(form["title"].as_field_group())
-    assert compare(form) == 5  # the hidden field and the checkbox: the template's
+    assert compare(form) == 7  # the hidden field and the checkbox: the template's
     assert 'placeholder="Say &quot;what&quot; &amp; &lt;why&gt;" autofocus' in str(form["title"])
     assert "spellcheck" not in str(form["title"])
+    grouped = str(form["grouped"])
+    assert '<optgroup label="Group &lt;a&gt;">' in grouped and ">X &amp; y</option>" in grouped
     if data is None:
         assert "Short: &lt;b&gt;one line&lt;/b&gt; &amp; more" in str(
             form["title"].as_field_group()
