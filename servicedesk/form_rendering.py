@@ -16,7 +16,7 @@ from django.forms.renderers import TemplatesSetting
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeData, mark_safe
-from django.utils.timezone import template_localtime
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
 
 TEMPLATED = frozenset({"checkbox", "radioselect", "checkboxselectmultiple"})
 # Django's widget templates that are only ``{% include "django/forms/widgets/input.html" %}``
@@ -79,7 +79,9 @@ def input_widget(widget: dict[str, Any]) -> str:
 
 def select_widget(widget: dict[str, Any]) -> str:
     """``templates/django/forms/widgets/select.html`` (stripped)."""
-    parts = [format_html('<select name="{}"{}>', _shown(widget["name"]), _attrs(widget["attrs"]))]
+    parts: list[str] = [
+        format_html('<select name="{}"{}>', _shown(widget["name"]), _attrs(widget["attrs"]))
+    ]
     for group_name, group_choices, _ in widget["optgroups"]:
         if group_name:
             parts.append(format_html('\n  <optgroup label="{}">', _shown(group_name)))
