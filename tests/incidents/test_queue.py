@@ -113,6 +113,16 @@ def test_breaching_soon_reads_the_clock_parts_still_running(
     assert selectors.queue_counts(user=analyst)["breaching"] == 3
 
 
+def test_breaching_soon_probes_each_clock_instead_of_joining(analyst: Any) -> None:
+    """The "breaching soon" condition reads each candidate's clock by its primary key (a scalar
+    subquery) and joins neither the clocks nor the team table: joined, PostgreSQL hashed every
+    clock and walked every open incident to find the user's (selectors.at_risk_since)."""
+    rows = selectors.incident_queue(user=analyst, queue="breaching")
+    sql = str(rows.select_related(None).values("pk").query)  # as the tab counts it
+    assert " JOIN " not in sql, sql
+    assert 'FROM "incidents_incidentsla" U0 WHERE U0."incident_id" = ' in sql, sql
+
+
 def test_every_tab_shows_its_count(
     client: Client, requester: Any, analyst: Any, team: Any, service: Any
 ) -> None:
