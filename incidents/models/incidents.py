@@ -237,8 +237,10 @@ class Incident(models.Model):
                 name="inc_open_priority_idx",
                 condition=Q(status__in=OPEN_STATUSES),
             ),
+            # ... and "breaching soon" (selectors.breaching_soon): its candidates in due order,
+            # whose (team, assignee) and status read from the index, not from each row.
             models.Index(
-                fields=["due_at", "id"],
+                fields=["due_at", "id", "team_id", "assignee_id", "status"],
                 name="inc_open_due_idx",
                 condition=Q(status__in=OPEN_STATUSES),
             ),

@@ -59,9 +59,10 @@ def incident_queries(client: Any, url: str) -> list[str]:
     ]
 
 
-def plan_of(sql: str) -> str:
+def plan_of(sql: str, *off: str) -> str:
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute("SET LOCAL enable_seqscan = off")
+        for setting in ("enable_seqscan", *off):
+            cur.execute(f"SET LOCAL {setting} = off")
         cur.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) {sql}")
         return "\n".join(row[0] for row in cur.fetchall())
 
@@ -189,3 +190,20 @@ def test_open_statuses_match_the_partial_indexes() -> None:
     assert len(partial) == 6 and all(
         dict(i.condition.children)["status__in"] == OPEN_STATUSES for i in partial
     )
+
+
+def test_breaching_soon_can_walk_the_open_due_index(mostly_closed: Any, client: Any) -> None:
+    """ "Breaching soon" can read its candidates in due order from the open incidents' due index
+    alone: the index carries their team, assignee and status, so no row is read to learn whose
+    a ticket is, and the walk stops at the tab's cap. (At 1,000,000 incidents, vacuumed, the
+    planner walks it by itself: ~2 ms, against ~15 ms reading all the user's rows and their
+    clocks; selectors.breaching_soon. A table just loaded here has no visibility map yet, so
+    with sorts and bitmaps off the plan shows what the index can serve.)"""
+    client.force_login(mostly_closed["analyst"])
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/queue/breaching/").status_code == 200
+    rows = [q["sql"] for q in ctx.captured_queries if "LEFT JOIN LATERAL" in q["sql"]]
+    assert len(rows) == 1, [q["sql"] for q in ctx.captured_queries]
+    plan = plan_of(rows[0], "enable_sort", "enable_bitmapscan")
+    assert "Index Only Scan using inc_open_due_idx" in plan, plan
+    assert "Sort" not in plan, plan

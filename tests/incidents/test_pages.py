@@ -725,10 +725,14 @@ def test_queue_query_count_is_constant(
             make_incident(requester, title=f"Unrouted {k}")
     make_problem(manager)
     client.force_login(analyst)
-    # "Breaching soon" is sorted by business time left in Python: one query for the due times,
-    # one for their clocks (by id: joined, the planner hashed every clock), one for the page's
-    # rows in full, none to count them or to page them: as many as the other tabs.
-    with django_assert_num_queries(QUEUE_QUERIES):
+    # "Breaching soon" is sorted by business time left in Python: one query for the due times
+    # with their clocks (on PostgreSQL one statement, each clock read by its key as the due
+    # index is walked; elsewhere the clocks by id after), one for the page's rows in full, none
+    # to count them or to page them (selectors.breaching_soon).
+    from django.db import connection
+
+    one_statement = tab == "breaching/" and connection.vendor == "postgresql"
+    with django_assert_num_queries(QUEUE_QUERIES - 1 if one_statement else QUEUE_QUERIES):
         response = client.get(f"/queue/{tab}?page_size=100")
     assert response.status_code == 200
     expected = rows * 2 if tab in ("team/", "breaching/", "all/") else rows

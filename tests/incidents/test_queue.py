@@ -98,11 +98,10 @@ def test_breaching_soon_reads_the_clock_parts_still_running(
         Incident.objects.filter(pk=incident.pk).update(title=title, due_at=due_at)
         return incident
 
-    expected = {
-        clocked("resolution at risk", resolution_at_risk_at=past).pk,
-        clocked("response at risk", response_at_risk_at=past, resolution_at_risk_at=future).pk,
-        unclocked("no clock, due in 3 hours", now + timedelta(hours=3)).pk,
-    }
+    resolution = clocked("resolution at risk", resolution_at_risk_at=past)
+    response = clocked("response at risk", response_at_risk_at=past, resolution_at_risk_at=future)
+    unclocked_soon = unclocked("no clock, due in 3 hours", now + timedelta(hours=3))
+    expected = {resolution.pk, response.pk, unclocked_soon.pk}
     clocked("stopped", resolution_at_risk_at=past, stopped_at=now, response_at_risk_at=future)
     clocked("responded", response_at_risk_at=past, responded_at=now, resolution_at_risk_at=future)
     clocked("a clock without targets")  # due now, but its clock decides: nothing at risk
@@ -111,6 +110,19 @@ def test_breaching_soon_reads_the_clock_parts_still_running(
     rows = selectors.incident_queue(user=analyst, queue="breaching")
     assert {i.pk for i in rows} == expected, [i.title for i in rows]
     assert selectors.queue_counts(user=analyst)["breaching"] == 3
+    # ... and the tab's page, which reads the candidates and their clocks in one statement on
+    # PostgreSQL (selectors.breaching_soon): the same three, by due time, with their clocks
+    conditions = selectors.queue_conditions(user=analyst)
+    candidates = selectors.breaching_candidates(user=analyst, filters={}, conditions=conditions)
+    soon = selectors.breaching_soon(candidates, limit=500)
+    assert [pk for pk, _, _ in soon] == [resolution.pk, response.pk, unclocked_soon.pk]
+    states = {pk: state for pk, _, state in soon}
+    assert states[unclocked_soon.pk] is None
+    assert states[resolution.pk].stopped_at is None and states[response.pk].responded_at is None
+    assert [pk for pk, _, _ in selectors.breaching_soon(candidates, limit=2)] == [
+        resolution.pk,
+        response.pk,
+    ]
 
 
 def test_breaching_soon_probes_each_clock_instead_of_joining(analyst: Any) -> None:
