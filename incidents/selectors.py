@@ -201,6 +201,7 @@ def queue_conditions(*, user: User, now: datetime | None = None) -> QueueConditi
 
 
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+ZERO = timedelta(0)
 
 
 def clock_at_risk() -> Any:
@@ -779,6 +780,21 @@ def sla_time_left(state: Any, now: datetime, specs: Mapping[int, Any]) -> tuple[
 
     spec = specs.get(state.calendar_id) if state.calendar_id else always_calendar()
     running = state.paused_since is None and state.stopped_at is None
+    if spec is not None and spec.round_the_clock:
+        # every instant counts: the time since the clock was computed, once for both parts,
+        # by subtraction in UTC (org.business_time.elapsed; "breaching soon" sorts 500 clocks)
+        since = ZERO
+        if running and now > state.computed_at:
+            since = now.astimezone(UTC) - state.computed_at.astimezone(UTC)
+        response, resolution = state.response_target, state.resolution_target
+        return (
+            None
+            if response is None or state.responded_at is not None
+            else response - (state.response_elapsed + since),
+            None
+            if resolution is None or state.stopped_at is not None
+            else resolution - (state.resolution_elapsed + since),
+        )
 
     def left(target: Any, spent: Any, stopped: bool) -> Any:
         if target is None or spec is None or stopped:

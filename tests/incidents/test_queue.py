@@ -1,13 +1,16 @@
 """Nothing falls through: the triage tab, counts on every tab, time left, the requester-replied
 flag, the self-refreshing table, select-all and saved views (page and API)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import time_machine
 from django.test import Client
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from incidents import selectors, services
 from incidents.choices import OPEN_STATUSES
@@ -523,3 +526,65 @@ def test_queue_forms_search_people_and_problems_instead_of_listing_them(
     )
     assert missing.status_code == 400
     assert "No problem is “PRB-999999”" in missing.content.decode()
+
+
+_instants = st.datetimes(
+    min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1), timezones=st.just(UTC)
+)
+_durations = st.none() | st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=10))
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    computed_at=_instants,
+    now=_instants,
+    targets=st.tuples(_durations, _durations),
+    spent=st.tuples(
+        st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=10)),
+        st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=10)),
+    ),
+    marks=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+)
+def test_time_left_on_a_round_the_clock_calendar_is_the_general_count(
+    computed_at: datetime,
+    now: datetime,
+    targets: tuple[Any, Any],
+    spent: tuple[timedelta, timedelta],
+    marks: tuple[bool, bool, bool],
+) -> None:
+    """A 24 x 7 clock's time left, computed by subtraction for both parts at once
+    (selectors.sla_time_left: "breaching soon" sorts 500 of them), is what the general count
+    gives (incidents.sla.remaining_now over the business-time walk)."""
+    from incidents.sla import remaining_now
+
+    responded, stopped, paused = marks
+    state = selectors.ClockState(
+        calendar_id=None,
+        computed_at=computed_at,
+        paused_since=computed_at if paused else None,
+        response_elapsed=spent[0],
+        response_target=targets[0],
+        responded_at=computed_at if responded else None,
+        resolution_elapsed=spent[1],
+        resolution_target=targets[1],
+        stopped_at=computed_at if stopped else None,
+    )
+    spec = selectors.always_calendar()
+    running = not paused and not stopped
+
+    def general(target: Any, elapsed: timedelta, done: bool) -> Any:
+        if target is None or done:
+            return None
+        return remaining_now(
+            spec,
+            target=target,
+            elapsed_at_compute=elapsed,
+            computed_at=computed_at,
+            now=now,
+            running=running,
+        )
+
+    assert selectors.sla_time_left(state, now, {}) == (
+        general(targets[0], spent[0], responded),
+        general(targets[1], spent[1], stopped),
+    )
