@@ -76,6 +76,21 @@ def test_breaching_soon_includes_tickets_without_a_team(requester: Any, analyst:
     assert list(selectors.incident_queue(user=analyst, queue="breaching")) == [unrouted]
 
 
+def test_breaching_soon_page_applies_the_filters(
+    client: Client, requester: Any, analyst: Any
+) -> None:
+    """The page's filters narrow the candidates "breaching soon" walks (selectors.breaching_soon
+    reads them in one statement on PostgreSQL): a priority filter keeps only that priority."""
+    urgent = make_incident(requester, impact=1, urgency=1, title="Urgent one")
+    other = make_incident(requester, impact=1, urgency=1, title="Downgraded one")
+    Incident.objects.filter(pk=other.pk).update(priority=2)
+    client.force_login(analyst)
+    html = client.get("/queue/breaching/").content.decode()
+    assert f"/incidents/{urgent.pk}/" in html and f"/incidents/{other.pk}/" in html
+    html = client.get("/queue/breaching/?priority=1").content.decode()
+    assert f"/incidents/{urgent.pk}/" in html and f"/incidents/{other.pk}/" not in html
+
+
 def test_breaching_soon_reads_the_clock_parts_still_running(
     requester: Any, analyst: Any, team: Any
 ) -> None:
