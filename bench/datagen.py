@@ -339,11 +339,18 @@ def load(n: int) -> None:
         "responded_at, stopped_at, paused_since, pause_reason, computed_at, next_check_at) "
         "SELECT id, 'Standard', NULL, created_at, interval '1 hour', due_at - created_at, "
         "created_at + interval '1 hour', due_at, created_at + interval '45 minutes', "
-        "due_at - (due_at - created_at) / 4, interval '0', interval '0', first_response_at, "
+        "due_at - (due_at - created_at) / 4, "
+        # what a 24 x 7 clock has spent until the load (until its pause, for one on hold):
+        # consistent with its due instants, as the services compute it, so the business time
+        # left ("breaching soon"'s order, the time left shown) agrees with the due times
+        "GREATEST(LEAST(COALESCE(first_response_at, until.at), until.at) - created_at, "
+        "interval '0'), GREATEST(until.at - created_at, interval '0'), first_response_at, "
         "NULL, CASE WHEN status = 'pending' THEN updated_at END, "
-        "CASE WHEN status = 'pending' THEN pending_reason ELSE '' END, %s, due_at "
-        "FROM incidents_incident WHERE status IN ('new', 'assigned', 'in_progress', 'pending')",
-        [now],
+        "CASE WHEN status = 'pending' THEN pending_reason ELSE '' END, %(now)s, due_at "
+        "FROM incidents_incident, LATERAL "
+        "(SELECT CASE WHEN status = 'pending' THEN updated_at ELSE %(now)s END AS at) until "
+        "WHERE status IN ('new', 'assigned', 'in_progress', 'pending')",
+        {"now": now},
     )
     done("watchers, SLA clocks of open incidents")
     from incidents.search import DOCUMENT_SQL
