@@ -201,7 +201,6 @@ def queue_conditions(*, user: User, now: datetime | None = None) -> QueueConditi
 
 
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
-ZERO = timedelta(0)
 
 
 def clock_at_risk() -> Any:
@@ -776,7 +775,7 @@ def breaching_soon(
 def sla_time_left(state: Any, now: datetime, specs: Mapping[int, Any]) -> tuple[Any, Any]:
     """Business time left to respond and to resolve on an incident's clocks (negative:
     overdue; None: no target, or that clock has stopped)."""
-    from .sla import remaining_now
+    from .sla import ZERO, remaining_now
 
     spec = specs.get(state.calendar_id) if state.calendar_id else always_calendar()
     running = state.paused_since is None and state.stopped_at is None

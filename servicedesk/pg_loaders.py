@@ -13,34 +13,31 @@ class carries Django's ``timezone`` attribute, which Django compares on every ne
 decide whether to register its loader again."""
 
 import datetime
+import functools
 from typing import Any
 
-_LOADER: Any = None
 
-
+@functools.cache
 def _c_loader() -> Any:
     """A loader class that Django accepts (a Python class with its ``timezone``) whose ``load``
-    is, per instance, the C loader's: psycopg calls it straight from C for every value."""
-    global _LOADER
-    if _LOADER is None:
-        try:
-            from psycopg_binary._psycopg import (  # type: ignore[attr-defined]
-                TimestamptzLoader as CLoader,
-            )
-        except ImportError:  # pure-Python psycopg: Django's loader stays
-            _LOADER = False
-        else:
-            from psycopg.types.datetime import TimestamptzLoader
+    is, per instance, the C loader's: psycopg calls it straight from C for every value. None
+    with a pure-Python psycopg (Django's loader stays)."""
+    try:
+        from psycopg_binary._psycopg import (  # type: ignore[attr-defined]
+            TimestamptzLoader as CLoader,
+        )
+    except ImportError:
+        return None
+    from psycopg.types.datetime import TimestamptzLoader
 
-            class UtcTimestamptzLoader(TimestamptzLoader):
-                timezone = datetime.UTC
+    class UtcTimestamptzLoader(TimestamptzLoader):
+        timezone = datetime.UTC
 
-                def __init__(self, oid: int, context: Any = None) -> None:
-                    super().__init__(oid, context)
-                    self.load = CLoader(oid, context).load  # type: ignore[method-assign]
+        def __init__(self, oid: int, context: Any = None) -> None:
+            super().__init__(oid, context)
+            self.load = CLoader(oid, context).load  # type: ignore[method-assign]
 
-            _LOADER = UtcTimestamptzLoader
-    return _LOADER
+    return UtcTimestamptzLoader
 
 
 def use_c_loader(sender: Any, connection: Any, **kwargs: Any) -> None:
@@ -50,5 +47,5 @@ def use_c_loader(sender: Any, connection: Any, **kwargs: Any) -> None:
     if raw.info.parameter_status("TimeZone") not in ("UTC", "Etc/UTC"):
         return
     loader = _c_loader()
-    if loader:
+    if loader is not None:
         raw.adapters.register_loader("timestamptz", loader)

@@ -101,6 +101,7 @@ def _queue_page(
 ) -> HttpResponse:
     filter_form = QueueFilterForm(request.GET)
     conditions = selectors.queue_conditions(user=user)  # once, for the rows and the tab counts
+    now = timezone.now()  # one instant: the order of "breaching soon" and the time left shown
     incidents: QuerySet[Incident] = Incident.objects.none()
     breaching: list[tuple[int, Any, Any]] | None = None  # "breaching soon" in its own order
     if filter_form.is_valid():
@@ -110,7 +111,6 @@ def _queue_page(
             filters["ordering"] = ordering
         try:
             if tab == "breaching" and not filters.get("ordering"):
-                now = timezone.now()
                 breaching = selectors.breaching_soon(
                     selectors.breaching_candidates(
                         user=user, filters=filters, conditions=conditions
@@ -152,7 +152,7 @@ def _queue_page(
         "bulk_form": bulk_form,
         "page": page,
         "columns": columns,
-        "now": timezone.now(),
+        "now": now,
         "sla_specs": (
             sla_specs
             if sla_specs is not None
