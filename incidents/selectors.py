@@ -34,6 +34,7 @@ from org.models import BusinessService, User
 from servicedesk.batching import BatchingQuerySet
 from servicedesk.errors import ValidationFailed
 from servicedesk.feeds import names_a_filter
+from servicedesk.rows import rows_for_ids
 
 from . import access
 from .choices import OPEN_PROBLEM_STATUSES, OPEN_STATUSES, IncidentStatus, PendingReason
@@ -149,7 +150,9 @@ def incident_rows(*, ids: list[int]) -> dict[int, Incident]:
     """Rows already chosen (and checked visible) by a list, fetched as a list shows them: by id,
     without the list's conditions again."""
     rows = Incident.objects.select_related(*LIST_RELATED).batch_related(*LIST_BATCHED)
-    return rows.defer(*NOT_SHOWN).in_bulk(ids)
+    rows = rows.defer(*NOT_SHOWN)
+    found = rows_for_ids(rows, ids)
+    return rows.in_bulk(ids) if found is None else found
 
 
 def incident_mine(*, user: User, filters: Mapping[str, Any] | None = None) -> QuerySet[Incident]:

@@ -29,16 +29,22 @@ def fetch_batched(rows: list[Any], names: tuple[str, ...], *, using: str | None 
             value = getattr(row, field.attname)
             if value is not None and not field.is_cached(row):
                 wanted[field.related_model].add(value)
-    found = {
-        model: model._base_manager.using(using).in_bulk(sorted(ids))
-        for model, ids in wanted.items()
-    }
+    found = {model: _by_pk(model, sorted(ids), using) for model, ids in wanted.items()}
     for field in fields:
         by_pk = found.get(field.related_model, {})
         for row in rows:
             value = getattr(row, field.attname)
             if value is not None and not field.is_cached(row):
                 field.set_cached_value(row, by_pk.get(value))
+
+
+def _by_pk(model: Any, ids: list[Any], using: str | None) -> dict[Any, Any]:
+    from servicedesk.rows import rows_by_id
+
+    found = rows_by_id(model, ids, using=using or "default")
+    if found is None:  # a model servicedesk.rows does not read: through the ORM
+        found = model._base_manager.using(using).in_bulk(ids)
+    return found
 
 
 class BatchingQuerySet(models.QuerySet[M], Generic[M]):
