@@ -141,6 +141,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# servicedesk.rows prepares the statements that read a list's rows by id (planned once per
+# connection); off behind a pooler in transaction mode that does not keep prepared statements.
+DATABASE_PREPARE_ROWS = env.bool("DATABASE_PREPARE_ROWS", default=True)
+if DATABASE_PREPARE_ROWS and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    # psycopg prepares nothing, even when asked, without a threshold; Django's own cursors bind
+    # parameters client-side and never prepare, and this one is never reached automatically
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 # The role the application runs as on PostgreSQL (owns no table, not a superuser); the owner
 # role runs ``migrate`` and then ``grant_app_role``, which reads this name.
 DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="servicedesk_app")
@@ -234,6 +241,11 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["servicedesk.throttling.ApiRateThrottle"],
+    # DRF's JSON, encoded by orjson (servicedesk.renderers); the browsable API as before
+    "DEFAULT_RENDERER_CLASSES": [
+        "servicedesk.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     # How many proxies in front append to X-Forwarded-For (0: trust only REMOTE_ADDR).
     "NUM_PROXIES": env.int("TRUSTED_PROXIES", default=1 if BEHIND_PROXY else 0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
