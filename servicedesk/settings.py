@@ -124,6 +124,9 @@ TEMPLATES = [
 FORM_RENDERER = "servicedesk.form_rendering.FormRenderer"
 
 # --- Database -------------------------------------------------------------------------------
+# servicedesk.rows prepares the statements that read a list's rows by id (planned once per
+# connection); off behind a pooler in transaction mode that does not keep prepared statements.
+DATABASE_PREPARE_ROWS = env.bool("DATABASE_PREPARE_ROWS", default=True)
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
@@ -141,13 +144,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# servicedesk.rows prepares the statements that read a list's rows by id (planned once per
-# connection); off behind a pooler in transaction mode that does not keep prepared statements.
-DATABASE_PREPARE_ROWS = env.bool("DATABASE_PREPARE_ROWS", default=True)
-if DATABASE_PREPARE_ROWS and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
-    # psycopg prepares nothing, even when asked, without a threshold; Django's own cursors bind
-    # parameters client-side and never prepare, and this one is never reached automatically
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
+    if DATABASE_PREPARE_ROWS:
+        # psycopg prepares nothing, even when asked, without a threshold; Django's own cursors
+        # bind parameters client-side and never prepare, and this one is never reached
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 # The role the application runs as on PostgreSQL (owns no table, not a superuser); the owner
 # role runs ``migrate`` and then ``grant_app_role``, which reads this name.
 DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="servicedesk_app")
