@@ -303,6 +303,8 @@ class IncidentEvent(models.Model):
     is_internal = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=clock.now, editable=False)
 
+    objects = BatchingQuerySet["IncidentEvent"].as_manager()
+
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [

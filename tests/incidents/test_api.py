@@ -755,7 +755,7 @@ def test_events_and_comments_query_counts_are_constant(
         services.incident_comment(incident=incident, actor=author, body=f"Message {n}")
     for who in (analyst, requester):
         client = api(fresh(who))
-        with django_assert_num_queries(ROLE_QUERIES + 3):  # incident, count, page
+        with django_assert_num_queries(ROLE_QUERIES + 4):  # incident, count, page, actors
             events = client.get(url(incident, "events") + "?page_size=50").json()
         assert events["count"] == rows + 3
         client = api(fresh(who))
