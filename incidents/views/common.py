@@ -67,10 +67,15 @@ def _page_size(request: HttpRequest) -> int:
 
 
 def keyset_paginate(
-    request: HttpRequest, rows: QuerySet[Any] | list[Any], *, ids_first: bool = True
+    request: HttpRequest,
+    rows: QuerySet[Any] | list[Any],
+    *,
+    ids_first: bool = True,
+    capped: bool = False,
 ) -> KeysetListPage:
     """One page after ``?after=`` (or before ``?before=``): a query's page by its order's
-    keys (an index range scan), or a short list's by position."""
+    keys (an index range scan), or a short list's by position (``capped``: the list is the
+    first of more, its count shown "500+")."""
     size = _page_size(request)
     token = request.GET.get("after") or request.GET.get("before") or None
     if not isinstance(rows, QuerySet):
@@ -85,7 +90,7 @@ def keyset_paginate(
         return KeysetListPage(
             rows[start:end],
             min(len(rows), pagination.COUNT_LIMIT),
-            len(rows) > pagination.COUNT_LIMIT,
+            capped or len(rows) > pagination.COUNT_LIMIT,
             str(end) if end < len(rows) else None,
             str(max(0, start - size)) if start > 0 else None,
         )

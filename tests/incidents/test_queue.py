@@ -91,6 +91,30 @@ def test_breaching_soon_page_applies_the_filters(
     assert f"/incidents/{urgent.pk}/" in html and f"/incidents/{other.pk}/" not in html
 
 
+def test_breaching_soon_says_when_more_are_at_risk_than_it_lists(
+    client: Client, requester: Any, analyst: Any, monkeypatch: Any
+) -> None:
+    """In its own order the tab lists the first BREACHING_ROWS_MAX at risk: its total reads
+    "2+ in all" when more are at risk than it lists, "2 in all" when it lists them all; a sort
+    of the user's choosing pages through every one."""
+    import importlib
+
+    # the module (incidents.views re-exports its view function under the same name)
+    views = importlib.import_module("incidents.views.queue")
+    monkeypatch.setattr(views, "BREACHING_ROWS_MAX", 2)
+    urgent = [make_incident(requester, impact=1, urgency=1, title=f"Urgent {k}") for k in range(3)]
+    client.force_login(analyst)
+    html = client.get("/queue/breaching/").content.decode()
+    assert "2+ in all" in html
+    assert sum(f"/incidents/{i.pk}/" in html for i in urgent) == 2
+    html = client.get("/queue/breaching/?ordering=due").content.decode()
+    assert "3 in all" in html
+    assert all(f"/incidents/{i.pk}/" in html for i in urgent)
+    services.incident_cancel(incident=urgent[0], actor=requester, reason="sorted itself out")
+    html = client.get("/queue/breaching/").content.decode()
+    assert "2 in all" in html and "2+ in all" not in html
+
+
 def test_breaching_soon_reads_the_clock_parts_still_running(
     requester: Any, analyst: Any, team: Any
 ) -> None:
