@@ -6,8 +6,9 @@ The plain field (label, hint, error, control: every widget but a lone checkbox, 
 ticks and grouped inputs) is written here in Python, the same markup ``forms/field.html`` renders:
 the queue renders eleven fields a page, and the template engine took ~0.3 ms a field for the
 label, hint and error around the control. So are Django's ``<input>`` widgets (text, number,
-e-mail, date, hidden, …: ``input.html`` with ``attrs.html``, two template renders an input) and
-the project's ``select.html``.
+e-mail, date, hidden, …: ``input.html`` with ``attrs.html``, two template renders an input),
+the project's ``select.html`` and the search-as-you-type chooser (``chooser.html``, three
+template renders with the results it includes; a queue page shows five).
 ``tests/servicedesk/test_form_rendering.py`` checks both ways give the same text."""
 
 from typing import Any
@@ -39,6 +40,7 @@ INPUTS = frozenset(
 
 
 SELECT = "django/forms/widgets/select.html"  # the project's (templates/django/forms/widgets)
+CHOOSER = "forms/chooser.html"  # incidents.choosers.ChooserWidget
 
 
 def _stringformat(value: Any) -> Any:
@@ -100,6 +102,56 @@ def select_widget(widget: dict[str, Any]) -> str:
     return mark_safe("".join(parts))  # noqa: S308 - each part escaped by format_html
 
 
+def chooser_widget(widget: dict[str, Any]) -> str | None:
+    """``templates/forms/chooser.html`` with its ``_chooser_results.html`` as a form shows them
+    (nothing searched yet: the chosen option, if any), or None for the template to decide."""
+    results = widget["results"]
+    if results["searched"]:
+        return None
+    box = results["id"]
+    name = widget["name"]
+    chosen = ""
+    if results["options"]:
+        chosen = format_html(
+            '\n  <fieldset class="radios"><legend>Chosen {}</legend>\n  {}\n  </fieldset>\n  \n',
+            _shown(results["kind"].noun),
+            mark_safe(  # noqa: S308 - each part escaped by format_html
+                "".join(
+                    format_html(
+                        '\n    <label class="radio" for="{}_{}"><input type="radio" name="{}" '
+                        'value="{}" id="{}_{}"{}> <span>{}</span></label>\n  ',
+                        _shown(box),
+                        _shown(pk),
+                        _shown(name),
+                        _shown(pk),
+                        _shown(box),
+                        _shown(pk),
+                        " checked" if pk == results["chosen"] else "",
+                        _shown(label),
+                    )
+                    for pk, label in results["options"]
+                )
+            ),
+        )
+    return format_html(
+        '<div class="chooser">\n  <input type="search" name="{}_q" value="{}" autocomplete="off" '
+        'spellcheck="false"{}\n         hx-get="{}" hx-vals=\'{{"name": "{}"}}\' '
+        'hx-params="name,{}_q" hx-trigger="input changed delay:250ms, search" '
+        'hx-target="#{}_results" hx-swap="outerHTML" hx-sync="this:replace">\n  '
+        '<div id="{}_results" class="people chooser-results" data-announce="">\n{}\n</div>\n'
+        "\n</div>",
+        _shown(name),
+        _shown(widget["text"]),
+        _attrs(widget["attrs"]),
+        _shown(widget["url"]),
+        _shown(name),
+        _shown(name),
+        _shown(box),
+        _shown(box),
+        chosen,
+    )
+
+
 def plain_field(field: Any) -> str | None:
     """``forms/field.html`` for a plain field (stripped, as the renderer returns it), or None
     where the template decides (hidden, checkbox, radios, ticks, a fieldset)."""
@@ -144,6 +196,10 @@ class FormRenderer(TemplatesSetting):
                 return input_widget(context["widget"])
             if template_name == SELECT:
                 return select_widget(context["widget"])
+            if template_name == CHOOSER:
+                html = chooser_widget(context["widget"])
+                if html is not None:
+                    return html
             if template_name == self.field_template_name:
                 html = plain_field(context["field"])
                 if html is not None:

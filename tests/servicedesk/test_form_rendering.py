@@ -120,3 +120,55 @@ def test_checkboxes_radios_and_hidden_fields_stay_with_the_template() -> None:
 
     form = Mixed()
     assert all(plain_field(field) is None for field in form)
+
+
+@pytest.mark.django_db
+def test_choosers_render_the_same_chosen_typed_or_empty() -> None:
+    """The search-as-you-type chooser (incidents.choosers) written in Python: empty, with the
+    chosen team (by id, looked up, and as the cleaned instance), with text typed that matched
+    nothing (markup in it), and without ids; the results of a search stay with the template."""
+    from incidents.choosers import KINDS, ChooserField
+    from org.models import Team
+    from servicedesk.form_rendering import chooser_widget
+
+    team = Team.objects.create(name='Desk <&> "one"', slug="desk-one")
+
+    class Pick(forms.Form):
+        team = ChooserField(for_field="team", label="Team", required=False)
+        owner = ChooserField(for_field="assignee", label="Owner <b>", help_text="Who & why")
+
+    cases: list[dict[str, Any]] = [
+        {},
+        {"team": str(team.pk)},
+        {"team_q": 'no such "team" <b>'},
+        {"team": "999999"},
+        {"team_q": team.name},
+    ]
+    for data in cases:
+        for auto_id in ("id_%s", False):
+            bound = Pick(data=data, auto_id=auto_id)
+            bound.is_valid()
+            compare(bound)
+            unbound = Pick(initial={"team": team}, auto_id=auto_id)
+            compare(unbound)
+    chosen = str(Pick(data={"team": str(team.pk)})["team"])
+    assert f'value="{team.pk}" id="id_team_{team.pk}" checked> <span>' in chosen
+    assert "Desk &lt;&amp;&gt; &quot;one&quot;" in chosen
+    typed = str(Pick(data={"team_q": 'no such "team" <b>'})["team"])
+    assert 'value="no such &quot;team&quot; &lt;b&gt;"' in typed
+    searched = {
+        "name": "team",
+        "attrs": {"id": "id_team"},
+        "text": "de",
+        "url": "/choose/team/",
+        "results": {
+            "id": "id_team",
+            "name": "team",
+            "kind": KINDS["team"],
+            "options": [(team.pk, team.name)],
+            "chosen": None,
+            "searched": True,
+            "q": "de",
+        },
+    }
+    assert chooser_widget(searched) is None
