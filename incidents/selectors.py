@@ -412,12 +412,9 @@ def incident_get(*, user: User, pk: Any, people: bool = True) -> Incident:
         except Incident.DoesNotExist:
             raise Http404("No such incident, or it is not visible to you.") from None
     incident = incident_rows(ids=[key]).get(key) if 0 < key <= 2**63 - 1 else None
-    if incident is None or not access.can_view(
-        user,
-        incident,
-        is_watcher=not access.is_agent(user)
-        and not access.is_party(user, incident)
-        and Incident.watchers.through.objects.filter(incident_id=key, user_id=user.pk).exists(),
+    if incident is None or not (
+        access.can_view(user, incident)
+        or Incident.watchers.through.objects.filter(incident_id=key, user_id=user.pk).exists()
     ):
         raise Http404("No such incident, or it is not visible to you.")
     return incident

@@ -74,8 +74,8 @@ def keyset_paginate(
     capped: bool = False,
 ) -> KeysetListPage:
     """One page after ``?after=`` (or before ``?before=``): a query's page by its order's
-    keys (an index range scan), or a short list's by position (``capped``: the list is the
-    first of more, its count shown "500+")."""
+    keys (an index range scan), or a short list's by position (``capped``: the list holds the
+    first of more, its count shown with a "+")."""
     size = _page_size(request)
     token = request.GET.get("after") or request.GET.get("before") or None
     if not isinstance(rows, QuerySet):
