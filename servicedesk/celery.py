@@ -6,8 +6,14 @@ from datetime import timedelta
 from celery import Celery
 from celery.schedules import crontab
 from kombu import Queue
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
+
+# "filesystem://", the embedded default: kombu's file-system transport with each message put
+# in place whole (servicedesk.localbroker). By the URL's scheme, so another broker's URL (the
+# health check's probe, a Redis URL) still reaches its own transport.
+TRANSPORT_ALIASES["filesystem"] = "servicedesk.localbroker:Transport"
 
 app = Celery("servicedesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
