@@ -110,9 +110,9 @@ def chooser_widget(widget: dict[str, Any]) -> str | None:
         return None
     box = results["id"]
     name = widget["name"]
-    chosen = ""
+    fieldset = ""  # the chosen option, if any
     if results["options"]:
-        chosen = format_html(
+        fieldset = format_html(
             '\n  <fieldset class="radios"><legend>Chosen {}</legend>\n  {}\n  </fieldset>\n  \n',
             _shown(results["kind"].noun),
             mark_safe(  # noqa: S308 - each part escaped by format_html
@@ -148,7 +148,7 @@ def chooser_widget(widget: dict[str, Any]) -> str | None:
         _shown(name),
         _shown(box),
         _shown(box),
-        chosen,
+        fieldset,
     )
 
 
