@@ -19,6 +19,10 @@ OPEN_STATUSES = (
 )
 
 
+# open and not on hold: the SLA clock runs ("breaching soon" watches these)
+RUNNING_STATUSES = (IncidentStatus.NEW, IncidentStatus.ASSIGNED, IncidentStatus.IN_PROGRESS)
+
+
 FINAL_STATUSES = (IncidentStatus.CLOSED, IncidentStatus.CANCELLED)
 
 

@@ -11,6 +11,7 @@ from django.db.models import F, Q
 
 from incidents.choices import (
     OPEN_STATUSES,
+    RUNNING_STATUSES,
     AssignmentSource,
     Channel,
     IncidentStatus,
@@ -167,6 +168,13 @@ class Incident(models.Model):
     created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = ClockedUpdatedAt()
     due_at = models.DateTimeField(null=True, blank=True)
+    at_risk_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text='When its SLA clock comes at risk ("breaching soon"); empty: never. Kept by '
+        "database triggers from the clock and the due time (incidents.at_risk): no code writes it.",
+    )
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -243,6 +251,12 @@ class Incident(models.Model):
                 fields=["due_at", "id", "team_id", "assignee_id", "status"],
                 name="inc_open_due_idx",
                 condition=Q(status__in=OPEN_STATUSES),
+            ),
+            # ... and which of them are at risk (incidents.at_risk), for the tab's count and rows
+            models.Index(
+                fields=["at_risk_at", "team_id", "assignee_id", "due_at", "id"],
+                name="inc_running_at_risk_idx",
+                condition=Q(status__in=RUNNING_STATUSES),
             ),
             models.Index(
                 fields=["updated_at", "id"],

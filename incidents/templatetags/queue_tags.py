@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 
-from incidents.selectors import BREACHING_WITHIN
+from incidents.at_risk import BREACHING_WITHIN
 from incidents.sla import Badge, badges, remaining_now
 
 register = template.Library()

@@ -119,7 +119,7 @@ def test_breaching_soon_reads_the_clock_parts_still_running(
     requester: Any, analyst: Any, team: Any
 ) -> None:
     """At risk: the resolution clock while not stopped, the response clock while nobody has
-    responded; an incident without a clock by its due time (selectors.at_risk_since). The tab's
+    responded; an incident without a clock by its due time (incidents.at_risk). The tab's
     rows and its count agree."""
     from incidents.models import IncidentSla
 
@@ -167,14 +167,15 @@ def test_breaching_soon_reads_the_clock_parts_still_running(
     ]
 
 
-def test_breaching_soon_probes_each_clock_instead_of_joining(analyst: Any) -> None:
-    """The "breaching soon" condition reads each candidate's clock by its primary key (a scalar
-    subquery) and joins neither the clocks nor the team table: joined, PostgreSQL hashed every
-    clock and walked every open incident to find the user's (selectors.at_risk_since)."""
+def test_breaching_soon_reads_the_instant_on_the_row(analyst: Any) -> None:
+    """The "breaching soon" condition reads the at-risk instant kept on the incident row
+    (incidents.at_risk) among the running tickets, which the at-risk index holds: no clock,
+    no join (joined, PostgreSQL hashed every clock and walked every open incident)."""
     rows = selectors.incident_queue(user=analyst, queue="breaching")
     sql = str(rows.select_related(None).values("pk").query)  # as the tab counts it
-    assert " JOIN " not in sql, sql
-    assert 'FROM "incidents_incidentsla" U0 WHERE U0."incident_id" = ' in sql, sql
+    assert " JOIN " not in sql and "incidents_incidentsla" not in sql, sql
+    assert '"incidents_incident"."at_risk_at" <= ' in sql, sql
+    assert '"incidents_incident"."status" IN (new, assigned, in_progress) ' in sql, sql
 
 
 def test_every_tab_shows_its_count(
