@@ -19,9 +19,9 @@ escalation sweep's ``UPDATE … FROM (VALUES …)``, a bulk update or a data loa
   instant on its incident (only when the value differs: the sweep rewrites clocks whose
   instants stay put, and each needless write would add a row version to every index of the
   incident table);
-- an incident inserted, or updated with a new status, a new due time or a written
-  ``at_risk_at`` (a full ``save()`` of a stale instance), computes it again, so a stale value
-  written from memory never lands.
+- an incident inserted, or updated into or out of the running statuses, with a new due time
+  or with a written ``at_risk_at`` (a full ``save()`` of a stale instance), computes it again,
+  so a stale value written from memory never lands.
 
 On PostgreSQL a SQL function computes the instant and plpgsql triggers apply it; on SQLite (the
 embedded default) the same rule is written with SQLite's text timestamps. SQLite drops a
@@ -69,10 +69,12 @@ def _pg_forward() -> list[str]:
             END; $$ LANGUAGE plpgsql""",
         """CREATE TRIGGER incidents_incident_at_risk_ins BEFORE INSERT ON incidents_incident
             FOR EACH ROW EXECUTE FUNCTION incidents_incident_at_risk()""",
-        """CREATE TRIGGER incidents_incident_at_risk_upd BEFORE UPDATE ON incidents_incident
-            FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status
-                OR OLD.due_at IS DISTINCT FROM NEW.due_at
-                OR OLD.at_risk_at IS DISTINCT FROM NEW.at_risk_at)
+        # (a status change within running, or within not running, changes nothing here: the
+        # auto-close sweep's resolved → closed runs no function)
+        f"""CREATE TRIGGER incidents_incident_at_risk_upd BEFORE UPDATE ON incidents_incident
+            FOR EACH ROW WHEN (OLD.due_at IS DISTINCT FROM NEW.due_at
+                OR OLD.at_risk_at IS DISTINCT FROM NEW.at_risk_at
+                OR (OLD.status IN ({_RUNNING})) <> (NEW.status IN ({_RUNNING})))
             EXECUTE FUNCTION incidents_incident_at_risk()""",
         """CREATE OR REPLACE FUNCTION incidents_clock_at_risk() RETURNS trigger AS $$
             DECLARE target bigint;
@@ -140,6 +142,8 @@ def _sqlite_forward() -> list[str]:
             BEGIN {set_on("NEW.id")}; END""",
         f"""CREATE TRIGGER incidents_incident_at_risk_upd
             AFTER UPDATE OF status, due_at, at_risk_at ON incidents_incident
+            WHEN OLD.due_at IS NOT NEW.due_at OR OLD.at_risk_at IS NOT NEW.at_risk_at
+                OR (OLD.status IN ({_RUNNING})) IS NOT (NEW.status IN ({_RUNNING}))
             BEGIN {set_on("NEW.id")}; END""",
         f"""CREATE TRIGGER incidents_clock_at_risk_ins AFTER INSERT ON incidents_incidentsla
             BEGIN {set_on("NEW.incident_id")}; END""",
