@@ -164,6 +164,11 @@ class QueueConditions(dict[str, Q]):
     ``breaching_soon`` adds the rest)."""
 
     breaching_candidates: Q = Q()
+    # what the conditions were made of, for the tab counts' statement (``queue_counts``)
+    user_id: int = 0
+    teams: tuple[int, ...] = ()
+    retired: tuple[int, ...] = ()
+    now: datetime | None = None
 
 
 def queue_conditions(*, user: User, now: datetime | None = None) -> QueueConditions:
@@ -202,6 +207,8 @@ def queue_conditions(*, user: User, now: datetime | None = None) -> QueueConditi
         }
     )
     conditions.breaching_candidates = candidates
+    conditions.user_id, conditions.now = user.pk, now
+    conditions.teams, conditions.retired = tuple(sorted(teams)), tuple(retired)
     return conditions
 
 
@@ -240,11 +247,41 @@ def incident_queue(
     return qs
 
 
-def queue_counts(*, user: User, conditions: Mapping[str, Q] | None = None) -> dict[str, int]:
+def _sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+# Each tab's condition of ``queue_conditions`` written in SQL, with the user, the teams (an
+# array), the retired teams (an array) and the instant as parameters: the text is the same for
+# everyone. The statuses are written in (the queues' partial indexes are chosen on them).
+_OPEN = f"status IN ({_sql_list(OPEN_STATUSES)})"
+_NOBODYS = "(team_id IS NULL OR team_id = ANY(%(retired)s))"
+QUEUE_COUNT_SQL = {
+    "mine": f"{_OPEN} AND assignee_id = %(user)s",
+    "triage": f"{_OPEN} AND {_NOBODYS}",
+    "unassigned": f"{_OPEN} AND team_id = ANY(%(teams)s) AND assignee_id IS NULL",
+    "team": f"{_OPEN} AND team_id = ANY(%(teams)s)",
+    "breaching": f"status IN ({_sql_list(RUNNING_STATUSES)}) AND (team_id = ANY(%(teams)s) "
+    f"OR assignee_id = %(user)s OR {_NOBODYS}) AND at_risk_at <= %(now)s",
+    "all": _OPEN,
+}
+# (fixed text: the values are parameters)
+_QUEUE_COUNTS = "SELECT " + ", ".join(  # noqa: S608
+    f"(SELECT COUNT(*) FROM (SELECT 1 FROM incidents_incident WHERE {where} "  # noqa: S608
+    f"LIMIT %(limit)s) AS tab_{key})"
+    for key, where in QUEUE_COUNT_SQL.items()
+)
+
+
+def queue_counts(*, user: User, conditions: QueueConditions | None = None) -> dict[str, int]:
     """How many open incidents each tab holds (unfiltered), in one query, each count bounded
     like a page's total: exact up to ``pagination.COUNT_LIMIT``, past it ``COUNT_LIMIT + 1``
     (shown "1,000+"), having read at most that many index entries per tab rather than every
-    open incident (at 1,000,000 incidents the unbounded counts took ~45 ms a page)."""
+    open incident (at 1,000,000 incidents the unbounded counts took ~45 ms a page).
+
+    On PostgreSQL the statement is written once (``QUEUE_COUNT_SQL``, the tab conditions in
+    SQL; a test holds them to the ORM's): compiling the six from their conditions through the
+    ORM took ~2 ms a page. Elsewhere the ORM compiles them."""
     from django.db import connection
 
     from servicedesk.pagination import COUNT_LIMIT
@@ -252,6 +289,28 @@ def queue_counts(*, user: User, conditions: Mapping[str, Q] | None = None) -> di
     if not access.is_agent(user):
         return dict.fromkeys(QUEUES, 0)
     conditions = conditions if conditions is not None else queue_conditions(user=user)
+    if connection.vendor == "postgresql" and list(conditions) == list(QUEUE_COUNT_SQL):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _QUEUE_COUNTS,
+                {
+                    "user": conditions.user_id,
+                    "teams": list(conditions.teams),
+                    "retired": list(conditions.retired),
+                    "now": conditions.now,
+                    "limit": COUNT_LIMIT + 1,
+                },
+            )
+            return dict(zip(QUEUE_COUNT_SQL, cursor.fetchone(), strict=True))
+    return queue_counts_compiled(conditions)
+
+
+def queue_counts_compiled(conditions: QueueConditions) -> dict[str, int]:
+    """``queue_counts`` with each tab's statement compiled by the ORM from its condition."""
+    from django.db import connection
+
+    from servicedesk.pagination import COUNT_LIMIT
+
     incidents = Incident.objects.order_by()
     parts: list[str] = []
     params: list[Any] = []

@@ -628,3 +628,65 @@ def test_time_left_on_a_round_the_clock_calendar_is_the_general_count(
         general(targets[0], spent[0], responded),
         general(targets[1], spent[1], stopped),
     )
+
+
+def test_the_tab_counts_written_in_sql_are_the_conditions_counts(
+    require_postgres: Any,
+    requester: Any,
+    analyst: Any,
+    other_analyst: Any,
+    manager: Any,
+    admin_user: Any,
+    team: Any,
+    other_team: Any,
+    in_group: Any,
+    monkeypatch: Any,
+) -> None:
+    """On PostgreSQL the tab counts are one statement written once (selectors.QUEUE_COUNT_SQL),
+    not compiled from the tab conditions on every page: for everyone, whatever their teams, the
+    retired teams, the statuses and what is at risk, they count what the conditions count, and
+    stop at the cap as those do."""
+    from org.choices import Role
+    from org.models import Team
+
+    from ..org.factories import TeamFactory, UserFactory
+
+    retired = TeamFactory(slug="old-desk", name="Old desk")
+    old_hand = UserFactory(username="oldhand")
+    retired.members.add(old_hand)
+    for status in ("new", "assigned", "in_progress", "pending", "resolved"):
+        for owner, member in ((team, analyst), (other_team, other_analyst), (retired, old_hand)):
+            incident_in(status, requester=requester, analyst=member, team=owner)
+    make_incident(requester)  # nobody's
+    make_incident(requester, title="nobody's, at risk")
+    other_team.members.add(analyst)  # the analyst's own in another team, then not a member
+    member = User.objects.get(pk=analyst.pk)
+    incident_in("in_progress", requester=requester, analyst=member, team=other_team)
+    other_team.members.remove(analyst)
+    from incidents.models import IncidentSla
+
+    past = timezone.now() - timedelta(minutes=1)
+    IncidentSla.objects.filter(incident__title="nobody's, at risk").delete()
+    Incident.objects.filter(title="nobody's, at risk").update(due_at=past)  # no clock
+    IncidentSla.objects.filter(incident__in=Incident.objects.filter(team=team)).update(
+        resolution_at_risk_at=past
+    )
+    Team.objects.filter(pk=retired.pk).update(is_active=False)
+    teamless_agent = in_group(UserFactory(username="floater"), Role.MANAGER)
+    people = [analyst, other_analyst, manager, admin_user, teamless_agent]
+    seen = []
+    for person in people:
+        person = User.objects.get(pk=person.pk)
+        conditions = selectors.queue_conditions(user=person)
+        assert conditions.retired == (retired.pk,)
+        counts = selectors.queue_counts(user=person, conditions=conditions)
+        assert counts == selectors.queue_counts_compiled(conditions), person.username
+        seen.append(counts)
+    # at risk for the analyst: the team's assigned and in progress, and nobody's without a clock
+    assert seen[0]["breaching"] == 3 and seen[0]["mine"] >= 1 and seen[4]["team"] == 0
+    assert len({tuple(c.values()) for c in seen}) >= 3  # the people see different queues
+    monkeypatch.setattr("servicedesk.pagination.COUNT_LIMIT", 2)
+    conditions = selectors.queue_conditions(user=User.objects.get(pk=analyst.pk))
+    capped = selectors.queue_counts(user=analyst, conditions=conditions)
+    assert capped == selectors.queue_counts_compiled(conditions)
+    assert capped["all"] == 3 and max(capped.values()) == 3
