@@ -66,8 +66,9 @@ from .models import (
 LIST_RELATED = ("team", "service", "category", "problem", "sla")
 LIST_BATCHED = ("requester", "reported_by", "assignee", "merged_into")
 # What no list or ticket page shows and every row would carry: the search document (a tsvector
-# of ~300 bytes that PostgreSQL formats as text and Python decodes, for nothing).
-NOT_SHOWN = ("search_document",)
+# of ~300 bytes that PostgreSQL formats as text and Python decodes, for nothing), and the
+# at-risk instant the queue's conditions read in SQL (incidents.at_risk).
+NOT_SHOWN = ("search_document", "at_risk_at")
 
 QUEUES = {
     "mine": "My work",
