@@ -78,6 +78,11 @@ def test_the_app_role_cannot_rewrite_truncate_or_untrigger_history(
         "VALUES (%s, 'incident.noted', %s, 'x', '', '', '', '{}', true, now())"
     )
     assert _as(app_role, insert, [incident.pk, requester.pk]) == ""
+    # ... and the triggers that keep the at-risk instant run under it (incidents.at_risk)
+    assert _as(app_role, "UPDATE incidents_incidentsla SET stopped_at = now(), "
+               "responded_at = now() WHERE incident_id = %s", [incident.pk]) == ""  # fmt: skip
+    assert _as(app_role, "UPDATE incidents_incident SET due_at = now() WHERE id = %s",
+               [incident.pk]) == ""  # fmt: skip
     # What would rewrite history is refused by the privileges themselves.
     for table in EVENT_TABLES:
         denied = f"permission denied for table {table}"
